@@ -1,0 +1,417 @@
+"""Typed configuration of the WTA network: every model parameter, its default and its unit.
+
+All numbers of ``../shared/MODEL.md`` (Diehl & Cook 2015; Touda & Okuno 2026) live here
+and nowhere else. Field names carry their unit (``_ms``, ``_mv``, ``_hz``); dimensionless
+fields say so in their docstring. A :class:`WTAConfig` is immutable; derive variants with
+:meth:`WTAConfig.replace` or :meth:`WTAConfig.with_overrides` (dotted keys).
+
+Loading (:meth:`WTAConfig.load`, :meth:`WTAConfig.from_dict`) validates every field and
+raises :class:`ConfigError` naming the offending field, what was expected and what was
+found.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import typing as ty
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+__all__ = [
+    "ConfigError",
+    "NetworkConfig",
+    "TimeConfig",
+    "InputConfig",
+    "ExcitatoryConfig",
+    "InhibitoryConfig",
+    "STDPConfig",
+    "ScalingConfig",
+    "WTAConfig",
+]
+
+
+class ConfigError(ValueError):
+    """A configuration value is invalid. The message names the field."""
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    """Sizes and fixed connectivity."""
+
+    n_inputs: int = 784
+    """Number of input (Poisson) neurons = pixels per image (28 x 28 for MNIST)."""
+    n_neurons: int = 400
+    """Number of excitatory neurons; the inhibitory layer has the same size."""
+    w_init_max: float = 0.3
+    """Initial input->excitatory weights are uniform in [0, w_init_max) (dimensionless conductance)."""
+    w_ei: float = 10.4
+    """Excitatory->inhibitory one-to-one weight (added to the inhibitory g_e, dimensionless)."""
+    w_ie: float = 17.0
+    """Inhibitory->excitatory all-but-self weight (added to the excitatory g_i, dimensionless)."""
+
+
+@dataclass(frozen=True)
+class TimeConfig:
+    """Simulation clock and presentation protocol."""
+
+    dt_ms: float = 0.5
+    """Integration time step (ms)."""
+    presentation_ms: float = 150.0
+    """Duration of one image presentation (ms); 2026 paper: 150, Diehl & Cook: 350."""
+    between_images: str = "reset"
+    """How the network returns to rest between presentations: ``"reset"`` sets v to
+    v_rest and conductances, refractory timers and STDP traces to zero (theta is kept;
+    the cheaper equivalent allowed by MODEL.md and the default of the reference numbers),
+    ``"rest"`` simulates ``rest_ms`` with no input (Diehl & Cook)."""
+    rest_ms: float = 150.0
+    """Duration of the input-free rest (ms), used only when ``between_images == "rest"``."""
+
+    @property
+    def presentation_steps(self) -> int:
+        """Number of time steps with input per presentation."""
+        return int(round(self.presentation_ms / self.dt_ms))
+
+    @property
+    def rest_steps(self) -> int:
+        """Number of input-free steps after each presentation (0 in reset mode)."""
+        return int(round(self.rest_ms / self.dt_ms)) if self.between_images == "rest" else 0
+
+    @property
+    def period_steps(self) -> int:
+        """Time steps from the start of one presentation to the start of the next."""
+        return self.presentation_steps + self.rest_steps
+
+
+@dataclass(frozen=True)
+class InputConfig:
+    """Poisson rate coding and the adaptive-intensity rule.
+
+    The rate of a pixel of value ``p`` (0..255) at retry ``r`` is
+    ``p * (pixel_rate_hz + r * retry_pixel_rate_hz)``. The defaults give ``p / 4`` Hz
+    (63.75 Hz for p = 255) and +31.875 Hz per retry at p = 255, which is exactly
+    Diehl & Cook's ``rate = p / 8 * intensity`` with intensity 2, 3, 4, ...
+    """
+
+    pixel_rate_hz: float = 0.25
+    """Rate per unit of pixel value at the first presentation (Hz per pixel unit)."""
+    retry_pixel_rate_hz: float = 0.125
+    """Rate per unit of pixel value added at each retry (Hz per pixel unit)."""
+    min_spikes: int = 5
+    """An image is presented again (with a higher rate) if the excitatory layer fired
+    fewer than this many spikes during the presentation. 0 disables the rule."""
+    max_retries: int = 10
+    """Retries per image before the presentation is accepted anyway (guards against a
+    silent network looping for ever; Diehl & Cook had no limit)."""
+
+
+@dataclass(frozen=True)
+class ExcitatoryConfig:
+    """Conductance-based LIF excitatory neurons with an adaptive threshold."""
+
+    tau_m_ms: float = 100.0
+    """Membrane time constant (ms)."""
+    v_rest_mv: float = -65.0
+    """Resting potential (mV)."""
+    v_reset_mv: float = -65.0
+    """Potential after a spike (mV)."""
+    v_thresh_mv: float = -52.0
+    """Base threshold (mV); a neuron spikes when v > v_thresh + theta - theta_offset."""
+    theta_offset_mv: float = 20.0
+    """Offset subtracted from theta in the threshold (mV)."""
+    e_exc_mv: float = 0.0
+    """Reversal potential of excitatory synapses (mV)."""
+    e_inh_mv: float = -100.0
+    """Reversal potential of inhibitory synapses (mV)."""
+    tau_ge_ms: float = 1.0
+    """Decay time constant of the excitatory conductance (ms)."""
+    tau_gi_ms: float = 2.0
+    """Decay time constant of the inhibitory conductance (ms)."""
+    t_ref_ms: float = 5.0
+    """Refractory period (ms): v is held at v_reset and no spike is possible."""
+    theta_init_mv: float = 20.0
+    """Initial adaptive threshold theta (mV)."""
+    theta_plus_mv: float = 0.05
+    """Increment of theta per spike during training (mV); Diehl & Cook 0.05, a summary
+    of the 2026 paper states 0.11."""
+    tau_theta_ms: float = 1e7
+    """Decay time constant of theta during training (ms); theta is frozen at test time."""
+
+
+@dataclass(frozen=True)
+class InhibitoryConfig:
+    """Conductance-based LIF inhibitory neurons (no adaptive threshold)."""
+
+    tau_m_ms: float = 10.0
+    """Membrane time constant (ms)."""
+    v_rest_mv: float = -60.0
+    """Resting potential (mV)."""
+    v_reset_mv: float = -45.0
+    """Potential after a spike (mV)."""
+    v_thresh_mv: float = -40.0
+    """Threshold (mV)."""
+    e_exc_mv: float = 0.0
+    """Reversal potential of excitatory synapses (mV)."""
+    e_inh_mv: float = -85.0
+    """Reversal potential of inhibitory synapses (mV)."""
+    tau_ge_ms: float = 1.0
+    """Decay time constant of the excitatory conductance (ms)."""
+    tau_gi_ms: float = 2.0
+    """Decay time constant of the inhibitory conductance (ms)."""
+    t_ref_ms: float = 2.0
+    """Refractory period (ms)."""
+
+
+@dataclass(frozen=True)
+class STDPConfig:
+    """Diehl & Cook's trace-based STDP on the input->excitatory weights."""
+
+    nu_pre: float = 1e-4
+    """Depression on a presynaptic spike: W[i, :] -= nu_pre * y1 (dimensionless)."""
+    nu_post: float = 1e-2
+    """Potentiation on a postsynaptic spike: W[:, j] += nu_post * x_pre * y2 (dimensionless)."""
+    tau_pre_ms: float = 20.0
+    """Decay time constant of the presynaptic trace x_pre (ms)."""
+    tau_post1_ms: float = 20.0
+    """Decay time constant of the postsynaptic trace y1 used for depression (ms)."""
+    tau_post2_ms: float = 40.0
+    """Decay time constant of the postsynaptic trace y2 used for potentiation (ms)."""
+    w_max: float = 1.0
+    """Weights are clipped to [0, w_max] after every update (dimensionless)."""
+
+
+@dataclass(frozen=True)
+class ScalingConfig:
+    """Homeostatic synaptic scaling of each excitatory neuron's input weight vector."""
+
+    mode: str = "l2"
+    """``none``, ``l1``, ``l2``, ``max``, or a rule registered with
+    :func:`lava_wta.rules.register_scaling_rule`."""
+    target_norm: float = 5.0
+    """Target norm Wt (dimensionless); Diehl & Cook's l1 used 78."""
+    interval_images: int = 1
+    """Scale after every k-th presentation (k = interval_images)."""
+    scale_initial: bool = True
+    """Also scale the initial random weights before training (Diehl & Cook normalise
+    before every presentation, the first included)."""
+
+
+_SECTIONS = {
+    "network": NetworkConfig,
+    "time": TimeConfig,
+    "input": InputConfig,
+    "exc": ExcitatoryConfig,
+    "inh": InhibitoryConfig,
+    "stdp": STDPConfig,
+    "scaling": ScalingConfig,
+}
+
+
+@dataclass(frozen=True)
+class WTAConfig:
+    """The whole model: one object, shared by every way of running it."""
+
+    network: NetworkConfig = field(default_factory=NetworkConfig)
+    time: TimeConfig = field(default_factory=TimeConfig)
+    input: InputConfig = field(default_factory=InputConfig)
+    exc: ExcitatoryConfig = field(default_factory=ExcitatoryConfig)
+    inh: InhibitoryConfig = field(default_factory=InhibitoryConfig)
+    stdp: STDPConfig = field(default_factory=STDPConfig)
+    scaling: ScalingConfig = field(default_factory=ScalingConfig)
+    seed: int = 0
+    """Seed of every random stream (initial weights, Poisson spikes)."""
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    # ------------------------------------------------------------------ validation
+    def validate(self) -> None:
+        """Raise :class:`ConfigError` naming the first invalid field."""
+        for name, cls in _SECTIONS.items():
+            section = getattr(self, name)
+            if not isinstance(section, cls):
+                raise ConfigError(f"{name}: expected a {cls.__name__}, got {type(section).__name__}")
+            for f in fields(section):
+                _check_type(f"{name}.{f.name}", getattr(section, f.name), f.type)
+        _check_type("seed", self.seed, "int")
+        if self.seed < 0:
+            raise ConfigError(f"seed: expected >= 0, got {self.seed}")
+
+        for path in ("network.n_inputs", "network.n_neurons"):
+            _positive(path, self._get(path))
+        _non_negative("network.w_init_max", self.network.w_init_max)
+        _non_negative("network.w_ei", self.network.w_ei)
+        _non_negative("network.w_ie", self.network.w_ie)
+
+        for path in ("time.dt_ms", "time.presentation_ms"):
+            _positive(path, self._get(path))
+        if self.time.between_images not in ("reset", "rest"):
+            raise ConfigError(
+                f"time.between_images: expected 'reset' or 'rest', got {self.time.between_images!r}")
+        if self.time.between_images == "rest":
+            _positive("time.rest_ms", self.time.rest_ms)
+        for path in ("time.presentation_ms", "time.rest_ms"):
+            steps = self._get(path) / self.time.dt_ms
+            if abs(steps - round(steps)) > 1e-9:
+                raise ConfigError(
+                    f"{path}: expected a multiple of time.dt_ms = {self.time.dt_ms}, "
+                    f"got {self._get(path)}")
+
+        _non_negative("input.pixel_rate_hz", self.input.pixel_rate_hz)
+        _non_negative("input.retry_pixel_rate_hz", self.input.retry_pixel_rate_hz)
+        _non_negative("input.min_spikes", self.input.min_spikes)
+        _non_negative("input.max_retries", self.input.max_retries)
+        max_p = 255 * (self.input.pixel_rate_hz + self.input.max_retries * self.input.retry_pixel_rate_hz)
+        if max_p * self.time.dt_ms * 1e-3 > 1.0:
+            raise ConfigError(
+                f"input.max_retries: the highest input rate ({max_p:.1f} Hz) gives a spike "
+                f"probability above 1 per step of {self.time.dt_ms} ms")
+
+        for sec in ("exc", "inh"):
+            for f in fields(getattr(self, sec)):
+                if f.name.startswith("tau_") or f.name == "t_ref_ms":
+                    check = _non_negative if f.name == "t_ref_ms" else _positive
+                    check(f"{sec}.{f.name}", getattr(getattr(self, sec), f.name))
+        _non_negative("exc.theta_plus_mv", self.exc.theta_plus_mv)
+
+        for f in fields(self.stdp):
+            check = _positive if f.name.startswith("tau_") or f.name == "w_max" else _non_negative
+            check(f"stdp.{f.name}", getattr(self.stdp, f.name))
+
+        from lava_wta.rules import scaling_rule_names  # late: rules may be user-registered
+
+        if self.scaling.mode not in scaling_rule_names():
+            raise ConfigError(
+                f"scaling.mode: expected one of {sorted(scaling_rule_names())}, "
+                f"got {self.scaling.mode!r}")
+        if self.scaling.mode != "none":
+            _positive("scaling.target_norm", self.scaling.target_norm)
+        _positive("scaling.interval_images", self.scaling.interval_images)
+
+    def _get(self, path: str) -> ty.Any:
+        obj: ty.Any = self
+        for part in path.split("."):
+            obj = getattr(obj, part)
+        return obj
+
+    def check_image_size(self, n_pixels: int, source: str = "dataset") -> None:
+        """Raise if images of ``n_pixels`` pixels cannot drive this network."""
+        if n_pixels != self.network.n_inputs:
+            raise ConfigError(
+                f"network.n_inputs: the {source} has images of {n_pixels} pixels, "
+                f"the configuration expects {self.network.n_inputs}")
+
+    # ------------------------------------------------------------------ derivation
+    def replace(self, **changes: ty.Any) -> "WTAConfig":
+        """A copy with top-level fields or whole sections replaced."""
+        return dataclasses.replace(self, **changes)
+
+    def with_overrides(self, overrides: ty.Mapping[str, ty.Any]) -> "WTAConfig":
+        """A copy with dotted fields replaced, e.g. ``{"scaling.mode": "l1"}``."""
+        data = self.to_dict()
+        for key, value in overrides.items():
+            parts = key.split(".")
+            node = data
+            for part in parts[:-1]:
+                if part not in node or not isinstance(node[part], dict):
+                    raise ConfigError(f"{key}: unknown configuration section {part!r}")
+                node = node[part]
+            if parts[-1] not in node:
+                raise ConfigError(f"{key}: unknown configuration field")
+            node[parts[-1]] = value
+        return WTAConfig.from_dict(data)
+
+    # ------------------------------------------------------------------ (de)serialisation
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: ty.Mapping[str, ty.Any], source: str = "configuration") -> "WTAConfig":
+        """Build and validate a configuration; missing fields take their defaults."""
+        if not isinstance(data, ty.Mapping):
+            raise ConfigError(f"{source}: expected a mapping at the top level, got {type(data).__name__}")
+        unknown = set(data) - set(_SECTIONS) - {"seed"}
+        if unknown:
+            raise ConfigError(f"{source}: unknown field(s) {sorted(unknown)}; "
+                              f"expected some of {sorted(_SECTIONS) + ['seed']}")
+        kwargs: dict = {}
+        for name, section_cls in _SECTIONS.items():
+            if name not in data:
+                continue
+            values = data[name]
+            if not isinstance(values, ty.Mapping):
+                raise ConfigError(f"{name}: expected a mapping, got {type(values).__name__}")
+            known = {f.name: f for f in fields(section_cls)}
+            bad = set(values) - set(known)
+            if bad:
+                raise ConfigError(f"{name}: unknown field(s) {sorted(bad)}; expected some of {sorted(known)}")
+            converted = {k: _coerce(f"{name}.{k}", v, known[k].type) for k, v in values.items()}
+            kwargs[name] = section_cls(**converted)
+        if "seed" in data:
+            kwargs["seed"] = _coerce("seed", data["seed"], "int")
+        return cls(**kwargs)
+
+    def save(self, path: ty.Union[str, Path]) -> Path:
+        """Write JSON (``.json``) or YAML (``.yaml``/``.yml``)."""
+        path = Path(path)
+        if path.suffix in (".yaml", ".yml"):
+            import yaml
+
+            path.write_text(yaml.safe_dump(self.to_dict(), sort_keys=False))
+        else:
+            path.write_text(json.dumps(self.to_dict(), indent=2) + "\n")
+        return path
+
+    @classmethod
+    def load(cls, path: ty.Union[str, Path]) -> "WTAConfig":
+        """Read and validate a JSON or YAML configuration file."""
+        path = Path(path)
+        try:
+            text = path.read_text()
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read configuration ({exc.strerror})") from exc
+        try:
+            if path.suffix in (".yaml", ".yml"):
+                import yaml
+
+                data = yaml.safe_load(text)
+            else:
+                data = json.loads(text)
+        except Exception as exc:  # noqa: BLE001 - parser errors differ by format
+            raise ConfigError(f"{path}: not valid {path.suffix.lstrip('.') or 'JSON'}: {exc}") from exc
+        try:
+            return cls.from_dict(data or {}, source=str(path))
+        except ConfigError as exc:
+            raise ConfigError(f"{path}: {exc}") from None
+
+
+# ---------------------------------------------------------------------- helpers
+def _positive(path: str, value: float) -> None:
+    if not value > 0 or not math.isfinite(value):
+        raise ConfigError(f"{path}: expected a finite value > 0, got {value}")
+
+
+def _non_negative(path: str, value: float) -> None:
+    if not value >= 0 or not math.isfinite(value):
+        raise ConfigError(f"{path}: expected a finite value >= 0, got {value}")
+
+
+def _check_type(path: str, value: ty.Any, type_name: ty.Any) -> None:
+    type_name = getattr(type_name, "__name__", type_name)
+    ok = {
+        "int": isinstance(value, int) and not isinstance(value, bool),
+        "float": isinstance(value, (int, float)) and not isinstance(value, bool),
+        "str": isinstance(value, str),
+        "bool": isinstance(value, bool),
+    }[type_name]
+    if not ok:
+        raise ConfigError(f"{path}: expected {type_name}, got {type(value).__name__} {value!r}")
+
+
+def _coerce(path: str, value: ty.Any, type_name: ty.Any) -> ty.Any:
+    """Accept ints for floats (JSON writes 1.0 as 1) but nothing else silently."""
+    type_name = getattr(type_name, "__name__", type_name)
+    if type_name == "float" and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    _check_type(path, value, type_name)
+    return value

@@ -1,0 +1,78 @@
+"""The model's equations as small pure numpy functions.
+
+The Lava ProcessModels call these, and tests check them against closed forms, so the
+equations of MODEL.md can be read in one place. Arrays are updated in place.
+
+Integration is exponential Euler (Brian2's default for these equations): over one step
+of ``dt`` the conductances are held at their start-of-step values, so ``v`` relaxes
+exactly towards ``v_inf = (v_rest + g_e E_exc + g_i E_inh) / (1 + g_e + g_i)`` with time
+constant ``tau_m / (1 + g_e + g_i)``; the conductances then decay by their exact factor
+``exp(-dt / tau)``.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def decay(dt_ms: float, tau_ms: float) -> float:
+    """Exact decay factor of an exponential with time constant ``tau_ms`` over ``dt_ms``."""
+    return math.exp(-dt_ms / tau_ms)
+
+
+def conductance_lif_integrate(v: np.ndarray, g_exc: np.ndarray, g_inh: np.ndarray,
+                              refractory: np.ndarray, *, dt_ms: float, tau_m_ms: float,
+                              v_rest_mv: float, e_exc_mv: float, e_inh_mv: float,
+                              tau_ge_ms: float, tau_gi_ms: float) -> None:
+    """One exponential-Euler step of v (held where ``refractory``) and both conductances."""
+    total = 1.0 + g_exc + g_inh
+    v_inf = (v_rest_mv + g_exc * e_exc_mv + g_inh * e_inh_mv) / total
+    v_new = v_inf + (v - v_inf) * np.exp(-dt_ms * total / tau_m_ms)
+    np.copyto(v, v_new, where=~refractory)
+    g_exc *= decay(dt_ms, tau_ge_ms)
+    g_inh *= decay(dt_ms, tau_gi_ms)
+
+
+def refractory_steps(t_ref_ms: float, dt_ms: float) -> int:
+    """Steps after a spike during which a neuron is held at reset (round(t_ref / dt))."""
+    return int(round(t_ref_ms / dt_ms))
+
+
+def stdp_decay_traces(x_pre: np.ndarray, y1: np.ndarray, y2: np.ndarray, *, dt_ms: float,
+                      tau_pre_ms: float, tau_post1_ms: float, tau_post2_ms: float) -> None:
+    """Decay the STDP traces by one step."""
+    x_pre *= decay(dt_ms, tau_pre_ms)
+    y1 *= decay(dt_ms, tau_post1_ms)
+    y2 *= decay(dt_ms, tau_post2_ms)
+
+
+def stdp_pre(weights: np.ndarray, x_pre: np.ndarray, y1: np.ndarray, pre: np.ndarray, *,
+             nu_pre: float, w_max: float) -> None:
+    """Presynaptic spikes ``pre`` (indices): set x_pre to 1, depress W[:, i] by nu_pre * y1."""
+    if pre.size == 0:
+        return
+    x_pre[pre] = 1.0
+    cols = weights[:, pre] - nu_pre * y1[:, None]
+    weights[:, pre] = np.clip(cols, 0.0, w_max)
+
+
+def stdp_post(weights: np.ndarray, x_pre: np.ndarray, y1: np.ndarray, y2: np.ndarray,
+              post: np.ndarray, *, nu_post: float, w_max: float) -> None:
+    """Postsynaptic spikes ``post`` (indices): potentiate W[j, :] by nu_post * x_pre * y2
+    (y2 before this spike), then set y1 and y2 to 1."""
+    if post.size == 0:
+        return
+    rows = weights[post, :] + nu_post * y2[post, None] * x_pre[None, :]
+    weights[post, :] = np.clip(rows, 0.0, w_max)
+    y1[post] = 1.0
+    y2[post] = 1.0
+
+
+def poisson_spikes(rng: np.random.Generator, rates_hz: np.ndarray, dt_ms: float) -> np.ndarray:
+    """Bernoulli approximation of Poisson spikes: spike where U(0,1) < rate * dt.
+
+    One uniform number is drawn per input per step, so the random stream depends only on
+    the number of input steps simulated.
+    """
+    return rng.random(rates_hz.shape[0]) < rates_hz * (dt_ms * 1e-3)

@@ -1,0 +1,22 @@
+"""ProcessModels of lava-wta's Processes, grouped like lava-nc's ``models.py`` files.
+
+Importing this package registers every built-in model; :class:`lava_wta.run_config.WTASimCfg`
+selects among them (and among users' subclasses) by tag.
+"""
+from lava_wta.models.network import SubWTANetworkModel
+from lava_wta.models.neurons import (
+    AbstractPyConductanceLIFModelFloat,
+    PyAdaptiveConductanceLIFModelFloat,
+    PyConductanceLIFModelFloat,
+)
+from lava_wta.models.plastic_dense import PyPlasticDenseModelFloat
+from lava_wta.models.poisson import PyPoissonImageInputModel
+
+__all__ = [
+    "AbstractPyConductanceLIFModelFloat",
+    "PyAdaptiveConductanceLIFModelFloat",
+    "PyConductanceLIFModelFloat",
+    "PyPlasticDenseModelFloat",
+    "PyPoissonImageInputModel",
+    "SubWTANetworkModel",
+]

@@ -1,0 +1,136 @@
+"""Floating-point CPU ProcessModels of the conductance-based LIF neurons.
+
+Order of operations within one time step (the ``spk`` phase of LoihiProtocol):
+
+1. receive the conductance increments caused by last step's presynaptic spikes
+   (discarded in the first step of a presentation when ``reset_between``);
+2. ``integrate``: add them to g_exc / g_inh, exponential-Euler step of v (held while
+   refractory), exact decay of the conductances (and of theta while learning);
+3. ``spiking_activation``: threshold;
+4. ``on_spike``: reset v, start the refractory period (and raise theta while learning);
+5. send the spikes, which act on their targets from the next step on.
+
+At the end of each presentation period, when ``reset_between``, the post-management
+phase returns the state to rest (theta is kept).
+
+Subclass :class:`AbstractPyConductanceLIFModelFloat` (or one of the concrete models)
+and override the hook methods to build a neuron variant; select it with
+:class:`lava_wta.run_config.WTASimCfg` (``models={Process: YourModel}`` or a tag).
+"""
+from __future__ import annotations
+
+import numpy as np
+from lava.magma.core.decorator import implements, requires, tag
+from lava.magma.core.model.py.model import PyLoihiProcessModel
+from lava.magma.core.model.py.ports import PyInPort, PyOutPort
+from lava.magma.core.model.py.type import LavaPyType
+from lava.magma.core.resources import CPU
+from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
+
+from lava_wta import dynamics
+from lava_wta.models.protocol import PresentationClock
+from lava_wta.processes.neurons import AdaptiveConductanceLIF, ConductanceLIF
+
+
+class AbstractPyConductanceLIFModelFloat(PresentationClock, PyLoihiProcessModel):
+    """Shared float implementation; concrete models add the threshold rule."""
+
+    a_exc: PyInPort = LavaPyType(PyInPort.VEC_DENSE, float)
+    a_inh: PyInPort = LavaPyType(PyInPort.VEC_DENSE, float)
+    s_out: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, bool, precision=1)
+    v: np.ndarray = LavaPyType(np.ndarray, float)
+    g_exc: np.ndarray = LavaPyType(np.ndarray, float)
+    g_inh: np.ndarray = LavaPyType(np.ndarray, float)
+    refractory_steps: np.ndarray = LavaPyType(np.ndarray, int)
+    spike_count: np.ndarray = LavaPyType(np.ndarray, int)
+    dt_ms: np.ndarray = LavaPyType(np.ndarray, float)
+    tau_m_ms: np.ndarray = LavaPyType(np.ndarray, float)
+    v_rest_mv: np.ndarray = LavaPyType(np.ndarray, float)
+    v_reset_mv: np.ndarray = LavaPyType(np.ndarray, float)
+    v_thresh_mv: np.ndarray = LavaPyType(np.ndarray, float)
+    e_exc_mv: np.ndarray = LavaPyType(np.ndarray, float)
+    e_inh_mv: np.ndarray = LavaPyType(np.ndarray, float)
+    tau_ge_ms: np.ndarray = LavaPyType(np.ndarray, float)
+    tau_gi_ms: np.ndarray = LavaPyType(np.ndarray, float)
+    t_ref_ms: np.ndarray = LavaPyType(np.ndarray, float)
+
+    # ----------------------------------------------------------------- hooks
+    def integrate(self, refractory: np.ndarray) -> None:
+        """Sub-threshold dynamics over one step (inputs already added to g)."""
+        dynamics.conductance_lif_integrate(
+            self.v, self.g_exc, self.g_inh, refractory, dt_ms=self.dt_ms[0],
+            tau_m_ms=self.tau_m_ms[0], v_rest_mv=self.v_rest_mv[0],
+            e_exc_mv=self.e_exc_mv[0], e_inh_mv=self.e_inh_mv[0],
+            tau_ge_ms=self.tau_ge_ms[0], tau_gi_ms=self.tau_gi_ms[0])
+
+    def spiking_activation(self, refractory: np.ndarray) -> np.ndarray:
+        """Boolean spike vector of this step."""
+        return (self.v > self.v_thresh_mv[0]) & ~refractory
+
+    def on_spike(self, spikes: np.ndarray) -> None:
+        """Reset and refractory period of the neurons that spiked."""
+        self.v[spikes] = self.v_reset_mv[0]
+        self.refractory_steps[spikes] = dynamics.refractory_steps(self.t_ref_ms[0], self.dt_ms[0])
+
+    def reset_state(self) -> None:
+        """Return to rest between presentations."""
+        self.v[:] = self.v_rest_mv[0]
+        self.g_exc[:] = 0.0
+        self.g_inh[:] = 0.0
+        self.refractory_steps[:] = 0
+
+    # ----------------------------------------------------------------- LoihiProtocol
+    def run_spk(self) -> None:
+        a_exc = self.a_exc.recv()
+        a_inh = self.a_inh.recv()
+        if not self.drops_input():
+            self.g_exc += a_exc
+            self.g_inh += a_inh
+        refractory = self.refractory_steps > 0
+        self.integrate(refractory)
+        spikes = self.spiking_activation(refractory)
+        self.refractory_steps[refractory] -= 1
+        self.on_spike(spikes)
+        self.spike_count += spikes
+        self.s_out.send(spikes)
+
+    def post_guard(self) -> bool:
+        return self.reset_between() and self.is_last_step_of_period()
+
+    def run_post_mgmt(self) -> None:
+        self.reset_state()
+
+
+@implements(proc=ConductanceLIF, protocol=LoihiProtocol)
+@requires(CPU)
+@tag("floating_pt")
+class PyConductanceLIFModelFloat(AbstractPyConductanceLIFModelFloat):
+    """Inhibitory (plain conductance-based LIF) neurons."""
+
+
+@implements(proc=AdaptiveConductanceLIF, protocol=LoihiProtocol)
+@requires(CPU)
+@tag("floating_pt")
+class PyAdaptiveConductanceLIFModelFloat(AbstractPyConductanceLIFModelFloat):
+    """Excitatory neurons with Diehl & Cook's adaptive threshold theta."""
+
+    theta: np.ndarray = LavaPyType(np.ndarray, float)
+    learning: np.ndarray = LavaPyType(np.ndarray, int)
+    theta_offset_mv: np.ndarray = LavaPyType(np.ndarray, float)
+    theta_init_mv: np.ndarray = LavaPyType(np.ndarray, float)
+    theta_plus_mv: np.ndarray = LavaPyType(np.ndarray, float)
+    tau_theta_ms: np.ndarray = LavaPyType(np.ndarray, float)
+
+    def integrate(self, refractory: np.ndarray) -> None:
+        super().integrate(refractory)
+        if self.learning[0]:
+            self.theta *= dynamics.decay(self.dt_ms[0], self.tau_theta_ms[0])
+
+    def spiking_activation(self, refractory: np.ndarray) -> np.ndarray:
+        threshold = self.v_thresh_mv[0] + self.theta - self.theta_offset_mv[0]
+        return (self.v > threshold) & ~refractory
+
+    def on_spike(self, spikes: np.ndarray) -> None:
+        super().on_spike(spikes)
+        if self.learning[0]:
+            self.theta[spikes] += self.theta_plus_mv[0]

@@ -1,0 +1,77 @@
+"""Floating-point CPU ProcessModel of :class:`lava_wta.processes.PoissonImageInput`."""
+from __future__ import annotations
+
+import numpy as np
+from lava.magma.core.decorator import implements, requires, tag
+from lava.magma.core.model.py.model import PyLoihiProcessModel
+from lava.magma.core.model.py.ports import PyInPort, PyOutPort
+from lava.magma.core.model.py.type import LavaPyType
+from lava.magma.core.resources import CPU
+from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
+
+from lava_wta import dynamics
+from lava_wta.processes.poisson import PoissonImageInput
+
+
+@implements(proc=PoissonImageInput, protocol=LoihiProtocol)
+@requires(CPU)
+@tag("floating_pt")
+class PyPoissonImageInputModel(PyLoihiProcessModel):
+    """Per step: draw one uniform number per pixel while presenting; count the response;
+    at the end of each period decide between a retry and the next image."""
+
+    s_out: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, bool, precision=1)
+    s_in_response: PyInPort = LavaPyType(PyInPort.VEC_DENSE, bool, precision=1)
+    images: np.ndarray = LavaPyType(np.ndarray, float)
+    image_index: np.ndarray = LavaPyType(np.ndarray, int)
+    retry: np.ndarray = LavaPyType(np.ndarray, int)
+    pixel_rate_hz: np.ndarray = LavaPyType(np.ndarray, float)
+    retry_pixel_rate_hz: np.ndarray = LavaPyType(np.ndarray, float)
+    min_spikes: np.ndarray = LavaPyType(np.ndarray, int)
+    max_retries: np.ndarray = LavaPyType(np.ndarray, int)
+    current_count: np.ndarray = LavaPyType(np.ndarray, int)
+    count_buffer: np.ndarray = LavaPyType(np.ndarray, int)
+    presentations: np.ndarray = LavaPyType(np.ndarray, int)
+    total_retries: np.ndarray = LavaPyType(np.ndarray, int)
+    capped: np.ndarray = LavaPyType(np.ndarray, int)
+
+    def __init__(self, proc_params) -> None:
+        super().__init__(proc_params)
+        self.rng = np.random.default_rng(proc_params["seed"])
+        self.dt = proc_params["dt_ms"]
+        self.presentation_steps = proc_params["presentation_steps"]
+        self.period_steps = proc_params["period_steps"]
+
+    def current_rates_hz(self) -> np.ndarray:
+        gain = self.pixel_rate_hz[0] + self.retry[0] * self.retry_pixel_rate_hz[0]
+        return self.images[self.image_index[0]] * gain
+
+    def run_spk(self) -> None:
+        local = (self.time_step - 1) % self.period_steps
+        active = self.image_index[0] < self.images.shape[0]
+        presenting = active and local < self.presentation_steps
+        if presenting:
+            spikes = dynamics.poisson_spikes(self.rng, self.current_rates_hz(), self.dt)
+        else:
+            spikes = np.zeros(self.images.shape[1], dtype=bool)
+        self.s_out.send(spikes)
+        response = self.s_in_response.recv()
+        if presenting:
+            self.current_count += response.astype(int)
+        if active and local == self.period_steps - 1:
+            self.end_presentation()
+
+    def end_presentation(self) -> None:
+        """Adaptive intensity: retry a weak presentation, else record it and move on."""
+        weak = self.current_count.sum() < self.min_spikes[0]
+        if weak and self.retry[0] < self.max_retries[0]:
+            self.retry[0] += 1
+            self.total_retries[0] += 1
+        else:
+            if weak:
+                self.capped[0] += 1
+            self.count_buffer[self.image_index[0] % self.count_buffer.shape[0]] = self.current_count
+            self.image_index[0] += 1
+            self.retry[0] = 0
+        self.presentations[0] += 1
+        self.current_count[:] = 0

@@ -1,0 +1,11 @@
+"""Lava Process classes of lava-wta (interfaces only: Vars and ports).
+
+Their ProcessModels live in :mod:`lava_wta.models`; run them with
+:class:`lava_wta.run_config.WTASimCfg`, which tells Lava's compiler where to find them.
+"""
+from lava_wta.processes.network import WTANetwork
+from lava_wta.processes.neurons import AdaptiveConductanceLIF, ConductanceLIF
+from lava_wta.processes.plastic_dense import PlasticDense
+from lava_wta.processes.poisson import PoissonImageInput
+
+__all__ = ["AdaptiveConductanceLIF", "ConductanceLIF", "PlasticDense", "PoissonImageInput", "WTANetwork"]

@@ -1,0 +1,80 @@
+"""The hierarchical winner-take-all network Process."""
+from __future__ import annotations
+
+import typing as ty
+
+import numpy as np
+from lava.magma.core.process.ports.ports import OutPort
+from lava.magma.core.process.process import AbstractProcess, LogConfig
+from lava.magma.core.process.variable import Var
+
+from lava_wta.config import WTAConfig
+
+
+class WTANetwork(AbstractProcess):
+    """Diehl & Cook's network as one hierarchical Process.
+
+    Its SubProcessModel (:class:`lava_wta.models.network.SubWTANetworkModel`) composes::
+
+        PoissonImageInput --s_out--> PlasticDense --a_out--> excitatory (a_exc)
+              ^                          ^ s_in_bap              |  s_out
+              |                          +-----------------------+
+              +---- s_in_response -------------------------------+
+        excitatory --Dense(w_ei * identity)--> inhibitory (a_exc)
+        inhibitory --Dense(w_ie * (1 - identity))--> excitatory (a_inh)
+
+    Parameters
+    ----------
+    config : WTAConfig
+        The model.
+    images : ndarray (n_images, n_inputs)
+        Pixel values 0..255, presented in order.
+    weights : ndarray (n_neurons, n_inputs)
+        Input weights (row j: neuron j), e.g. from :func:`lava_wta.state.initial_weights`.
+    theta : ndarray (n_neurons,), optional
+        Adaptive thresholds (mV); defaults to ``config.exc.theta_init_mv``.
+    learning : bool
+        Train (STDP, scaling, theta adaptation) or run frozen.
+    input_seed : int
+        Seed of the Poisson spike stream.
+    buffer_images : int
+        Rows of the spike-count ring buffer (see :class:`PoissonImageInput`).
+
+    Vars (aliases of the sub-processes' Vars)
+    ----
+    weights, theta, exc_spike_count, count_buffer, image_index, presentations,
+    total_retries, capped.
+
+    Ports
+    -----
+    s_out : OutPort
+        Spikes of the excitatory layer, for monitors or downstream processes.
+    """
+
+    def __init__(self, *, config: WTAConfig, images: np.ndarray, weights: np.ndarray,
+                 theta: ty.Optional[np.ndarray] = None, learning: bool = True,
+                 input_seed: int = 0, buffer_images: int = 64,
+                 name: ty.Optional[str] = None, log_config: ty.Optional[LogConfig] = None) -> None:
+        n, n_in = config.network.n_neurons, config.network.n_inputs
+        images = np.asarray(images)
+        if images.ndim != 2:
+            raise ValueError(f"WTANetwork images: expected (n_images, n_pixels), got shape {images.shape}")
+        config.check_image_size(images.shape[1], source="image array")
+        weights = np.asarray(weights, dtype=float)
+        if weights.shape != (n, n_in):
+            raise ValueError(f"WTANetwork weights: expected shape {(n, n_in)}, got {weights.shape}")
+        theta = np.full(n, config.exc.theta_init_mv) if theta is None else np.asarray(theta, float)
+        if theta.shape != (n,):
+            raise ValueError(f"WTANetwork theta: expected shape {(n,)}, got {theta.shape}")
+        super().__init__(config=config, images=images, weights=weights, theta=theta,
+                         learning=learning, input_seed=input_seed, buffer_images=buffer_images,
+                         name=name, log_config=log_config)
+        self.s_out = OutPort(shape=(n,))
+        self.weights = Var(shape=(n, n_in), init=weights)
+        self.theta = Var(shape=(n,), init=theta)
+        self.exc_spike_count = Var(shape=(n,), init=0)
+        self.count_buffer = Var(shape=(buffer_images, n), init=0)
+        self.image_index = Var(shape=(1,), init=0)
+        self.presentations = Var(shape=(1,), init=0)
+        self.total_retries = Var(shape=(1,), init=0)
+        self.capped = Var(shape=(1,), init=0)
