@@ -33,10 +33,11 @@ class SubWTANetworkModel(AbstractSubProcessModel):
         self.input = PoissonImageInput(
             images=p["images"], n_response=n, input=cfg.input, dt_ms=cfg.time.dt_ms,
             presentation_steps=cfg.time.presentation_steps, period_steps=cfg.time.period_steps,
-            seed=p["input_seed"], buffer_images=p["buffer_images"], name="input")
+            seed=p["input_seed"], buffer_images=p["buffer_images"], start_image=p["start_image"],
+            start_retry=p["start_retry"], start_presentations=p["start_presentations"], name="input")
         self.input_synapses = PlasticDense(
             weights=p["weights"], stdp=cfg.stdp, scaling=cfg.scaling, learning=p["learning"],
-            name="input_synapses", **clock)
+            presentations=p["start_presentations"], name="input_synapses", **clock)
         self.exc = AdaptiveConductanceLIF(
             shape=(n,), params=cfg.exc, theta=p["theta"], learning=p["learning"], name="exc",
             **clock)
@@ -57,5 +58,5 @@ class SubWTANetworkModel(AbstractSubProcessModel):
         proc.vars.weights.alias(self.input_synapses.vars.weights)
         proc.vars.theta.alias(self.exc.vars.theta)
         proc.vars.exc_spike_count.alias(self.exc.vars.spike_count)
-        for name in ("count_buffer", "image_index", "presentations", "total_retries", "capped"):
+        for name in ("count_buffer", "image_index", "retry", "presentations", "total_retries", "capped"):
             getattr(proc.vars, name).alias(getattr(self.input.vars, name))

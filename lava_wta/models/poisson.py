@@ -18,7 +18,10 @@ from lava_wta.processes.poisson import PoissonImageInput
 @tag("floating_pt")
 class PyPoissonImageInputModel(PyLoihiProcessModel):
     """Per step: draw one uniform number per pixel while presenting; count the response;
-    at the end of each period decide between a retry and the next image."""
+    at the end of each period decide between a retry and the next image.
+
+    The random stream of a presentation is ``numpy.random.default_rng([seed, image_index,
+    retry])``, drawn once per pixel per presentation step."""
 
     s_out: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, bool, precision=1)
     s_in_response: PyInPort = LavaPyType(PyInPort.VEC_DENSE, bool, precision=1)
@@ -37,7 +40,8 @@ class PyPoissonImageInputModel(PyLoihiProcessModel):
 
     def __init__(self, proc_params) -> None:
         super().__init__(proc_params)
-        self.rng = np.random.default_rng(proc_params["seed"])
+        self.seed = proc_params["seed"]
+        self.rng = np.random.default_rng([self.seed, 0, 0])
         self.dt = proc_params["dt_ms"]
         self.presentation_steps = proc_params["presentation_steps"]
         self.period_steps = proc_params["period_steps"]
@@ -50,6 +54,10 @@ class PyPoissonImageInputModel(PyLoihiProcessModel):
         local = (self.time_step - 1) % self.period_steps
         active = self.image_index[0] < self.images.shape[0]
         presenting = active and local < self.presentation_steps
+        if presenting and local == 0:
+            # A fresh stream per presentation: spikes depend only on (seed, image, retry),
+            # so an interrupted run resumes exactly and other engines can reproduce them.
+            self.rng = np.random.default_rng([self.seed, int(self.image_index[0]), int(self.retry[0])])
         if presenting:
             spikes = dynamics.poisson_spikes(self.rng, self.current_rates_hz(), self.dt)
         else:

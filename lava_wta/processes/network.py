@@ -39,10 +39,12 @@ class WTANetwork(AbstractProcess):
         Seed of the Poisson spike stream.
     buffer_images : int
         Rows of the spike-count ring buffer (see :class:`PoissonImageInput`).
+    start_image, start_retry, start_presentations : int
+        Resume position of an interrupted run.
 
     Vars (aliases of the sub-processes' Vars)
     ----
-    weights, theta, exc_spike_count, count_buffer, image_index, presentations,
+    weights, theta, exc_spike_count, count_buffer, image_index, retry, presentations,
     total_retries, capped.
 
     Ports
@@ -53,7 +55,8 @@ class WTANetwork(AbstractProcess):
 
     def __init__(self, *, config: WTAConfig, images: np.ndarray, weights: np.ndarray,
                  theta: ty.Optional[np.ndarray] = None, learning: bool = True,
-                 input_seed: int = 0, buffer_images: int = 64,
+                 input_seed: int = 0, buffer_images: int = 64, start_image: int = 0,
+                 start_retry: int = 0, start_presentations: int = 0,
                  name: ty.Optional[str] = None, log_config: ty.Optional[LogConfig] = None) -> None:
         n, n_in = config.network.n_neurons, config.network.n_inputs
         images = np.asarray(images)
@@ -68,13 +71,16 @@ class WTANetwork(AbstractProcess):
             raise ValueError(f"WTANetwork theta: expected shape {(n,)}, got {theta.shape}")
         super().__init__(config=config, images=images, weights=weights, theta=theta,
                          learning=learning, input_seed=input_seed, buffer_images=buffer_images,
+                         start_image=start_image, start_retry=start_retry,
+                         start_presentations=start_presentations,
                          name=name, log_config=log_config)
         self.s_out = OutPort(shape=(n,))
         self.weights = Var(shape=(n, n_in), init=weights)
         self.theta = Var(shape=(n,), init=theta)
         self.exc_spike_count = Var(shape=(n,), init=0)
         self.count_buffer = Var(shape=(buffer_images, n), init=0)
-        self.image_index = Var(shape=(1,), init=0)
-        self.presentations = Var(shape=(1,), init=0)
+        self.image_index = Var(shape=(1,), init=start_image)
+        self.retry = Var(shape=(1,), init=start_retry)
+        self.presentations = Var(shape=(1,), init=start_presentations)
         self.total_retries = Var(shape=(1,), init=0)
         self.capped = Var(shape=(1,), init=0)

@@ -36,7 +36,7 @@ class ConductanceLIF(AbstractProcess):
     shape : tuple of int
         Number (and topology) of neurons.
     params : InhibitoryConfig or ExcitatoryConfig
-        Physical parameters; each field becomes a Var of the same name.
+        Physical parameters; each field of InhibitoryConfig becomes a Var of the same name.
     dt_ms : float
         Time step (ms).
     period_steps : int
@@ -74,9 +74,8 @@ class ConductanceLIF(AbstractProcess):
         self.a_inh = InPort(shape=shape)
         self.s_out = OutPort(shape=shape)
         self.dt_ms = Var(shape=(1,), init=dt_ms)
-        for f in fields(params):
-            if not hasattr(self, f.name):
-                setattr(self, f.name, Var(shape=(1,), init=getattr(params, f.name)))
+        for f in fields(InhibitoryConfig):  # the fields every conductance-based LIF has
+            setattr(self, f.name, Var(shape=(1,), init=getattr(params, f.name)))
         self.v = Var(shape=shape, init=params.v_rest_mv if v is None else v)
         self.g_exc = Var(shape=shape, init=0.0)
         self.g_inh = Var(shape=shape, init=0.0)
@@ -104,5 +103,7 @@ class AdaptiveConductanceLIF(ConductanceLIF):
                  theta: ty.Optional[ty.Union[float, np.ndarray]] = None, learning: bool = True,
                  **kwargs) -> None:
         super().__init__(shape=shape, params=params, **kwargs)
+        for name in ("theta_offset_mv", "theta_init_mv", "theta_plus_mv", "tau_theta_ms"):
+            setattr(self, name, Var(shape=(1,), init=getattr(params, name)))
         self.theta = Var(shape=shape, init=params.theta_init_mv if theta is None else theta)
         self.learning = Var(shape=(1,), init=int(learning))

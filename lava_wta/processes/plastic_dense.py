@@ -46,11 +46,14 @@ class PlasticDense(AbstractProcess):
         Reset the traces and drop in-flight activation at the end of every period.
     learning : bool
         STDP and scaling on (True) or frozen weights (False); a Var.
+    presentations : int
+        Presentations already completed (counts towards the scaling interval).
     """
 
     def __init__(self, *, weights: np.ndarray, stdp: STDPConfig = STDPConfig(),
                  scaling: ScalingConfig = ScalingConfig(), dt_ms: float = 0.5,
                  period_steps: int = 0, reset_between: bool = True, learning: bool = True,
+                 presentations: int = 0,
                  name: ty.Optional[str] = None, log_config: ty.Optional[LogConfig] = None,
                  **kwargs) -> None:
         weights = np.asarray(weights, dtype=float)
@@ -78,4 +81,4 @@ class PlasticDense(AbstractProcess):
         self.w_max = Var(shape=(1,), init=stdp.w_max)
         self.target_norm = Var(shape=(1,), init=scaling.target_norm)
         self.scaling_interval = Var(shape=(1,), init=scaling.interval_images)
-        self.presentations = Var(shape=(1,), init=0)
+        self.presentations = Var(shape=(1,), init=presentations)

@@ -39,9 +39,12 @@ class PoissonImageInput(AbstractProcess):
     dt_ms, presentation_steps, period_steps : float, int, int
         Clock (ms) and protocol (steps).
     seed : int
-        Seed of the process's random stream (numpy PCG64).
+        Seed of the spike streams: presentation (image, retry) draws from
+        ``numpy.random.default_rng([seed, image, retry])``.
     buffer_images : int
         Rows of the count ring buffer that the host reads between runs.
+    start_image, start_retry, start_presentations : int
+        Where to start (to resume an interrupted run).
 
     Vars
     ----
@@ -53,7 +56,8 @@ class PoissonImageInput(AbstractProcess):
     def __init__(self, *, images: np.ndarray, n_response: int = 0,
                  input: InputConfig = InputConfig(), dt_ms: float = 0.5,
                  presentation_steps: int = 300, period_steps: ty.Optional[int] = None,
-                 seed: int = 0, buffer_images: int = 64,
+                 seed: int = 0, buffer_images: int = 64, start_image: int = 0,
+                 start_retry: int = 0, start_presentations: int = 0,
                  name: ty.Optional[str] = None, log_config: ty.Optional[LogConfig] = None,
                  **kwargs) -> None:
         images = np.asarray(images, dtype=float)
@@ -74,14 +78,14 @@ class PoissonImageInput(AbstractProcess):
         self.s_out = OutPort(shape=(n_pixels,))
         self.s_in_response = InPort(shape=(max(n_response, 1),))
         self.images = Var(shape=images.shape, init=images)
-        self.image_index = Var(shape=(1,), init=0)
-        self.retry = Var(shape=(1,), init=0)
+        self.image_index = Var(shape=(1,), init=start_image)
+        self.retry = Var(shape=(1,), init=start_retry)
         self.pixel_rate_hz = Var(shape=(1,), init=input.pixel_rate_hz)
         self.retry_pixel_rate_hz = Var(shape=(1,), init=input.retry_pixel_rate_hz)
         self.min_spikes = Var(shape=(1,), init=input.min_spikes if n_response else 0)
         self.max_retries = Var(shape=(1,), init=input.max_retries)
         self.current_count = Var(shape=(max(n_response, 1),), init=0)
         self.count_buffer = Var(shape=(buffer_images, max(n_response, 1)), init=0)
-        self.presentations = Var(shape=(1,), init=0)
+        self.presentations = Var(shape=(1,), init=start_presentations)
         self.total_retries = Var(shape=(1,), init=0)
         self.capped = Var(shape=(1,), init=0)

@@ -1,0 +1,18 @@
+# Two targets a newcomer needs: `make demo` (the main job) and `make test`.
+# Both create .venv with Python 3.10 on first use.
+PY := .venv/bin/python
+
+.PHONY: demo test install clean
+demo: .venv/.installed
+	$(PY) -m lava_wta.cli demo
+
+test: .venv/.installed
+	$(PY) -m pytest -q
+
+install: .venv/.installed
+
+.venv/.installed: pyproject.toml scripts/setup-venv.sh
+	bash scripts/setup-venv.sh
+
+clean:
+	rm -rf .venv runs .pytest_cache

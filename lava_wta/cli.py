@@ -1,0 +1,151 @@
+"""The ``lava-wta`` command: parses arguments and calls :mod:`lava_wta.pipeline`."""
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+import time
+import typing as ty
+from pathlib import Path
+
+from lava_wta.config import ConfigError, WTAConfig
+from lava_wta.data import DATASETS, DataError, load_dataset
+
+DEMO_ARGS = ["train", "--dataset", "mnist", "--neurons", "100", "--scaling", "l2", "--target-norm", "5",
+             "--train-images", "1000", "--label-images", "1000", "--test-images", "1000",
+             "--out", "runs/demo"]
+
+
+def _parse_set(items: ty.Sequence[str]) -> dict:
+    import yaml
+
+    out = {}
+    for item in items:
+        if "=" not in item:
+            raise ConfigError(f"--set {item!r}: expected FIELD=VALUE, e.g. exc.theta_plus_mv=0.11")
+        key, value = item.split("=", 1)
+        out[key.strip()] = yaml.safe_load(value)
+    return out
+
+
+def build_config(args: argparse.Namespace, n_pixels: ty.Optional[int]) -> WTAConfig:
+    """Defaults < --config file < explicit flags < --set."""
+    config = WTAConfig.load(args.config) if args.config else WTAConfig()
+    overrides = {}
+    explicit = _parse_set(args.set or [])
+    if n_pixels is not None and "network.n_inputs" not in explicit and not args.config:
+        overrides["network.n_inputs"] = n_pixels
+    for flag, key in (("neurons", "network.n_neurons"), ("scaling", "scaling.mode"),
+                      ("target_norm", "scaling.target_norm"), ("seed", "seed"),
+                      ("presentation_ms", "time.presentation_ms"),
+                      ("theta_plus", "exc.theta_plus_mv")):
+        value = getattr(args, flag, None)
+        if value is not None:
+            overrides[key] = value
+    overrides.update(explicit)
+    return config.with_overrides(overrides) if overrides else config
+
+
+def _add_model_flags(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("model (override the configuration)")
+    g.add_argument("--config", type=Path, help="YAML or JSON configuration file")
+    g.add_argument("--neurons", type=int, help="excitatory neurons (network.n_neurons)")
+    g.add_argument("--scaling", help="scaling rule: none, l1, l2, max or a registered one (scaling.mode)")
+    g.add_argument("--target-norm", type=float, help="target norm Wt (scaling.target_norm)")
+    g.add_argument("--presentation-ms", type=float, help="presentation time in ms (time.presentation_ms)")
+    g.add_argument("--theta-plus", type=float, help="theta increment per spike in mV (exc.theta_plus_mv)")
+    g.add_argument("--seed", type=int, help="random seed (seed)")
+    g.add_argument("--set", action="append", metavar="FIELD=VALUE",
+                   help="any configuration field, e.g. --set time.between_images=rest (repeatable)")
+
+
+def _add_data_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--dataset", choices=DATASETS, default="mnist")
+    p.add_argument("--data-dir", type=Path, help="folder with the four standard IDX files (.gz or raw)")
+    p.add_argument("--label-images", type=int, default=1000, help="images used to label neurons")
+    p.add_argument("--test-images", type=int, default=1000, help="test images to classify")
+    p.add_argument("--label-from", choices=("heldout", "train"), default="heldout",
+                   help="label with training images not used in training (heldout) or with the "
+                        "first training images (train)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lava-wta", description="Unsupervised WTA spiking network with STDP and synaptic scaling, in Lava.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("train", help="train, label, test and write a run folder")
+    _add_data_flags(p)
+    p.add_argument("--train-images", type=int, default=1000)
+    p.add_argument("--out", type=Path, help="run folder (default runs/<dataset>-<time>)")
+    p.add_argument("--checkpoint-every", type=int, default=200, help="images between checkpoints")
+    _add_model_flags(p)
+
+    p = sub.add_parser("evaluate", help="re-label and re-test the state of a run folder")
+    p.add_argument("run", type=Path)
+    _add_data_flags(p)
+
+    p = sub.add_parser("demo", help="the README's first command: 100 neurons, 1,000 MNIST images")
+
+    p = sub.add_parser("config", help="print a configuration (defaults, or a file after validation) as YAML")
+    _add_model_flags(p)
+    return parser
+
+
+def main(argv: ty.Optional[ty.Sequence[str]] = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["demo"]:
+        argv = DEMO_ARGS + argv[1:]
+    args = make_parser().parse_args(argv)
+    try:
+        if args.command == "config":
+            import yaml
+
+            print(yaml.safe_dump(build_config(args, None).to_dict(), sort_keys=False), end="")
+            return 0
+        from lava_wta import pipeline
+
+        if args.command == "evaluate":
+            meta = json.loads((args.run / "metrics.json").read_text()) if (args.run / "metrics.json").is_file() else {}
+            dataset = load_dataset(meta.get("dataset", args.dataset) if args.dataset == "mnist" else args.dataset,
+                                   args.data_dir)
+            metrics = pipeline.evaluate_run(args.run, dataset, n_label=args.label_images,
+                                            n_test=args.test_images, label_from=args.label_from,
+                                            progress=not args.no_progress)
+            _report(metrics, args.run)
+            return 0
+        dataset = load_dataset(args.dataset, args.data_dir)
+        config = build_config(args, dataset.n_pixels)
+        out = args.out or Path("runs") / f"{args.dataset}-{time.strftime('%Y%m%d-%H%M%S')}"
+        print(f"lava-wta: {dataset.name} ({dataset.source}), {config.network.n_neurons} neurons, "
+              f"scaling {config.scaling.mode} Wt={config.scaling.target_norm:g}, "
+              f"{args.train_images} training / {args.label_images} labelling / {args.test_images} test images "
+              f"-> {out}", file=sys.stderr)
+        metrics = pipeline.run_experiment(
+            config, dataset, n_train=args.train_images, n_label=args.label_images,
+            n_test=args.test_images, out_dir=out, label_from=args.label_from,
+            progress=not args.no_progress, checkpoint_every=args.checkpoint_every,
+            command="lava-wta " + " ".join(shlex.quote(a) for a in argv))
+        _report(metrics, out)
+        return 0
+    except (ConfigError, DataError, ValueError, FileNotFoundError) as exc:
+        print(f"lava-wta: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _report(metrics: dict, out: Path) -> None:
+    tr = metrics.get("train", {})
+    ev = metrics["evaluate"]
+    print(f"accuracy: {100 * metrics['accuracy']:.2f} % on {metrics['n_test']} {metrics['dataset']} test images "
+          f"(neurons labelled with {metrics['n_label']} images)")
+    if tr:
+        print(f"training: {tr['seconds']:.0f} s, {tr['steps']} steps, {tr['ms_per_step']:.3f} ms/step "
+              f"(composed Lava graph), {tr['retries']} retries")
+    print(f"labelling+testing: {ev['seconds']:.0f} s, {ev['ms_per_step']:.3f} ms/step")
+    print(f"run folder: {out} (config.json, state.npz, metrics.json, weights.png, confusion.png, theta_hist.png)")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,268 @@
+"""Train, label, test and write a run folder: the Python API behind ``lava-wta``.
+
+>>> from lava_wta import WTAConfig
+>>> from lava_wta.data import load_dataset
+>>> from lava_wta.pipeline import run_experiment
+>>> metrics = run_experiment(WTAConfig(), load_dataset("mnist"), n_train=1000,
+...                          n_label=1000, n_test=1000, out_dir="runs/demo")
+"""
+from __future__ import annotations
+
+import json
+import platform
+import sys
+import time
+import typing as ty
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from lava_wta import evaluation, plots
+from lava_wta.config import WTAConfig
+from lava_wta.data import Dataset
+from lava_wta.run_config import ModelChoice
+from lava_wta.simulation import Checkpoint, PresentationResult, present_lava
+from lava_wta.state import STREAM_EVAL_INPUT, STREAM_TRAIN_INPUT, WTAState, stream_seed
+
+Models = ty.Optional[ty.Mapping[type, ModelChoice]]
+
+
+@dataclass
+class TrainResult:
+    state: WTAState
+    pass_: PresentationResult
+    curve: dict
+
+
+@dataclass
+class EvalResult:
+    assignments: np.ndarray
+    predictions: np.ndarray
+    accuracy: float
+    confusion: np.ndarray
+    label_counts: np.ndarray
+    test_counts: np.ndarray
+    pass_: PresentationResult
+
+
+def _bar(total: int, desc: str, enabled: bool):
+    return tqdm(total=total, desc=desc, unit="img", disable=not enabled, dynamic_ncols=True,
+                file=sys.stderr, mininterval=0.5)
+
+
+def train(config: WTAConfig, images: np.ndarray, labels: ty.Optional[np.ndarray] = None, *,
+          state: ty.Optional[WTAState] = None, models: Models = None, progress: bool = True,
+          checkpoint: ty.Optional[Checkpoint] = None, n_classes: int = 10) -> TrainResult:
+    """Unsupervised training (STDP, scaling, theta) on ``images`` in the composed Lava graph.
+
+    ``labels`` are used only for the progress display: a running accuracy of each new
+    chunk of images under neuron labels taken from all earlier images (as Diehl & Cook
+    report during training).
+    """
+    config.check_image_size(images.shape[1], source="training set")
+    state = state or WTAState.initial(config)
+    state.check(config)
+    curve = {"images": [], "running_accuracy": [], "spikes_per_image": []}
+    hits: ty.List[bool] = []
+    bar = _bar(len(images), "train", progress)
+    last = {"done": 0}
+
+    def on_progress(done: int, counts: np.ndarray, stats: dict) -> None:
+        prev = last["done"]
+        if done > prev and labels is not None and prev >= 10 * n_classes:
+            assignments = evaluation.assign_labels(counts[:prev], labels[:prev], n_classes)
+            pred = evaluation.predict(counts[prev:done], assignments, n_classes)
+            hits.extend((pred == labels[prev:done]).tolist())
+        window = hits[-500:]
+        acc = float(np.mean(window)) if window else float("nan")
+        spk = float(counts[max(prev, done - 100):done].sum(axis=1).mean()) if done > prev else float("nan")
+        curve["images"].append(done)
+        curve["running_accuracy"].append(acc)
+        curve["spikes_per_image"].append(spk)
+        bar.update(done - bar.n)
+        bar.set_postfix({"spikes/img": f"{spk:.1f}", "acc~": f"{100 * acc:.1f}%" if window else "-",
+                         "retries": stats["retries"]}, refresh=False)
+        last["done"] = done
+
+    try:
+        result = present_lava(config, images, state, learning=True,
+                              input_seed=stream_seed(config, STREAM_TRAIN_INPUT),
+                              on_progress=on_progress, models=models, checkpoint=checkpoint)
+    finally:
+        bar.close()
+    return TrainResult(result.state, result, curve)
+
+
+def evaluate(config: WTAConfig, state: WTAState, label_images: np.ndarray, label_labels: np.ndarray,
+             test_images: np.ndarray, test_labels: np.ndarray, *, models: Models = None,
+             progress: bool = True, n_classes: int = 10) -> EvalResult:
+    """Frozen network: label neurons on the labelled images, then classify the test images.
+
+    Both sets go through one Lava run (weights and theta frozen); the progress bar shows
+    the test accuracy so far once the labelling images are done.
+    """
+    config.check_image_size(label_images.shape[1], source="labelling set")
+    config.check_image_size(test_images.shape[1], source="test set")
+    state.check(config)
+    n_label = len(label_images)
+    images = np.concatenate([label_images, test_images])
+    bar = _bar(len(images), "label+test", progress)
+    cache: dict = {}
+
+    def on_progress(done: int, counts: np.ndarray, stats: dict) -> None:
+        post = {"spikes/img": f"{counts[max(0, done - 100):done].sum(axis=1).mean():.1f}"}
+        if done >= n_label:
+            if "assign" not in cache:
+                cache["assign"] = evaluation.assign_labels(counts[:n_label], label_labels, n_classes)
+            pred = evaluation.predict(counts[n_label:done], cache["assign"], n_classes)
+            if pred.size:
+                post["test acc"] = f"{100 * evaluation.accuracy(test_labels[:pred.size], pred):.1f}%"
+        bar.update(done - bar.n)
+        bar.set_postfix(post, refresh=False)
+
+    try:
+        result = present_lava(config, images, state, learning=False,
+                              input_seed=stream_seed(config, STREAM_EVAL_INPUT),
+                              on_progress=on_progress, models=models)
+    finally:
+        bar.close()
+    label_counts, test_counts = result.counts[:n_label], result.counts[n_label:]
+    assignments = evaluation.assign_labels(label_counts, label_labels, n_classes)
+    predictions = evaluation.predict(test_counts, assignments, n_classes)
+    return EvalResult(assignments, predictions, evaluation.accuracy(test_labels, predictions),
+                      evaluation.confusion_matrix(test_labels, predictions, n_classes),
+                      label_counts, test_counts, result)
+
+
+def label_split(dataset: Dataset, n_train: int, n_label: int, label_from: str) -> tuple:
+    """Images and labels used to label the neurons.
+
+    ``heldout``: the ``n_label`` training images after the first ``n_train`` (never
+    seen in training; the paper's protocol). ``train``: the first ``n_label`` training images.
+    """
+    if label_from == "heldout":
+        lo, hi = n_train, n_train + n_label
+    elif label_from == "train":
+        lo, hi = 0, n_label
+    else:
+        raise ValueError(f"label_from: expected 'heldout' or 'train', got {label_from!r}")
+    if hi > len(dataset.train_images):
+        raise ValueError(f"label images: {dataset.name} has {len(dataset.train_images)} training images, "
+                         f"{label_from} labelling needs images {lo}..{hi - 1}")
+    return dataset.train_images[lo:hi], dataset.train_labels[lo:hi]
+
+
+def _versions() -> dict:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": platform.python_version()}
+    for pkg in ("lava-nc", "numpy", "nir"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            out[pkg] = None
+    return out
+
+
+def run_experiment(config: WTAConfig, dataset: Dataset, *, n_train: int, n_label: int, n_test: int,
+                   out_dir: ty.Union[str, Path], label_from: str = "heldout", models: Models = None,
+                   progress: bool = True, checkpoint_every: int = 200,
+                   command: ty.Optional[str] = None) -> dict:
+    """Train, label, test; write config, state, metrics and figures to ``out_dir``.
+
+    An interrupted training resumes from ``out_dir/checkpoint.npz`` when started again
+    with the same arguments.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    config.check_image_size(dataset.n_pixels, source=f"dataset {dataset.name}")
+    if n_train > len(dataset.train_images):
+        raise ValueError(f"n_train: {dataset.name} has {len(dataset.train_images)} training images, got {n_train}")
+    if n_test > len(dataset.test_images):
+        raise ValueError(f"n_test: {dataset.name} has {len(dataset.test_images)} test images, got {n_test}")
+    saved_cfg = out / "config.json"
+    if saved_cfg.is_file() and (out / "checkpoint.npz").is_file():
+        if WTAConfig.load(saved_cfg) != config:
+            raise ValueError(f"{out}: holds a checkpoint of a different configuration; "
+                             f"choose another --out or delete {out / 'checkpoint.npz'}")
+    config.save(saved_cfg)
+    label_x, label_y = label_split(dataset, n_train, n_label, label_from)
+    n_classes = len(dataset.class_names)
+
+    checkpoint = Checkpoint(out / "checkpoint.npz", every_images=checkpoint_every)
+    trained = train(config, dataset.train_images[:n_train], dataset.train_labels[:n_train],
+                    models=models, progress=progress, checkpoint=checkpoint, n_classes=n_classes)
+    trained.state.save(out / "state.npz")
+    checkpoint.path.unlink(missing_ok=True)
+    metrics = _evaluate_and_write(config, trained.state, dataset, label_x, label_y, n_test, out,
+                                  models=models, progress=progress, n_classes=n_classes)
+    tp = trained.pass_
+    metrics.update({
+        "n_train": n_train, "label_from": label_from, "command": command,
+        "train": {"seconds": tp.seconds, "steps": tp.steps, "ms_per_step": tp.ms_per_step,
+                  "presentations": tp.presentations, "retries": tp.retries, "capped": tp.capped,
+                  "resumed_from_image": tp.resumed_from,
+                  "failure_signatures": evaluation.failure_signatures(tp.counts)},
+        "training_curve": trained.curve,
+    })
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    if trained.curve["images"]:
+        plots.plot_training_curve(trained.curve, out / "training_curve.png")
+    return metrics
+
+
+def evaluate_run(run_dir: ty.Union[str, Path], dataset: Dataset, *, n_label: int, n_test: int,
+                 label_from: str = "heldout", n_train: ty.Optional[int] = None,
+                 models: Models = None, progress: bool = True) -> dict:
+    """Re-label and re-test the trained state of a run folder; updates its metrics and figures."""
+    run = Path(run_dir)
+    config = WTAConfig.load(run / "config.json")
+    state = WTAState.load(run / "state.npz", config)
+    old = json.loads((run / "metrics.json").read_text()) if (run / "metrics.json").is_file() else {}
+    n_train = old.get("n_train", 0) if n_train is None else n_train
+    label_x, label_y = label_split(dataset, n_train, n_label, label_from)
+    metrics = _evaluate_and_write(config, state, dataset, label_x, label_y, n_test, run, models=models,
+                                  progress=progress, n_classes=len(dataset.class_names))
+    merged = {**old, **metrics, "label_from": label_from}
+    (run / "metrics.json").write_text(json.dumps(merged, indent=2) + "\n")
+    return merged
+
+
+def _evaluate_and_write(config, state, dataset, label_x, label_y, n_test, out, *, models, progress,
+                        n_classes) -> dict:
+    ev = evaluate(config, state, label_x, label_y, dataset.test_images[:n_test],
+                  dataset.test_labels[:n_test], models=models, progress=progress, n_classes=n_classes)
+    state = WTAState(state.weights, state.theta, ev.assignments)
+    state.save(out / "state.npz")
+    test_y = dataset.test_labels[:n_test]
+    per_class = {dataset.class_names[c]: float(ev.confusion[c, c] / max(ev.confusion[c].sum(), 1))
+                 for c in range(n_classes)}
+    ep = ev.pass_
+    plots.plot_weights(state.weights, dataset.image_shape, out / "weights.png",
+                       title=f"{dataset.name}: input weights of {config.network.n_neurons} neurons "
+                             f"({config.scaling.mode}, Wt={config.scaling.target_norm:g})")
+    plots.plot_confusion(ev.confusion, out / "confusion.png", dataset.class_names,
+                         title=f"{dataset.name}: accuracy {100 * ev.accuracy:.2f} % on {len(test_y)} test images")
+    plots.plot_theta(state.theta, out / "theta_hist.png", config.exc.theta_init_mv)
+    return {
+        "backend": "lava",
+        "dataset": dataset.name,
+        "data_source": dataset.source,
+        "n_label": len(label_y),
+        "n_test": int(len(test_y)),
+        "accuracy": ev.accuracy,
+        "per_class_accuracy": per_class,
+        "confusion_matrix": ev.confusion.tolist(),
+        "neurons_assigned_per_class": np.bincount(ev.assignments[ev.assignments >= 0],
+                                                  minlength=n_classes).tolist(),
+        "neurons_unassigned": int((ev.assignments < 0).sum()),
+        "theta_mv": {"mean": float(state.theta.mean()), "min": float(state.theta.min()),
+                     "max": float(state.theta.max())},
+        "evaluate": {"seconds": ep.seconds, "steps": ep.steps, "ms_per_step": ep.ms_per_step,
+                     "presentations": ep.presentations, "retries": ep.retries, "capped": ep.capped,
+                     "failure_signatures": evaluation.failure_signatures(ev.test_counts)},
+        "versions": _versions(),
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%S"),
+    }

@@ -1,0 +1,85 @@
+"""The trained state of a network (weights, theta, neuron labels) and its file format.
+
+One state moves between every way of running the model. On disk it is an ``.npz``
+holding ``weights`` (n_neurons x n_inputs, Lava's (out, in) orientation), ``theta`` (mV)
+and, once labelled, ``assignments`` (class per neuron, -1 for a neuron that never fired
+on the labelling images).
+"""
+from __future__ import annotations
+
+import os
+import typing as ty
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from lava_wta.config import WTAConfig
+from lava_wta.rules import apply_scaling
+
+# Independent random streams derived from config.seed (numpy SeedSequence entropy lists).
+STREAM_WEIGHTS = 0
+STREAM_TRAIN_INPUT = 1
+STREAM_EVAL_INPUT = 2
+
+
+def stream_seed(config: WTAConfig, stream: int) -> int:
+    """A 63-bit seed for one of the named random streams of ``config.seed``."""
+    return int(np.random.SeedSequence([config.seed, stream]).generate_state(1, np.uint64)[0]) >> 1
+
+
+def initial_weights(config: WTAConfig) -> np.ndarray:
+    """Uniform [0, w_init_max) weights, scaled once if ``scaling.scale_initial``."""
+    rng = np.random.default_rng(stream_seed(config, STREAM_WEIGHTS))
+    shape = (config.network.n_neurons, config.network.n_inputs)
+    w = rng.uniform(0.0, config.network.w_init_max, size=shape)
+    if config.scaling.scale_initial:
+        apply_scaling(w, config.scaling.mode, config.scaling.target_norm)
+    return w
+
+
+@dataclass
+class WTAState:
+    weights: np.ndarray
+    theta: np.ndarray
+    assignments: ty.Optional[np.ndarray] = None
+
+    @classmethod
+    def initial(cls, config: WTAConfig) -> "WTAState":
+        return cls(initial_weights(config), np.full(config.network.n_neurons, config.exc.theta_init_mv))
+
+    def check(self, config: WTAConfig, source: str = "state") -> None:
+        n, n_in = config.network.n_neurons, config.network.n_inputs
+        if self.weights.shape != (n, n_in):
+            raise ValueError(f"{source}: weights have shape {self.weights.shape}, the configuration "
+                             f"expects (network.n_neurons, network.n_inputs) = {(n, n_in)}")
+        if self.theta.shape != (n,):
+            raise ValueError(f"{source}: theta has shape {self.theta.shape}, expected {(n,)}")
+        if self.assignments is not None and self.assignments.shape != (n,):
+            raise ValueError(f"{source}: assignments have shape {self.assignments.shape}, expected {(n,)}")
+
+    def save(self, path: ty.Union[str, Path]) -> Path:
+        path = Path(path)
+        tmp = path.with_name(path.stem + ".tmp.npz")
+        arrays = {"weights": self.weights, "theta": self.theta}
+        if self.assignments is not None:
+            arrays["assignments"] = self.assignments
+        np.savez(tmp, **arrays)
+        os.replace(tmp, path)
+        return path
+
+    @classmethod
+    def load(cls, path: ty.Union[str, Path], config: ty.Optional[WTAConfig] = None) -> "WTAState":
+        path = Path(path)
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                missing = {"weights", "theta"} - set(z.files)
+                if missing:
+                    raise ValueError(f"{path}: missing array(s) {sorted(missing)}")
+                state = cls(z["weights"].astype(float), z["theta"].astype(float),
+                            z["assignments"].astype(int) if "assignments" in z.files else None)
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"{path}: cannot load state: {exc}") from None
+        if config is not None:
+            state.check(config, str(path))
+        return state

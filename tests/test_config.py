@@ -1,0 +1,65 @@
+import json
+
+import pytest
+
+from lava_wta import ConfigError, WTAConfig
+
+
+def test_defaults_follow_model_spec():
+    c = WTAConfig()
+    assert (c.time.dt_ms, c.time.presentation_ms, c.time.presentation_steps) == (0.5, 150.0, 300)
+    assert (c.exc.tau_m_ms, c.exc.v_rest_mv, c.exc.v_thresh_mv, c.exc.theta_offset_mv) == (100, -65, -52, 20)
+    assert (c.exc.e_inh_mv, c.exc.tau_ge_ms, c.exc.tau_gi_ms, c.exc.t_ref_ms) == (-100, 1, 2, 5)
+    assert (c.inh.tau_m_ms, c.inh.v_rest_mv, c.inh.v_reset_mv, c.inh.v_thresh_mv, c.inh.e_inh_mv,
+            c.inh.t_ref_ms) == (10, -60, -45, -40, -85, 2)
+    assert (c.stdp.nu_pre, c.stdp.nu_post, c.stdp.tau_pre_ms, c.stdp.tau_post1_ms, c.stdp.tau_post2_ms) == (
+        1e-4, 1e-2, 20, 20, 40)
+    assert (c.network.w_ei, c.network.w_ie, c.network.w_init_max) == (10.4, 17.0, 0.3)
+    # pixel/4 Hz at the first presentation, Diehl & Cook's pixel/8 per intensity step after
+    assert 255 * c.input.pixel_rate_hz == 63.75 and 255 * c.input.retry_pixel_rate_hz == 31.875
+
+
+@pytest.mark.parametrize("suffix", [".json", ".yaml"])
+def test_save_load_round_trip(tmp_path, suffix):
+    c = WTAConfig().with_overrides({"scaling.mode": "l1", "scaling.target_norm": 78, "seed": 3,
+                                    "exc.theta_plus_mv": 0.11})
+    path = c.save(tmp_path / f"cfg{suffix}")
+    assert WTAConfig.load(path) == c
+    assert WTAConfig.load(path).scaling.target_norm == 78.0
+
+
+@pytest.mark.parametrize("overrides, field", [
+    ({"exc.tau_m_ms": -1.0}, "exc.tau_m_ms"),
+    ({"stdp.tau_pre_ms": 0.0}, "stdp.tau_pre_ms"),
+    ({"scaling.target_norm": 0.0}, "scaling.target_norm"),
+    ({"scaling.target_norm": -5.0}, "scaling.target_norm"),
+    ({"scaling.mode": "l7"}, "scaling.mode"),
+    ({"time.presentation_ms": 150.2}, "time.presentation_ms"),
+    ({"time.between_images": "sleep"}, "time.between_images"),
+    ({"network.n_neurons": 0}, "network.n_neurons"),
+    ({"network.n_neurons": 2.5}, "network.n_neurons"),
+])
+def test_invalid_values_name_the_field(overrides, field):
+    with pytest.raises(ConfigError, match=field.replace(".", r"\.")):
+        WTAConfig().with_overrides(overrides)
+
+
+def test_unknown_fields_are_named(tmp_path):
+    p = tmp_path / "bad.json"
+    p.write_text(json.dumps({"exc": {"tau_m": 100}}))
+    with pytest.raises(ConfigError, match=r"bad\.json.*exc.*tau_m"):
+        WTAConfig.load(p)
+    with pytest.raises(ConfigError, match="neurons"):
+        WTAConfig.from_dict({"neurons": 3})
+
+
+def test_wrong_image_size_is_named():
+    with pytest.raises(ConfigError, match=r"network\.n_inputs.*64.*784"):
+        WTAConfig().check_image_size(64, source="digits")
+
+
+def test_unparsable_file_is_named(tmp_path):
+    p = tmp_path / "broken.yaml"
+    p.write_text("exc: [1, 2\n")
+    with pytest.raises(ConfigError, match="broken.yaml"):
+        WTAConfig.load(p)
