@@ -61,7 +61,8 @@ def _add_model_flags(p: argparse.ArgumentParser) -> None:
 
 
 def _add_data_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--dataset", choices=DATASETS, default="mnist")
+    p.add_argument("--dataset", choices=DATASETS,
+                   help="mnist (default for train), fashion-mnist or digits; evaluate defaults to the run's")
     p.add_argument("--data-dir", type=Path, help="folder with the four standard IDX files (.gz or raw)")
     p.add_argument("--label-images", type=int, default=1000, help="images used to label neurons")
     p.add_argument("--test-images", type=int, default=1000, help="test images to classify")
@@ -109,13 +110,13 @@ def main(argv: ty.Optional[ty.Sequence[str]] = None) -> int:
 
         if args.command == "evaluate":
             meta = json.loads((args.run / "metrics.json").read_text()) if (args.run / "metrics.json").is_file() else {}
-            dataset = load_dataset(meta.get("dataset", args.dataset) if args.dataset == "mnist" else args.dataset,
-                                   args.data_dir)
+            dataset = load_dataset(args.dataset or meta.get("dataset", "mnist"), args.data_dir)
             metrics = pipeline.evaluate_run(args.run, dataset, n_label=args.label_images,
                                             n_test=args.test_images, label_from=args.label_from,
                                             progress=not args.no_progress)
             _report(metrics, args.run)
             return 0
+        args.dataset = args.dataset or "mnist"
         dataset = load_dataset(args.dataset, args.data_dir)
         config = build_config(args, dataset.n_pixels)
         out = args.out or Path("runs") / f"{args.dataset}-{time.strftime('%Y%m%d-%H%M%S')}"

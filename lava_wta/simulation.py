@@ -56,6 +56,7 @@ class Checkpoint:
              steps, seconds) -> None:
         tmp = self.path.with_name(self.path.stem + ".tmp.npz")
         np.savez(tmp, weights=weights, theta=theta, image_index=image_index, retry=retry,
+                 n_images=counts.shape[0],
                  presentations=presentations, counts=counts[:image_index], retries=retries,
                  capped=capped, steps=steps, seconds=seconds)
         os.replace(tmp, self.path)
@@ -85,6 +86,11 @@ def present_lava(config: WTAConfig, images: np.ndarray, state: WTAState, *, lear
     done, retry, presentations, retries, capped, steps, seconds = 0, 0, 0, 0, 0, 0, 0.0
     resumed = checkpoint.load() if checkpoint else None
     if resumed is not None:
+        if resumed["weights"].shape != state.weights.shape or int(resumed["n_images"]) != n_images:
+            raise ValueError(
+                f"{checkpoint.path}: checkpoint of a pass over {int(resumed['n_images'])} images with "
+                f"weights {resumed['weights'].shape}; this pass has {n_images} images and weights "
+                f"{state.weights.shape}. Delete it to start afresh.")
         weights, theta = resumed["weights"], resumed["theta"]
         done, retry = int(resumed["image_index"]), int(resumed["retry"])
         presentations, retries, capped = (int(resumed[k]) for k in ("presentations", "retries", "capped"))

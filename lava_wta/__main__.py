@@ -1,0 +1,3 @@
+from lava_wta.cli import main
+
+raise SystemExit(main())

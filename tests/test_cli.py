@@ -1,0 +1,45 @@
+import json
+
+import numpy as np
+import yaml
+
+from lava_wta.cli import main
+from lava_wta.state import WTAState
+
+
+def test_config_prints_validated_yaml(capsys):
+    assert main(["config", "--scaling", "l1", "--target-norm", "78", "--set", "exc.theta_plus_mv=0.11"]) == 0
+    printed = yaml.safe_load(capsys.readouterr().out)
+    assert printed["scaling"] == {"mode": "l1", "target_norm": 78.0, "interval_images": 1, "scale_initial": True}
+    assert printed["exc"]["theta_plus_mv"] == 0.11
+
+
+def test_bad_values_exit_2_and_name_the_field(capsys):
+    assert main(["config", "--set", "exc.tau_m_ms=-3"]) == 2
+    assert "exc.tau_m_ms" in capsys.readouterr().err
+    assert main(["train", "--dataset", "digits", "--set", "network.n_inputs=784", "--no-progress"]) == 2
+    assert "network.n_inputs" in capsys.readouterr().err
+
+
+def test_train_then_evaluate_writes_a_run_folder(tmp_path, capsys):
+    out = tmp_path / "run"
+    args = ["train", "--dataset", "digits", "--neurons", "6", "--train-images", "12", "--label-images", "10",
+            "--test-images", "10", "--presentation-ms", "20", "--set", "input.pixel_rate_hz=1.0",
+            "--out", str(out), "--no-progress"]
+    assert main(args) == 0
+    assert "accuracy:" in capsys.readouterr().out
+    for name in ("config.json", "state.npz", "metrics.json", "weights.png", "confusion.png",
+                 "theta_hist.png", "training_curve.png"):
+        assert (out / name).is_file(), name
+    assert not (out / "checkpoint.npz").exists()
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["backend"] == "lava" and metrics["n_train"] == 12 and metrics["n_test"] == 10
+    assert np.array(metrics["confusion_matrix"]).sum() == 10
+    assert metrics["command"].startswith("lava-wta train --dataset digits")
+    state = WTAState.load(out / "state.npz")
+    assert state.weights.shape == (6, 64) and state.assignments.shape == (6,)
+
+    assert main(["evaluate", str(out), "--dataset", "digits", "--label-images", "8", "--test-images", "6",
+                 "--no-progress"]) == 0
+    again = json.loads((out / "metrics.json").read_text())
+    assert again["n_test"] == 6 and again["n_label"] == 8 and again["n_train"] == 12
