@@ -232,7 +232,10 @@ class WTAConfig:
             if not isinstance(section, cls):
                 raise ConfigError(f"{name}: expected a {cls.__name__}, got {type(section).__name__}")
             for f in fields(section):
-                _check_type(f"{name}.{f.name}", getattr(section, f.name), f.type)
+                value = getattr(section, f.name)
+                _check_type(f"{name}.{f.name}", value, f.type)
+                if isinstance(value, float) and not math.isfinite(value):
+                    raise ConfigError(f"{name}.{f.name}: expected a finite number, got {value}")
         _check_type("seed", self.seed, "int")
         if self.seed < 0:
             raise ConfigError(f"seed: expected >= 0, got {self.seed}")
@@ -250,7 +253,10 @@ class WTAConfig:
                 f"time.between_images: expected 'reset' or 'rest', got {self.time.between_images!r}")
         if self.time.between_images == "rest":
             _positive("time.rest_ms", self.time.rest_ms)
-        for path in ("time.presentation_ms", "time.rest_ms"):
+        stepped = ["time.presentation_ms", "exc.t_ref_ms", "inh.t_ref_ms"]
+        if self.time.between_images == "rest":
+            stepped.append("time.rest_ms")
+        for path in stepped:
             steps = self._get(path) / self.time.dt_ms
             if abs(steps - round(steps)) > 1e-9:
                 raise ConfigError(

@@ -35,8 +35,13 @@ def conductance_lif_integrate(v: np.ndarray, g_exc: np.ndarray, g_inh: np.ndarra
 
 
 def refractory_steps(t_ref_ms: float, dt_ms: float) -> int:
-    """Steps after a spike during which a neuron is held at reset (round(t_ref / dt))."""
-    return int(round(t_ref_ms / dt_ms))
+    """Steps after the spike step during which a neuron is held at v_reset.
+
+    With ``r = round(t_ref / dt)``, a neuron that spikes in step ``k`` is held in steps
+    ``k+1 .. k+r-1`` and may fire again in step ``k+r``, exactly ``t_ref`` later (Brian2's
+    rule: refractory while ``timestep(t - lastspike) < timestep(t_ref)``).
+    """
+    return max(int(round(t_ref_ms / dt_ms)) - 1, 0)
 
 
 def stdp_decay_traces(x_pre: np.ndarray, y1: np.ndarray, y2: np.ndarray, *, dt_ms: float,

@@ -175,6 +175,8 @@ def run_experiment(config: WTAConfig, dataset: Dataset, *, n_train: int, n_label
     An interrupted training resumes from ``out_dir/checkpoint.npz`` when started again
     with the same arguments.
     """
+    if checkpoint_every <= 0:
+        raise ValueError(f"checkpoint_every: expected a positive number of images, got {checkpoint_every}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     config.check_image_size(dataset.n_pixels, source=f"dataset {dataset.name}")
@@ -221,7 +223,12 @@ def evaluate_run(run_dir: ty.Union[str, Path], dataset: Dataset, *, n_label: int
     config = WTAConfig.load(run / "config.json")
     state = WTAState.load(run / "state.npz", config)
     old = json.loads((run / "metrics.json").read_text()) if (run / "metrics.json").is_file() else {}
-    n_train = old.get("n_train", 0) if n_train is None else n_train
+    n_train = old.get("n_train") if n_train is None else n_train
+    if n_train is None:
+        if label_from == "heldout":
+            raise ValueError(f"{run / 'metrics.json'}: missing, so the held-out images are unknown; "
+                             f"label with --label-from train or pass n_train")
+        n_train = 0
     label_x, label_y = label_split(dataset, n_train, n_label, label_from)
     metrics = _evaluate_and_write(config, state, dataset, label_x, label_y, n_test, run, models=models,
                                   progress=progress, n_classes=len(dataset.class_names))

@@ -59,14 +59,20 @@ class _WTAModelMap(dict):
         choice = self.choices.get(cls)
         if isinstance(choice, type):
             return choice
-        if not cls.__module__.startswith("lava_wta.") and choice is None:
-            return None
         tag = choice if isinstance(choice, str) else self.select_tag
-        found = models_implementing(cls, tag)
-        if not found:
-            raise LookupError(f"no ProcessModel implementing {cls.__name__} with tag {tag!r}; "
-                              f"known: {[m.__name__ for m in models_implementing(cls)]}")
-        return found[0]
+        # A user's subclass of a lava-wta Process (adding no Vars) runs on its parent's model.
+        for base in cls.__mro__:
+            if not (choice is not None or base.__module__.startswith("lava_wta.")):
+                continue
+            if not (isinstance(base, type) and issubclass(base, AbstractProcess)):
+                continue
+            found = models_implementing(base, tag)
+            if found:
+                return found[0]
+            if base is cls and choice is not None:
+                raise LookupError(f"no ProcessModel implementing {cls.__name__} with tag {tag!r}; "
+                                  f"known: {[m.__name__ for m in models_implementing(cls)]}")
+        return None
 
     def __contains__(self, key: object) -> bool:
         return self._resolve(key) is not None
@@ -90,12 +96,16 @@ class WTASimCfg(Loihi2SimCfg):
         Tag of the models to use ("floating_pt" by default).
     models : mapping, optional
         Per-Process choice: a ProcessModel class or a tag.
+    exception_proc_model_map : mapping, optional
+        Lava's own per-Process-class model map; merged with ``models`` (which wins).
     **kwargs
         Passed to ``Loihi2SimCfg``.
     """
 
     def __init__(self, select_tag: str = "floating_pt",
                  models: ty.Optional[ty.Mapping[ty.Type[AbstractProcess], ModelChoice]] = None,
-                 **kwargs) -> None:
+                 exception_proc_model_map: ty.Optional[ty.Mapping] = None, **kwargs) -> None:
         super().__init__(select_tag=select_tag, **kwargs)
-        self.exception_proc_model_map = _WTAModelMap(models or {}, select_tag)
+        choices = dict(exception_proc_model_map or {})
+        choices.update(models or {})
+        self.exception_proc_model_map = _WTAModelMap(choices, select_tag)

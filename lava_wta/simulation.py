@@ -7,6 +7,7 @@ weights and theta only at checkpoints and at the end.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 import typing as ty
@@ -53,10 +54,10 @@ class Checkpoint:
     every_images: int = 200
 
     def save(self, *, weights, theta, image_index, retry, presentations, counts, retries, capped,
-             steps, seconds) -> None:
+             steps, seconds, images_sha256: str) -> None:
         tmp = self.path.with_name(self.path.stem + ".tmp.npz")
         np.savez(tmp, weights=weights, theta=theta, image_index=image_index, retry=retry,
-                 n_images=counts.shape[0],
+                 n_images=counts.shape[0], images_sha256=images_sha256,
                  presentations=presentations, counts=counts[:image_index], retries=retries,
                  capped=capped, steps=steps, seconds=seconds)
         os.replace(tmp, self.path)
@@ -81,22 +82,22 @@ def present_lava(config: WTAConfig, images: np.ndarray, state: WTAState, *, lear
     """
     images = np.asarray(images)
     n_images, n = images.shape[0], config.network.n_neurons
+    images_sha256 = hashlib.sha256(np.ascontiguousarray(images).tobytes()).hexdigest() if checkpoint else ""
     counts = np.zeros((n_images, n), dtype=np.int64)
     weights, theta = state.weights, state.theta
     done, retry, presentations, retries, capped, steps, seconds = 0, 0, 0, 0, 0, 0, 0.0
     resumed = checkpoint.load() if checkpoint else None
     if resumed is not None:
-        if resumed["weights"].shape != state.weights.shape or int(resumed["n_images"]) != n_images:
+        if resumed["weights"].shape != state.weights.shape or str(resumed["images_sha256"]) != images_sha256:
             raise ValueError(
-                f"{checkpoint.path}: checkpoint of a pass over {int(resumed['n_images'])} images with "
-                f"weights {resumed['weights'].shape}; this pass has {n_images} images and weights "
-                f"{state.weights.shape}. Delete it to start afresh.")
+                f"{checkpoint.path}: checkpoint of a pass over other images (or weights of shape "
+                f"{resumed['weights'].shape}, this pass: {state.weights.shape}). Delete it to start afresh.")
         weights, theta = resumed["weights"], resumed["theta"]
         done, retry = int(resumed["image_index"]), int(resumed["retry"])
         presentations, retries, capped = (int(resumed[k]) for k in ("presentations", "retries", "capped"))
         steps, seconds = int(resumed["steps"]), float(resumed["seconds"])
         counts[:done] = resumed["counts"]
-    start = done
+    start, base_retries, base_capped = done, retries, capped   # the Vars below count from 0
     if done >= n_images:
         return PresentationResult(counts, WTAState(weights, theta), presentations, retries, capped,
                                   steps, seconds, resumed_from=start)
@@ -119,8 +120,8 @@ def present_lava(config: WTAConfig, images: np.ndarray, state: WTAState, *, lear
                     counts[i] = buf[i % buffer_images]
             done = new_done
             presentations = int(net.presentations.get()[0])
-            retries = int(net.total_retries.get()[0])
-            capped = int(net.capped.get()[0])
+            retries = base_retries + int(net.total_retries.get()[0])
+            capped = base_capped + int(net.capped.get()[0])
             if on_progress is not None:
                 on_progress(done, counts, {"presentations": presentations, "retries": retries,
                                            "capped": capped})
@@ -128,6 +129,7 @@ def present_lava(config: WTAConfig, images: np.ndarray, state: WTAState, *, lear
                 checkpoint.save(weights=net.weights.get(), theta=net.theta.get(), image_index=done,
                                 retry=int(net.retry.get()[0]), presentations=presentations,
                                 counts=counts, retries=retries, capped=capped, steps=steps,
+                                images_sha256=images_sha256,
                                 seconds=seconds + time.perf_counter() - t0)
                 next_checkpoint = done + checkpoint.every_images
         if learning:

@@ -38,10 +38,17 @@ def test_save_load_round_trip(tmp_path, suffix):
     ({"time.between_images": "sleep"}, "time.between_images"),
     ({"network.n_neurons": 0}, "network.n_neurons"),
     ({"network.n_neurons": 2.5}, "network.n_neurons"),
+    ({"exc.v_thresh_mv": float("nan")}, "exc.v_thresh_mv"),
+    ({"inh.t_ref_ms": 1.2}, "inh.t_ref_ms"),
+    ({"time.between_images": "rest", "time.rest_ms": 0.3}, "time.rest_ms"),
 ])
 def test_invalid_values_name_the_field(overrides, field):
     with pytest.raises(ConfigError, match=field.replace(".", r"\.")):
         WTAConfig().with_overrides(overrides)
+
+
+def test_rest_ms_is_ignored_in_reset_mode():
+    assert WTAConfig().with_overrides({"time.rest_ms": 0.3}).time.rest_steps == 0
 
 
 def test_unknown_fields_are_named(tmp_path):

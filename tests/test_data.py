@@ -116,6 +116,7 @@ def test_real_mnist_from_the_pinned_wheel(mnist):
     assert mnist.train_labels[:10].tolist() == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]
     assert mnist.test_labels[:10].tolist() == [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]
     assert np.bincount(mnist.test_labels).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+    assert int(mnist.train_images[0].sum()) == 27525 and int(mnist.test_images[0].sum()) == 18454
 
 
 def test_tampered_wheel_is_refused(mnist, tmp_path):

@@ -18,6 +18,11 @@ def digits():
     return load_dataset("digits")
 
 
+import sys  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))   # tests/reference.py
+
+
 def _small(**over):
     base = {"network.n_inputs": 64, "network.n_neurons": 10, "time.presentation_ms": 50.0,
             "input.pixel_rate_hz": 1.0}
@@ -83,6 +88,8 @@ def test_interrupted_training_resumes_to_identical_weights(digits, tmp_path):
     resumed = present_lava(cfg, images, WTAState.initial(cfg), learning=True, input_seed=5,
                            buffer_images=2, checkpoint=ckpt)
     assert resumed.resumed_from == 2
+    assert (resumed.presentations, resumed.retries, resumed.capped) == (full.presentations, full.retries,
+                                                                        full.capped)
     np.testing.assert_array_equal(resumed.state.weights, full.state.weights)
     np.testing.assert_array_equal(resumed.state.theta, full.state.theta)
     np.testing.assert_array_equal(resumed.counts, full.counts)
@@ -124,3 +131,23 @@ def test_user_models_and_rules_run_in_the_network(digits):
                                w0 / w0[:, :1], rtol=1e-10)
     default = present_lava(cfg, images, state, learning=True, input_seed=2)
     assert not np.allclose(default.state.weights / default.state.weights[:, :1], w0 / w0[:, :1])
+
+
+@pytest.mark.parametrize("mode, learning", [("reset", True), ("rest", True), ("reset", False)])
+def test_lava_graph_equals_an_independent_numpy_simulation(digits, mode, learning):
+    """Same spikes, weights and theta as tests/reference.py: delays, the order within a step,
+    refractoriness, resets or rests between images, retries and scaling all agree."""
+    import reference
+
+    cfg = _small(**{"time.between_images": mode, "time.rest_ms": 20.0, "input.min_spikes": 12,
+                    "input.max_retries": 2, "scaling.interval_images": 2})
+    images = digits.train_images[10:14]
+    state = WTAState.initial(cfg)
+    res = present_lava(cfg, images, state, learning=learning, input_seed=9, buffer_images=3)
+    W, theta, counts, presentations, retries = reference.simulate(cfg, images, state.weights, state.theta,
+                                                                  learning=learning, seed=9)
+    assert retries > 0, "the scenario must exercise the adaptive intensity"
+    np.testing.assert_array_equal(res.counts, counts)
+    assert (res.presentations, res.retries) == (presentations, retries)
+    np.testing.assert_allclose(res.state.weights, W, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(res.state.theta, theta, rtol=1e-13)

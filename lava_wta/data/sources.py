@@ -148,7 +148,11 @@ class _NumpyOnlyUnpickler(pickle.Unpickler):
 
 def _mnist_from_wheel(cache: Path, log: ty.Callable[[str], None]) -> tuple:
     target = cache / "mnist.npz"
+    digest_file = cache / "mnist.npz.sha256"
     if target.is_file():
+        if not digest_file.is_file() or digest_file.read_text().split()[0] != sha256_of(target):
+            raise DataError(f"{target}: does not match the digest written with it ({digest_file}); "
+                            f"delete both to rebuild the cache from the verified wheel")
         try:
             with np.load(target) as z:
                 arrays = tuple(z[k] for k in ("train_images", "train_labels", "test_images", "test_labels"))
@@ -177,6 +181,7 @@ def _mnist_from_wheel(cache: Path, log: ty.Callable[[str], None]) -> tuple:
     tmp_target = target.with_suffix(".tmp.npz")
     np.savez(tmp_target, train_images=arrays[0], train_labels=arrays[1], test_images=arrays[2],
              test_labels=arrays[3])
+    digest_file.write_text(sha256_of(tmp_target) + "  mnist.npz\n")
     os.replace(tmp_target, target)
     log(f"MNIST cached as arrays in {target}")
     return arrays, f"{MNIST_WHEEL} (converted to {target})"
