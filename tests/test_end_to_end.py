@@ -5,9 +5,9 @@ from lava_wta import WTAConfig
 from lava_wta.data import load_dataset
 from lava_wta.pipeline import evaluate, label_split, train
 
-# Measured with exactly these settings: 66.0 % (seed 0; the run is deterministic).
+# Measured with exactly these settings: 59.5 % (seed 0; the run is deterministic).
 # Chance is 10 %; the floor leaves room for floating-point differences between platforms.
-ACCURACY_FLOOR = 0.50
+ACCURACY_FLOOR = 0.52
 
 
 def test_digits_accuracy_beats_the_floor():

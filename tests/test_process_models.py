@@ -225,3 +225,21 @@ def test_frozen_synapses_neither_learn_nor_scale():
     Source(data=np.ones((2, 1))).s_out.connect(syn.s_in_bap)
     (w,) = _run(syn, 10, syn.weights)
     assert (w == w0).all()
+
+
+def test_host_can_jump_to_another_image_between_runs_without_recompiling():
+    images = np.array([[0.0] * 20, [0.0] * 20, [255.0] * 20])
+    inp = PoissonImageInput(images=images, dt_ms=DT, presentation_steps=100, seed=1)
+    sink = Sink(shape=(20,), buffer=200)
+    inp.s_out.connect(sink.a_in)
+    cfg = WTASimCfg()
+    inp.run(condition=RunSteps(num_steps=100), run_cfg=cfg)
+    try:
+        inp.image_index.set(np.array([2]))
+        inp.run(condition=RunSteps(num_steps=100), run_cfg=cfg)
+        raster = sink.data.get()
+    finally:
+        inp.stop()
+    assert raster[:, :100].sum() == 0
+    np.testing.assert_array_equal(raster[:, 100:].astype(bool),
+                                  _expected_raster(1, (2, images[2]), 0, 100))
