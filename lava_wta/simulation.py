@@ -11,7 +11,7 @@ import hashlib
 import os
 import time
 import typing as ty
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -39,7 +39,6 @@ class PresentationResult:
     steps: int
     seconds: float
     resumed_from: int = 0
-    extra: dict = field(default_factory=dict)
 
     @property
     def ms_per_step(self) -> float:
