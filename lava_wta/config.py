@@ -27,8 +27,16 @@ __all__ = [
     "InhibitoryConfig",
     "STDPConfig",
     "ScalingConfig",
+    "CubaExcitatoryConfig",
+    "CubaInhibitoryConfig",
+    "LoihiConfig",
     "WTAConfig",
+    "NEURON_MODELS",
 ]
+
+NEURON_MODELS = ("conductance", "current")
+"""Values of ``network.neuron_model``: Diehl & Cook's conductance-based LIF, or the
+current-based (Loihi/NIR-native) variant configured by ``cuba_exc`` and ``cuba_inh``."""
 
 
 class ConfigError(ValueError):
@@ -49,6 +57,10 @@ class NetworkConfig:
     """Excitatory->inhibitory one-to-one weight (added to the inhibitory g_e, dimensionless)."""
     w_ie: float = 17.0
     """Inhibitory->excitatory all-but-self weight (added to the excitatory g_i, dimensionless)."""
+    neuron_model: str = "conductance"
+    """``"conductance"`` (Diehl & Cook: sections ``exc`` and ``inh``) or ``"current"``
+    (current-based LIF that maps exactly onto NIR ``CubaLIF`` and Loihi: sections
+    ``cuba_exc`` and ``cuba_inh``). Weights (input, w_ei, w_ie) are shared by both."""
 
 
 @dataclass(frozen=True)
@@ -196,6 +208,99 @@ class ScalingConfig:
     before every presentation, the first included)."""
 
 
+@dataclass(frozen=True)
+class CubaExcitatoryConfig:
+    """Current-based LIF excitatory neurons with Diehl & Cook's adaptive threshold.
+
+    Used when ``network.neuron_model == "current"``. The synaptic current is expressed
+    as the voltage it would hold the membrane at (``R * i``, in mV), so no resistance
+    field is needed (NIR ``r = 1``)::
+
+        tau_syn di/dt = -i        (+ input_current_mv * w per input spike,
+                                   - inh_current_mv * w_ie per inhibitory spike)
+        tau_m   dv/dt = (v_rest - v) + i
+        spike when v > v_thresh + theta - theta_offset (and not refractory)
+        on spike: v = v_reset; theta += theta_plus (training only)
+
+    Discretisation (exact for i, exponential Euler for v; see
+    :func:`lava_wta.dynamics.cuba_lif_integrate`): ``i <- i (1 - du) + input``,
+    ``v <- v_rest + (v - v_rest)(1 - dv) + dv i`` with ``du = 1 - exp(-dt/tau_syn)``,
+    ``dv = 1 - exp(-dt/tau_m)``: lava-nc's LIF ``u``/``v`` update with ``u = dv i``.
+    """
+
+    tau_m_ms: float = 100.0
+    """Membrane time constant (ms)."""
+    tau_syn_ms: float = 1.0
+    """Decay time constant of the synaptic current, excitatory and inhibitory input alike (ms)."""
+    v_rest_mv: float = -65.0
+    """Resting (leak) potential (mV)."""
+    v_reset_mv: float = -65.0
+    """Potential after a spike (mV); equal to v_rest so lava-nc's LIF (reset to 0
+    relative to rest) expresses it exactly."""
+    v_thresh_mv: float = -52.0
+    """Base threshold (mV); a neuron spikes when v > v_thresh + theta - theta_offset."""
+    theta_offset_mv: float = 20.0
+    """Offset subtracted from theta in the threshold (mV)."""
+    t_ref_ms: float = 0.0
+    """Refractory period (ms); 0 (the default) maps exactly onto NIR and Loihi's LIF,
+    which have none."""
+    theta_init_mv: float = 20.0
+    """Initial adaptive threshold theta (mV)."""
+    theta_plus_mv: float = 0.05
+    """Increment of theta per spike during training (mV)."""
+    tau_theta_ms: float = 1e7
+    """Decay time constant of theta during training (ms); frozen at test time."""
+    input_current_mv: float = 65.0
+    """Jump of the synaptic current R*i per unit of input weight (mV per unit weight):
+    input weights W (shared with the conductance model) drive the neuron with
+    ``input_current_mv * W``."""
+    inh_current_mv: float = 3.0
+    """Drop of the synaptic current R*i per unit of ``network.w_ie`` (mV per unit
+    weight): an inhibitory spike adds ``-inh_current_mv * w_ie`` to i."""
+
+
+@dataclass(frozen=True)
+class CubaInhibitoryConfig:
+    """Current-based LIF inhibitory neurons (no adaptive threshold), used when
+    ``network.neuron_model == "current"``; same equations as :class:`CubaExcitatoryConfig`
+    without theta and with excitatory input only."""
+
+    tau_m_ms: float = 10.0
+    """Membrane time constant (ms)."""
+    tau_syn_ms: float = 1.0
+    """Decay time constant of the synaptic current (ms)."""
+    v_rest_mv: float = -60.0
+    """Resting (leak) potential (mV)."""
+    v_reset_mv: float = -60.0
+    """Potential after a spike (mV)."""
+    v_thresh_mv: float = -40.0
+    """Threshold (mV)."""
+    t_ref_ms: float = 0.0
+    """Refractory period (ms); 0 maps exactly onto NIR and Loihi."""
+    exc_current_mv: float = 3.0
+    """Jump of R*i per unit of ``network.w_ei`` (mV per unit weight)."""
+
+
+@dataclass(frozen=True)
+class LoihiConfig:
+    """Loihi 2 fixed-point representation used by :mod:`lava_wta.loihi` (hardware
+    constants of lava-nc's bit-accurate models, and the quantiser's choices)."""
+
+    weight_bits: int = 8
+    """Magnitude bits of a single-sign weight (lava-nc Dense: 8)."""
+    decay_bits: int = 12
+    """Bits of the decays du, dv (unity = 2**decay_bits = 4096)."""
+    threshold_bits: int = 17
+    """Unsigned bits of the threshold mantissa vth (left-shifted by threshold_shift)."""
+    threshold_shift: int = 6
+    """Left shift of vth and of the synaptic input (MSB alignment) in Loihi's LIF."""
+    state_bits: int = 24
+    """Signed bits of u and v."""
+    v_range_mv: float = 100.0
+    """The quantiser chooses the integer scale (units per mV) so that +-v_range_mv (around
+    rest) and the highest threshold fit into the state and threshold registers."""
+
+
 _SECTIONS = {
     "network": NetworkConfig,
     "time": TimeConfig,
@@ -204,6 +309,9 @@ _SECTIONS = {
     "inh": InhibitoryConfig,
     "stdp": STDPConfig,
     "scaling": ScalingConfig,
+    "cuba_exc": CubaExcitatoryConfig,
+    "cuba_inh": CubaInhibitoryConfig,
+    "loihi": LoihiConfig,
 }
 
 
@@ -218,6 +326,9 @@ class WTAConfig:
     inh: InhibitoryConfig = field(default_factory=InhibitoryConfig)
     stdp: STDPConfig = field(default_factory=STDPConfig)
     scaling: ScalingConfig = field(default_factory=ScalingConfig)
+    cuba_exc: CubaExcitatoryConfig = field(default_factory=CubaExcitatoryConfig)
+    cuba_inh: CubaInhibitoryConfig = field(default_factory=CubaInhibitoryConfig)
+    loihi: LoihiConfig = field(default_factory=LoihiConfig)
     seed: int = 0
     """Seed of every random stream (initial weights, Poisson spikes)."""
 
@@ -293,6 +404,37 @@ class WTAConfig:
         if self.scaling.mode != "none":
             _positive("scaling.target_norm", self.scaling.target_norm)
         _positive("scaling.interval_images", self.scaling.interval_images)
+
+        if self.network.neuron_model not in NEURON_MODELS:
+            raise ConfigError(f"network.neuron_model: expected one of {list(NEURON_MODELS)}, "
+                              f"got {self.network.neuron_model!r}")
+        for sec in ("cuba_exc", "cuba_inh"):
+            for f in fields(getattr(self, sec)):
+                value = getattr(getattr(self, sec), f.name)
+                if f.name.startswith("tau_"):
+                    _positive(f"{sec}.{f.name}", value)
+                elif f.name in ("t_ref_ms", "theta_plus_mv") or f.name.endswith("_current_mv"):
+                    _non_negative(f"{sec}.{f.name}", value)
+            if self.network.neuron_model == "current":
+                path = f"{sec}.t_ref_ms"
+                steps = self._get(path) / self.time.dt_ms
+                if abs(steps - round(steps)) > 1e-9:
+                    raise ConfigError(f"{path}: expected a multiple of time.dt_ms = "
+                                      f"{self.time.dt_ms}, got {self._get(path)}")
+        for f in fields(self.loihi):
+            if f.name != "threshold_shift":
+                _positive(f"loihi.{f.name}", getattr(self.loihi, f.name))
+        _non_negative("loihi.threshold_shift", self.loihi.threshold_shift)
+
+    @property
+    def exc_params(self) -> ty.Union[ExcitatoryConfig, CubaExcitatoryConfig]:
+        """The excitatory section of the selected ``network.neuron_model``."""
+        return self.cuba_exc if self.network.neuron_model == "current" else self.exc
+
+    @property
+    def inh_params(self) -> ty.Union[InhibitoryConfig, CubaInhibitoryConfig]:
+        """The inhibitory section of the selected ``network.neuron_model``."""
+        return self.cuba_inh if self.network.neuron_model == "current" else self.inh
 
     def _get(self, path: str) -> ty.Any:
         obj: ty.Any = self

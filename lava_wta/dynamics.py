@@ -12,6 +12,7 @@ constant ``tau_m / (1 + g_e + g_i)``; the conductances then decay by their exact
 from __future__ import annotations
 
 import math
+import typing as ty
 
 import numpy as np
 
@@ -81,3 +82,55 @@ def poisson_spikes(rng: np.random.Generator, rates_hz: np.ndarray, dt_ms: float)
     the number of input steps simulated.
     """
     return rng.random(rates_hz.shape[0]) < rates_hz * (dt_ms * 1e-3)
+
+
+# ---------------------------------------------------------------------------------------
+# Current-based (CUBA) variant: the Loihi/NIR-native neuron.
+#
+#     tau_syn di/dt = -i  (+ weighted input spikes)        i: synaptic current as R*i (mV)
+#     tau_m   dv/dt = (v_rest - v) + i
+#
+# Discretisation over one step dt (i exact, v exponential Euler with i held at its
+# end-of-step value), written in lava-nc's LIF form so that it maps onto it exactly:
+#
+#     i <- i * (1 - du) + input                 du = 1 - exp(-dt / tau_syn)
+#     v <- v_rest + (v - v_rest) * (1 - dv) + dv * i        dv = 1 - exp(-dt / tau_m)
+#
+# With x = v - v_rest and u = dv * i this is exactly lava-nc's LIF update
+# ``u = u (1 - du) + a_in; v = v (1 - dv) + u`` (input weights multiplied by dv, v measured
+# from rest, threshold v_thresh - v_rest). For NIR's continuous CubaLIF it is the
+# discretisation the exporter records in the graph's metadata (a spike adds w_in * weight
+# to i at once; tau_syn, tau_mem give du, dv through the exponentials above), and the one
+# lava_wta.nir.importer uses.
+# ---------------------------------------------------------------------------------------
+def cuba_decays(dt_ms: float, tau_syn_ms: float, tau_m_ms: float) -> ty.Tuple[float, float]:
+    """``(du, dv)``: the fractions of current and voltage lost per step (lava-nc's du, dv)."""
+    return 1.0 - decay(dt_ms, tau_syn_ms), 1.0 - decay(dt_ms, tau_m_ms)
+
+
+def cuba_lif_integrate(v: np.ndarray, i_syn: np.ndarray, input_mv: np.ndarray,
+                       refractory: np.ndarray, *, du: float, dv: float,
+                       v_rest_mv: float) -> None:
+    """One step of the current-based LIF, in place: the current decays and takes this
+    step's input (``input_mv``: the sum of weighted spikes, as R*i in mV), then v
+    (held where ``refractory``) relaxes towards ``v_rest + i``."""
+    i_syn *= 1.0 - du
+    i_syn += input_mv
+    v_new = v_rest_mv + ((v - v_rest_mv) * (1.0 - dv) + dv * i_syn)
+    np.copyto(v, v_new, where=~refractory)
+
+
+def cuba_input(a_exc: np.ndarray, a_inh: ty.Optional[np.ndarray], *, exc_current_mv: float,
+               inh_current_mv: float = 0.0) -> np.ndarray:
+    """Synaptic input of one step as R*i (mV): excitatory weight sums scaled by
+    ``exc_current_mv``, inhibitory ones subtracted after scaling by ``inh_current_mv``."""
+    total = exc_current_mv * a_exc
+    if a_inh is not None:
+        total = total - inh_current_mv * a_inh
+    return total
+
+
+def adaptive_threshold_mv(v_thresh_mv: float, theta_mv: np.ndarray, theta_offset_mv: float
+                          ) -> np.ndarray:
+    """Diehl & Cook's threshold ``v_thresh + theta - theta_offset`` (mV)."""
+    return v_thresh_mv + theta_mv - theta_offset_mv

@@ -46,7 +46,8 @@ class WTAState:
 
     @classmethod
     def initial(cls, config: WTAConfig) -> "WTAState":
-        return cls(initial_weights(config), np.full(config.network.n_neurons, config.exc.theta_init_mv))
+        return cls(initial_weights(config), np.full(config.network.n_neurons,
+                                                     config.exc_params.theta_init_mv))
 
     def check(self, config: WTAConfig, source: str = "state") -> None:
         n, n_in = config.network.n_neurons, config.network.n_inputs

@@ -20,3 +20,12 @@ __all__ = [
     "PyPoissonImageInputModel",
     "SubWTANetworkModel",
 ]
+
+from lava_wta.models.cuba import (  # noqa: E402  (current-based variant)
+    AbstractPyCurrentLIFModelFloat,
+    PyAdaptiveCurrentLIFModelFloat,
+    PyCurrentLIFModelFloat,
+)
+
+__all__ += ["AbstractPyCurrentLIFModelFloat", "PyAdaptiveCurrentLIFModelFloat",
+            "PyCurrentLIFModelFloat"]

@@ -9,6 +9,7 @@ from lava.proc.dense.process import Dense
 
 from lava_wta.config import WTAConfig
 from lava_wta.processes.network import WTANetwork
+from lava_wta.processes.cuba import AdaptiveCurrentLIF, CurrentLIF
 from lava_wta.processes.neurons import AdaptiveConductanceLIF, ConductanceLIF
 from lava_wta.processes.plastic_dense import PlasticDense
 from lava_wta.processes.poisson import PoissonImageInput
@@ -22,7 +23,12 @@ def inhibition_weights(n: int, w_ie: float) -> np.ndarray:
 @implements(proc=WTANetwork, protocol=LoihiProtocol)
 @tag("floating_pt")
 class SubWTANetworkModel(AbstractSubProcessModel):
-    """Input, plastic synapses, excitatory and inhibitory layers as separate processes."""
+    """Input, plastic synapses, excitatory and inhibitory layers as separate processes.
+
+    The neuron Processes follow ``config.network.neuron_model``: conductance-based
+    (:class:`AdaptiveConductanceLIF`, :class:`ConductanceLIF`) or current-based
+    (:class:`AdaptiveCurrentLIF`, :class:`CurrentLIF`); the rest of the graph is the same.
+    """
 
     def __init__(self, proc: WTANetwork) -> None:
         p = proc.proc_params
@@ -38,10 +44,16 @@ class SubWTANetworkModel(AbstractSubProcessModel):
         self.input_synapses = PlasticDense(
             weights=p["weights"], stdp=cfg.stdp, scaling=cfg.scaling, learning=p["learning"],
             presentations=p["start_presentations"], name="input_synapses", **clock)
-        self.exc = AdaptiveConductanceLIF(
-            shape=(n,), params=cfg.exc, theta=p["theta"], learning=p["learning"], name="exc",
-            **clock)
-        self.inh = ConductanceLIF(shape=(n,), params=cfg.inh, name="inh", **clock)
+        if cfg.network.neuron_model == "current":   # the Loihi/NIR-native variant
+            self.exc = AdaptiveCurrentLIF(
+                shape=(n,), params=cfg.cuba_exc, theta=p["theta"], learning=p["learning"],
+                name="exc", **clock)
+            self.inh = CurrentLIF(shape=(n,), params=cfg.cuba_inh, name="inh", **clock)
+        else:
+            self.exc = AdaptiveConductanceLIF(
+                shape=(n,), params=cfg.exc, theta=p["theta"], learning=p["learning"], name="exc",
+                **clock)
+            self.inh = ConductanceLIF(shape=(n,), params=cfg.inh, name="inh", **clock)
         self.exc_to_inh = Dense(weights=cfg.network.w_ei * np.eye(n), name="exc_to_inh")
         self.inh_to_exc = Dense(weights=inhibition_weights(n, cfg.network.w_ie), name="inh_to_exc")
 

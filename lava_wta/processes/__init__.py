@@ -9,3 +9,7 @@ from lava_wta.processes.plastic_dense import PlasticDense
 from lava_wta.processes.poisson import PoissonImageInput
 
 __all__ = ["AdaptiveConductanceLIF", "ConductanceLIF", "PlasticDense", "PoissonImageInput", "WTANetwork"]
+
+from lava_wta.processes.cuba import AdaptiveCurrentLIF, CurrentLIF  # noqa: E402
+
+__all__ += ["AdaptiveCurrentLIF", "CurrentLIF"]

@@ -32,7 +32,8 @@ class WTANetwork(AbstractProcess):
     weights : ndarray (n_neurons, n_inputs)
         Input weights (row j: neuron j), e.g. from :func:`lava_wta.state.initial_weights`.
     theta : ndarray (n_neurons,), optional
-        Adaptive thresholds (mV); defaults to ``config.exc.theta_init_mv``.
+        Adaptive thresholds (mV); defaults to the ``theta_init_mv`` of the selected
+        excitatory model (``config.exc`` or ``config.cuba_exc``).
     learning : bool
         Train (STDP, scaling, theta adaptation) or run frozen.
     input_seed : int
@@ -66,7 +67,7 @@ class WTANetwork(AbstractProcess):
         weights = np.asarray(weights, dtype=float)
         if weights.shape != (n, n_in):
             raise ValueError(f"WTANetwork weights: expected shape {(n, n_in)}, got {weights.shape}")
-        theta = np.full(n, config.exc.theta_init_mv) if theta is None else np.asarray(theta, float)
+        theta = np.full(n, config.exc_params.theta_init_mv) if theta is None else np.asarray(theta, float)
         if theta.shape != (n,):
             raise ValueError(f"WTANetwork theta: expected shape {(n,)}, got {theta.shape}")
         super().__init__(config=config, images=images, weights=weights, theta=theta,
