@@ -1,15 +1,19 @@
 """An independent, deliberately plain numpy simulation of MODEL.md, in Brian2's order.
 
 Per step: both populations integrate (exponential Euler, conductances held), threshold,
-reset and adapt theta; then this step's input spikes are drawn and every spike is
+reset and adapt theta; then this step's input spikes are taken and every spike is
 delivered (acting from the next step on) with the weights before plasticity; then STDP
 (trace decay, presynaptic depression, postsynaptic potentiation). At the end of each
 presentation period: scaling while learning, and in reset mode a return to rest. It
-shares no code with lava_wta's models; tests compare the Lava graph against it.
+shares no code with lava_wta's models; tests compare the Lava graph against it. The
+input spike trains are an input to the model, not part of it: they come from
+``lava_wta.kernels.poisson.dense_raster``, the stream every execution shares.
 """
 from __future__ import annotations
 
 import numpy as np
+
+from lava_wta.kernels.poisson import dense_raster
 
 
 def simulate(cfg, images, weights, theta, *, learning, seed):
@@ -42,8 +46,8 @@ def simulate(cfg, images, weights, theta, *, learning, seed):
     st = rest()
     counts, idx, retry, presentations, retries = [], 0, 0, 0, 0
     while idx < len(images):
-        rng = np.random.default_rng([seed, idx, retry])
-        rates = images[idx].astype(float) * (IN.pixel_rate_hz + retry * IN.retry_pixel_rate_hz)
+        raster = dense_raster(images[idx], IN.pixel_rate_hz + retry * IN.retry_pixel_rate_hz, dt,
+                              T.presentation_steps, seed, idx, retry)
         count = np.zeros(n, int)
         for k in range(T.period_steps):
             if learning:
@@ -53,7 +57,7 @@ def simulate(cfg, images, weights, theta, *, learning, seed):
                 theta[se] += E.theta_plus_mv
             si = lif(st["vi"], st["gei"], st["gii"], st["ri"], I, I.v_thresh_mv, hold_i)
             presenting = k < T.presentation_steps
-            pre = (rng.random(n_in) < rates * dt * 1e-3) if presenting else np.zeros(n_in, bool)
+            pre = raster[k] if presenting else np.zeros(n_in, bool)
             if presenting:
                 count += se
             st["gee"] += W[:, pre].sum(axis=1)

@@ -124,9 +124,10 @@ def test_reset_between_presentations_returns_state_to_rest():
 
 # ---------------------------------------------------------------------- Poisson input
 def _expected_raster(seed, image, retry, steps, cfg=InputConfig()):
-    rng = np.random.default_rng([seed, 0 if image is None else image[0], retry])
-    rates = image[1] * (cfg.pixel_rate_hz + retry * cfg.retry_pixel_rate_hz)
-    return np.stack([rng.random(rates.size) < rates * DT * 1e-3 for _ in range(steps)], axis=1)
+    from lava_wta.kernels.poisson import dense_raster
+
+    gain = cfg.pixel_rate_hz + retry * cfg.retry_pixel_rate_hz
+    return dense_raster(image[1], gain, DT, steps, seed, image[0], retry).T
 
 
 def test_poisson_rates_match_pixel_over_4_hz():
@@ -142,7 +143,7 @@ def test_poisson_rates_match_pixel_over_4_hz():
         observed = raster[sl].sum()
         assert abs(observed - n * p) < 4 * math.sqrt(n * p * (1 - p)), (value, observed, n * p)
     assert raster[100:].sum() == 0
-    # the stream is exactly the documented one: default_rng([seed, image, retry])
+    # the stream is exactly the documented one: presentation_raster keyed by (seed, image, retry)
     np.testing.assert_array_equal(raster.astype(bool), _expected_raster(7, (0, img), 0, steps))
 
 

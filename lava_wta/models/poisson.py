@@ -9,7 +9,7 @@ from lava.magma.core.model.py.type import LavaPyType
 from lava.magma.core.resources import CPU
 from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
 
-from lava_wta import dynamics
+from lava_wta.kernels.poisson import presentation_raster, raster_buffers
 from lava_wta.processes.poisson import PoissonImageInput
 
 
@@ -17,11 +17,12 @@ from lava_wta.processes.poisson import PoissonImageInput
 @requires(CPU)
 @tag("floating_pt")
 class PyPoissonImageInputModel(PyLoihiProcessModel):
-    """Per step: draw one uniform number per pixel while presenting; count the response;
-    at the end of each period decide between a retry and the next image.
-
-    The random stream of a presentation is ``numpy.random.default_rng([seed, image_index,
-    retry])``, drawn once per pixel per presentation step."""
+    """At the start of each presentation, draw its whole input raster with
+    :func:`lava_wta.kernels.poisson.presentation_raster` (keyed by ``(seed, image_index,
+    retry)``, the stream every lava-wta execution shares); per step, send that step's
+    spikes and count the response; at the end of each period decide between a retry and
+    the next image. ``image_index`` set between runs takes effect at the next
+    presentation start."""
 
     s_out: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, bool, precision=1)
     s_in_response: PyInPort = LavaPyType(PyInPort.VEC_DENSE, bool, precision=1)
@@ -41,27 +42,35 @@ class PyPoissonImageInputModel(PyLoihiProcessModel):
     def __init__(self, proc_params) -> None:
         super().__init__(proc_params)
         self.seed = proc_params["seed"]
-        self.rng = np.random.default_rng([self.seed, 0, 0])
         self.dt = proc_params["dt_ms"]
         self.presentation_steps = proc_params["presentation_steps"]
         self.period_steps = proc_params["period_steps"]
+        self._raster = None
 
-    def current_rates_hz(self) -> np.ndarray:
-        gain = self.pixel_rate_hz[0] + self.retry[0] * self.retry_pixel_rate_hz[0]
-        return self.images[self.image_index[0]] * gain
+    def current_gain_hz(self) -> float:
+        """Rate per unit of pixel value of the current presentation (Hz)."""
+        return float(self.pixel_rate_hz[0] + self.retry[0] * self.retry_pixel_rate_hz[0])
+
+    def draw_raster(self) -> None:
+        """Input spikes of the presentation ``(image_index, retry)`` that starts now."""
+        if self._raster is None:
+            self._raster = raster_buffers(self.images.shape[1], self.presentation_steps)
+        image = np.ascontiguousarray(self.images[self.image_index[0]], dtype=np.float64)
+        presentation_raster(image, self.current_gain_hz(), self.dt * 1e-3, self.presentation_steps,
+                            self.seed, int(self.image_index[0]), int(self.retry[0]), *self._raster)
 
     def run_spk(self) -> None:
         local = (self.time_step - 1) % self.period_steps
         active = self.image_index[0] < self.images.shape[0]
         presenting = active and local < self.presentation_steps
         if presenting and local == 0:
-            # A fresh stream per presentation: spikes depend only on (seed, image, retry),
-            # so an interrupted run resumes exactly and other engines can reproduce them.
-            self.rng = np.random.default_rng([self.seed, int(self.image_index[0]), int(self.retry[0])])
+            # Spikes depend only on (seed, image, retry), so an interrupted run resumes
+            # exactly and the fused model and the engine reproduce them.
+            self.draw_raster()
+        spikes = np.zeros(self.images.shape[1], dtype=bool)
         if presenting:
-            spikes = dynamics.poisson_spikes(self.rng, self.current_rates_hz(), self.dt)
-        else:
-            spikes = np.zeros(self.images.shape[1], dtype=bool)
+            ptr, pix = self._raster[0], self._raster[1]
+            spikes[pix[ptr[local]:ptr[local + 1]]] = True
         self.s_out.send(spikes)
         response = self.s_in_response.recv()
         if presenting:

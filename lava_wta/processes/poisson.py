@@ -15,7 +15,7 @@ class PoissonImageInput(AbstractProcess):
     """Presents images one after another as Poisson spike trains.
 
     During the first ``presentation_steps`` of each period, pixel ``i`` of the current
-    image spikes with probability ``rate_i * dt`` per step, where
+    image spikes independently with probability ``rate_i * dt`` per step, where
     ``rate_i = pixel_i * (pixel_rate_hz + retry * retry_pixel_rate_hz)`` (pixel values
     0..255). The rest of the period is silent.
 
@@ -39,8 +39,8 @@ class PoissonImageInput(AbstractProcess):
     dt_ms, presentation_steps, period_steps : float, int, int
         Clock (ms) and protocol (steps).
     seed : int
-        Seed of the spike streams: presentation (image, retry) draws from
-        ``numpy.random.default_rng([seed, image, retry])``.
+        Seed of the spike streams: presentation (image, retry) draws its raster with
+        :func:`lava_wta.kernels.poisson.presentation_raster` keyed by ``(seed, image, retry)``.
     buffer_images : int
         Rows of the count ring buffer that the host reads between runs.
     start_image, start_retry, start_presentations : int

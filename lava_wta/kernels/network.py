@@ -1,0 +1,510 @@
+"""One time step of the whole WTA network, and the presentation protocol, compiled with numba.
+
+The equations are MODEL.md's, in the same order as the composed Lava graph
+(:mod:`lava_wta.models`), so the three executions agree:
+
+step ``t`` (0-based within the run; ``local`` = step within the presentation period)
+
+1. at ``local == 0`` of a presentation: draw the input raster of ``(seed, image, retry)``
+   (:mod:`lava_wta.kernels.poisson`);
+2. excitatory neurons: conductances already hold every input of step ``t - 1``;
+   exponential Euler of v (held while refractory), exact decay of g_e, g_i (and θ while
+   learning), threshold ``v > (v_thresh + θ) - θ_offset``, reset, refractory, θ += θ_plus;
+3. inhibitory neurons: the same without θ (they receive no inhibition);
+4. delivery, acting from step ``t + 1`` on: inhibitory g_e += w_ei · (own excitatory
+   spike); excitatory g_i += w_ie · (inhibitory spikes but the partner's); excitatory
+   g_e += W[i, :] for every input spike ``i`` of step ``t``, with the weights before
+   this step's plasticity;
+5. STDP while learning, event-driven: the traces decay (``x_pre`` 784 and ``y1``, ``y2``
+   n values, one multiplication each); each input spike ``i`` depresses row ``i`` of
+   ``W`` by ``nu_pre · y1`` and sets ``x_pre[i] = 1``; each excitatory spike ``j``
+   potentiates column ``j`` by ``nu_post · y2[j] · x_pre`` and sets ``y1[j] = y2[j] = 1``;
+   touched entries are clipped to ``[0, w_max]``. Only rows of spiking inputs and columns
+   of spiking neurons are touched;
+6. excitatory spikes of presentation steps are counted;
+7. at the last step of a period: count a presentation, scale (while learning, every
+   ``interval`` presentations), return to rest in ``reset`` mode (θ kept), and decide
+   between a retry at a higher rate (fewer than ``min_spikes`` spikes) and the next image.
+
+Weights are indexed ``W[i, j]`` (input ``i``, neuron ``j``): the engine passes a
+C-contiguous ``(n_in, n)`` array, so the rows added per input spike are contiguous; the
+fused Lava model passes the transposed view of its ``(n, n_in)`` Var, the layout Lava's
+``Var.get``/``set`` expect. Same code, compiled for each layout.
+
+Inhibitory neurons that are exactly at rest (v = v_rest, g = 0, not refractory) stay
+there exactly, so only those whose partner has fired since the last reset are updated.
+
+Scaling multiplies column ``j`` by ``target / norm_j``. Columns that cannot have changed
+since the last scaling (neuron never fired, no trace, every weight within bounds) are
+skipped; a skipped column is one the full rescaling would have multiplied by
+``target / norm`` with ``norm`` already equal to ``target`` up to rounding.
+"""
+from __future__ import annotations
+
+import math
+import typing as ty
+
+import numpy as np
+from numba import njit, prange
+
+from lava_wta.kernels.poisson import presentation_raster
+
+# ----------------------------------------------------------------------------- layout
+# Float parameters (FP[...]).
+(E_V_REST, E_V_RESET, E_V_THRESH, E_THETA_OFFSET, E_E_EXC, E_E_INH, E_TAU_M, E_DGE, E_DGI,
+ E_DTHETA, E_THETA_PLUS,
+ I_V_REST, I_V_RESET, I_V_THRESH, I_E_EXC, I_TAU_M, I_DGE,
+ DT_MS, D_PRE, D_POST1, D_POST2, NU_PRE, NU_POST, W_MAX, TARGET, W_EI, W_IE,
+ RATE0_HZ, RATE_RETRY_HZ, N_FP) = range(30)
+# Integer parameters (IP[...]).
+(PRESENT_STEPS, PERIOD_STEPS, HOLD_E, HOLD_I, MIN_SPIKES, MAX_RETRIES, RESET_BETWEEN,
+ LEARNING, SCALE_MODE, SCALE_INTERVAL, SEED, N_IP) = range(12)
+# Counters (C[...]): the position of the run, updated in place.
+(C_STEP, C_IMAGE, C_RETRY, C_PRESENTATIONS, C_RETRIES, C_CAPPED, C_N_RASTER, C_SCALE_DUE,
+ C_ALL_DIRTY, C_N_INH, C_N_PRE, C_OUT_OF_BOUNDS, N_C) = range(13)
+
+SCALE_NONE, SCALE_L1, SCALE_L2, SCALE_MAX, SCALE_CUSTOM = 0, 1, 2, 3, -1
+_BUILTIN_SCALING = {"none": SCALE_NONE, "l1": SCALE_L1, "l2": SCALE_L2, "max": SCALE_MAX}
+
+
+class NetState(ty.NamedTuple):
+    """Every array the kernels read or write (one network)."""
+
+    W: np.ndarray          # (n_in, n) weights, W[i, j] input i -> neuron j
+    theta: np.ndarray      # (n,) adaptive threshold (mV)
+    ve: np.ndarray         # (n,) excitatory v (mV)
+    gee: np.ndarray        # (n,) excitatory g_e
+    gie: np.ndarray        # (n,) excitatory g_i
+    re: np.ndarray         # (n,) int64 refractory steps left
+    vi: np.ndarray         # (n,) inhibitory v (mV)
+    gei: np.ndarray        # (n,) inhibitory g_e
+    ri: np.ndarray         # (n,) int64
+    t_pre: np.ndarray      # (n_in,) int64 step of each input's last spike since the reset, -1: none
+    pre_list: np.ndarray   # (n_in,) int64 inputs with t_pre >= 0 (C[C_N_PRE] of them)
+    y1: np.ndarray         # (n,) postsynaptic trace (depression)
+    y2: np.ndarray         # (n,) postsynaptic trace (potentiation)
+    count: np.ndarray      # (n,) int64 spikes of the current presentation
+    spikes: np.ndarray     # (n,) bool excitatory spikes of the last step
+    inh_spikes: np.ndarray  # (n,) bool
+    inh_active: np.ndarray  # (n,) bool: partner fired since the last reset
+    inh_list: np.ndarray   # (n,) int64: those neurons (C[C_N_INH] of them)
+    dirty: np.ndarray      # (n,) bool: column changed since the last scaling
+    ptr: np.ndarray        # raster of the current presentation (see kernels.poisson)
+    pix: np.ndarray
+    tmp_step: np.ndarray
+    tmp_pix: np.ndarray
+    C: np.ndarray          # (N_C,) int64 counters
+
+
+def scaling_code(mode: str) -> int:
+    """Kernel code of a scaling rule; registered (Python) rules are ``SCALE_CUSTOM``."""
+    return _BUILTIN_SCALING.get(mode, SCALE_CUSTOM)
+
+
+def pack_params(config, *, learning: bool, seed: int) -> ty.Tuple[np.ndarray, np.ndarray]:
+    """Float and integer parameter vectors of ``config`` for the kernels."""
+    from lava_wta import dynamics
+
+    E, I, S, T, IN, NET = config.exc, config.inh, config.stdp, config.time, config.input, config.network
+    dt = T.dt_ms
+    fp = np.zeros(N_FP)
+    fp[E_V_REST], fp[E_V_RESET], fp[E_V_THRESH] = E.v_rest_mv, E.v_reset_mv, E.v_thresh_mv
+    fp[E_THETA_OFFSET], fp[E_E_EXC], fp[E_E_INH], fp[E_TAU_M] = (E.theta_offset_mv, E.e_exc_mv,
+                                                                  E.e_inh_mv, E.tau_m_ms)
+    fp[E_DGE], fp[E_DGI] = dynamics.decay(dt, E.tau_ge_ms), dynamics.decay(dt, E.tau_gi_ms)
+    fp[E_DTHETA], fp[E_THETA_PLUS] = dynamics.decay(dt, E.tau_theta_ms), E.theta_plus_mv
+    fp[I_V_REST], fp[I_V_RESET], fp[I_V_THRESH] = I.v_rest_mv, I.v_reset_mv, I.v_thresh_mv
+    fp[I_E_EXC], fp[I_TAU_M], fp[I_DGE] = I.e_exc_mv, I.tau_m_ms, dynamics.decay(dt, I.tau_ge_ms)
+    fp[DT_MS] = dt
+    fp[D_PRE] = dynamics.decay(dt, S.tau_pre_ms)
+    fp[D_POST1], fp[D_POST2] = dynamics.decay(dt, S.tau_post1_ms), dynamics.decay(dt, S.tau_post2_ms)
+    fp[NU_PRE], fp[NU_POST], fp[W_MAX] = S.nu_pre, S.nu_post, S.w_max
+    fp[TARGET], fp[W_EI], fp[W_IE] = config.scaling.target_norm, NET.w_ei, NET.w_ie
+    fp[RATE0_HZ], fp[RATE_RETRY_HZ] = IN.pixel_rate_hz, IN.retry_pixel_rate_hz
+    ip = np.zeros(N_IP, np.int64)
+    ip[PRESENT_STEPS], ip[PERIOD_STEPS] = T.presentation_steps, T.period_steps
+    ip[HOLD_E] = dynamics.refractory_steps(E.t_ref_ms, dt)
+    ip[HOLD_I] = dynamics.refractory_steps(I.t_ref_ms, dt)
+    ip[MIN_SPIKES], ip[MAX_RETRIES] = IN.min_spikes, IN.max_retries
+    ip[RESET_BETWEEN] = int(T.between_images == "reset")
+    ip[LEARNING] = int(learning)
+    ip[SCALE_MODE] = scaling_code(config.scaling.mode)
+    ip[SCALE_INTERVAL] = config.scaling.interval_images
+    ip[SEED] = seed
+    return fp, ip
+
+
+def trace_table(config) -> np.ndarray:
+    """``table[k]`` = 1.0 multiplied ``k`` times by the presynaptic trace's decay factor,
+    up to the first exact zero (or 2**20 entries); ``x_pre`` of an input that spiked ``k``
+    steps ago (see ``_stdp``)."""
+    from lava_wta import dynamics
+
+    d = dynamics.decay(config.time.dt_ms, config.stdp.tau_pre_ms)
+    out = [1.0]
+    while out[-1] != 0.0 and len(out) < (1 << 20):
+        out.append(out[-1] * d)
+    if out[-1] != 0.0:
+        out.append(0.0)
+    return np.array(out)
+
+
+def new_state(config, W: np.ndarray, theta: np.ndarray, *, image: int = 0, retry: int = 0,
+              presentations: int = 0) -> NetState:
+    """Network at rest with weights ``W`` (n_in, n; used in place) and ``theta`` (copied)."""
+    FP, _ = pack_params(config, learning=False, seed=0)
+    S = alloc_state(W, np.asarray(theta, dtype=np.float64), FP, config.time.presentation_steps, image)
+    S.C[C_RETRY], S.C[C_PRESENTATIONS] = retry, presentations
+    S.C[C_OUT_OF_BOUNDS] = out_of_bounds(W, config.stdp.w_max)
+    return S
+
+
+def out_of_bounds(W: np.ndarray, w_max: float) -> int:
+    """1 if some weight lies outside [0, w_max] (the next STDP clip would change it)."""
+    return int(W.size > 0 and (W.min() < 0.0 or W.max() > w_max))
+
+
+# ----------------------------------------------------------------------------- one step
+@njit(cache=True, inline="always", error_model="numpy")
+def exp_neg(x):
+    """``exp(x)`` for ``x <= 0`` without libm, so that neuron loops vectorise.
+
+    ``exp(x) = exp(x / 256) ** 256``: a degree-10 Taylor polynomial on
+    ``[-40/256, 0]`` then eight squarings; relative error below 1e-13 on ``[-40, 0]``
+    (``tests/test_engine.py`` checks it), ``x < -40`` is taken as -40 (exp(-40) = 4e-18).
+    """
+    y = max(x, -40.0) * 0.00390625
+    p = 1.0 + y * (1.0 + y * (0.5 + y * (_C3 + y * (_C4 + y * (_C5 + y * (_C6 + y * (
+        _C7 + y * (_C8 + y * (_C9 + y * _C10)))))))))
+    p = p * p
+    p = p * p
+    p = p * p
+    p = p * p
+    p = p * p
+    p = p * p
+    p = p * p
+    return p * p
+
+
+_C3, _C4, _C5, _C6, _C7 = 1 / 6, 1 / 24, 1 / 120, 1 / 720, 1 / 5040
+_C8, _C9, _C10 = 1 / 40320, 1 / 362880, 1 / 3628800
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _exc_step(S, FP, hold, learning):
+    """Excitatory layer: integrate, threshold, reset, θ. Writes ``S.spikes``.
+
+    Branch-free (selects instead of ifs) so the loop vectorises."""
+    v_rest, v_reset, v_thresh = FP[E_V_REST], FP[E_V_RESET], FP[E_V_THRESH]
+    offset, e_exc, e_inh, tau_m = FP[E_THETA_OFFSET], FP[E_E_EXC], FP[E_E_INH], FP[E_TAU_M]
+    dge, dgi, dt, plus = FP[E_DGE], FP[E_DGI], FP[DT_MS], FP[E_THETA_PLUS]
+    dth = FP[E_DTHETA] if learning else 1.0
+    plus = plus if learning else 0.0
+    ve, gee, gie, theta, re, spikes = S.ve, S.gee, S.gie, S.theta, S.re, S.spikes
+    n_spikes = 0
+    for j in range(ve.shape[0]):
+        r = re[j]
+        ge = gee[j]
+        gi = gie[j]
+        v = ve[j]
+        total = 1.0 + ge + gi
+        v_inf = (v_rest + ge * e_exc + gi * e_inh) / total
+        v_new = v_inf + (v - v_inf) * exp_neg(-dt * total / tau_m)
+        v = v if r > 0 else v_new
+        gee[j] = ge * dge
+        gie[j] = gi * dgi
+        th = theta[j] * dth
+        spike = r <= 0 and v > (v_thresh + th) - offset
+        re[j] = hold if spike else max(r - 1, 0)
+        ve[j] = v_reset if spike else v
+        theta[j] = th + plus if spike else th
+        spikes[j] = spike
+        n_spikes += spike
+    return n_spikes
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _inh_step(S, FP, hold):
+    """Inhibitory layer: only the neurons in ``S.inh_list`` (partner fired since the last
+    reset) can be away from rest; every other one stays exactly at rest. Writes
+    ``S.inh_spikes`` for the listed neurons."""
+    v_rest, v_reset, v_thresh = FP[I_V_REST], FP[I_V_RESET], FP[I_V_THRESH]
+    e_exc, tau_m, dge, dt = FP[I_E_EXC], FP[I_TAU_M], FP[I_DGE], FP[DT_MS]
+    vi, gei, ri, out = S.vi, S.gei, S.ri, S.inh_spikes
+    n_spikes = 0
+    for k in range(S.C[C_N_INH]):
+        j = S.inh_list[k]
+        refractory = ri[j] > 0
+        ge = gei[j]
+        v = vi[j]
+        if not refractory:
+            total = 1.0 + ge + 0.0
+            v_inf = (v_rest + ge * e_exc) / total
+            v = v_inf + (v - v_inf) * exp_neg(-dt * total / tau_m)
+        gei[j] = ge * dge
+        spike = (not refractory) and v > v_thresh
+        if refractory:
+            ri[j] -= 1
+        if spike:
+            v = v_reset
+            ri[j] = hold
+            n_spikes += 1
+        vi[j] = v
+        out[j] = spike
+    return n_spikes
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _deliver(S, FP, n_exc, n_inh, lo, hi):
+    """Spikes of this step act from the next step on (weights before plasticity)."""
+    n = S.ve.shape[0]
+    if n_exc:
+        w_ei = FP[W_EI]
+        for j in range(n):
+            if S.spikes[j]:
+                S.gei[j] += w_ei
+                if not S.inh_active[j]:
+                    S.inh_active[j] = True
+                    S.inh_list[S.C[C_N_INH]] = j
+                    S.C[C_N_INH] += 1
+    if n_inh:
+        w_ie = FP[W_IE]
+        for j in range(n):
+            S.gie[j] += w_ie * (n_inh - S.inh_spikes[j])
+    W, gee = S.W, S.gee
+    for k in range(lo, hi):
+        i = S.pix[k]
+        for j in range(n):
+            gee[j] += W[i, j]
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _stdp(S, FP, x_table, n_exc, lo, hi):
+    """Trace decay, depression of the rows of spiking inputs, potentiation of the columns
+    of spiking neurons, each followed by clipping to [0, w_max].
+
+    ``x_pre`` is kept as the step of each input's last spike: its value ``k`` steps later
+    is ``x_table[k]``, the table of ``1.0`` multiplied ``k`` times by the decay factor, so
+    it equals the per-step decay bit for bit while costing nothing per step."""
+    W, y1, y2, t_pre = S.W, S.y1, S.y2, S.t_pre
+    n, n_in = y1.shape[0], t_pre.shape[0]
+    d1, d2 = FP[D_POST1], FP[D_POST2]
+    nu_pre, nu_post, w_max = FP[NU_PRE], FP[NU_POST], FP[W_MAX]
+    t = S.C[C_STEP]
+    for j in range(n):
+        y1[j] *= d1
+        y2[j] *= d2
+    for k in range(lo, hi):
+        i = S.pix[k]
+        if t_pre[i] < 0:
+            S.pre_list[S.C[C_N_PRE]] = i
+            S.C[C_N_PRE] += 1
+        t_pre[i] = t
+        for j in range(n):
+            w = W[i, j] - nu_pre * y1[j]
+            W[i, j] = min(max(w, 0.0), w_max)
+    if n_exc:
+        last = x_table.shape[0] - 1
+        for j in range(n):
+            if S.spikes[j]:
+                a = nu_post * y2[j]
+                if S.C[C_OUT_OF_BOUNDS]:
+                    # weights above w_max exist: clip the whole column, as the reference does
+                    for i in range(n_in):
+                        x = 0.0
+                        if t_pre[i] >= 0:
+                            x = x_table[min(t - t_pre[i], last)]
+                        w = W[i, j] + a * x
+                        W[i, j] = min(max(w, 0.0), w_max)
+                else:
+                    # every weight is in [0, w_max]: only inputs with x_pre > 0 change
+                    for k in range(S.C[C_N_PRE]):
+                        i = S.pre_list[k]
+                        w = W[i, j] + a * x_table[min(t - t_pre[i], last)]
+                        W[i, j] = min(max(w, 0.0), w_max)
+                y1[j] = 1.0
+                y2[j] = 1.0
+                S.dirty[j] = True
+
+
+@njit(cache=True, error_model="numpy")
+def scale_columns(W, mode, target, w_max, dirty, all_dirty):
+    """Multiply each column ``j`` of ``W`` by ``target / norm_j`` (l1, l2 or max); columns
+    with zero norm stay. Only ``dirty`` columns unless ``all_dirty``. Returns 1 when a
+    scaled weight exceeds ``w_max`` (such columns stay dirty: the next clip changes them)."""
+    n_in, n = W.shape
+    norms = np.zeros(n)
+    sel = np.empty(n, np.int64)
+    m = 0
+    for j in range(n):
+        if all_dirty or dirty[j]:
+            sel[m] = j
+            m += 1
+    for i in range(n_in):
+        for k in range(m):
+            w = W[i, sel[k]]
+            if mode == 1:
+                norms[k] += abs(w)
+            elif mode == 2:
+                norms[k] += w * w
+            else:
+                norms[k] = max(norms[k], abs(w))
+    over = 0
+    for k in range(m):
+        j = sel[k]
+        norm = math.sqrt(norms[k]) if mode == 2 else norms[k]
+        dirty[j] = False
+        if norm > 0.0:
+            f = target / norm
+            for i in range(n_in):
+                w = W[i, j] * f
+                W[i, j] = w
+                if w > w_max:
+                    dirty[j] = True
+                    over = 1
+    return over
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _rest(S, FP):
+    """Return to rest between presentations (θ kept)."""
+    S.ve[:] = FP[E_V_REST]
+    S.gee[:] = 0.0
+    S.gie[:] = 0.0
+    S.re[:] = 0
+    S.vi[:] = FP[I_V_REST]
+    S.gei[:] = 0.0
+    S.ri[:] = 0
+    for k in range(S.C[C_N_INH]):
+        j = S.inh_list[k]
+        S.inh_active[j] = False
+        S.inh_spikes[j] = False
+    S.C[C_N_INH] = 0
+    for k in range(S.C[C_N_PRE]):
+        S.t_pre[S.pre_list[k]] = -1
+    S.C[C_N_PRE] = 0
+    S.y1[:] = 0.0
+    S.y2[:] = 0.0
+
+
+@njit(cache=True, error_model="numpy")
+def step(S, FP, IP, x_table, images, counts_out):
+    """Advance the network by one time step (see the module docstring).
+
+    ``images`` (n_images, n_in) float64 pixel values; ``counts_out`` (rows, n) receives
+    the spike counts of each accepted presentation in row ``image % rows``. Returns the
+    number of excitatory spikes of this step (they are in ``S.spikes``).
+    """
+    C = S.C
+    present, period = IP[PRESENT_STEPS], IP[PERIOD_STEPS]
+    learning = IP[LEARNING] != 0
+    local = C[C_STEP] % period
+    image = C[C_IMAGE]
+    active = image < images.shape[0]
+    presenting = active and local < present
+    if presenting and local == 0:
+        gain = FP[RATE0_HZ] + C[C_RETRY] * FP[RATE_RETRY_HZ]
+        C[C_N_RASTER] = presentation_raster(images[image], gain, FP[DT_MS] * 1e-3, present,
+                                            IP[SEED], image, C[C_RETRY],
+                                            S.ptr, S.pix, S.tmp_step, S.tmp_pix)
+    lo = hi = 0
+    if presenting:
+        lo, hi = S.ptr[local], S.ptr[local + 1]
+    n_exc = _exc_step(S, FP, IP[HOLD_E], learning)
+    n_inh = _inh_step(S, FP, IP[HOLD_I])
+    _deliver(S, FP, n_exc, n_inh, lo, hi)
+    if learning:
+        _stdp(S, FP, x_table, n_exc, lo, hi)
+    if presenting and n_exc:
+        for j in range(S.count.shape[0]):
+            S.count[j] += S.spikes[j]
+    C[C_STEP] += 1
+    if local == period - 1:
+        C[C_PRESENTATIONS] += 1
+        mode = IP[SCALE_MODE]
+        if learning and mode != 0 and C[C_PRESENTATIONS] % IP[SCALE_INTERVAL] == 0:
+            if mode > 0:
+                for j in range(S.y1.shape[0]):
+                    if S.y1[j] != 0.0:
+                        S.dirty[j] = True
+                over = scale_columns(S.W, mode, FP[TARGET], FP[W_MAX], S.dirty,
+                                     C[C_ALL_DIRTY] != 0)
+                C[C_ALL_DIRTY] = 0
+                C[C_OUT_OF_BOUNDS] = over
+            else:
+                C[C_SCALE_DUE] = 1        # a registered Python rule: the caller applies it
+        if IP[RESET_BETWEEN]:
+            _rest(S, FP)
+        if active:
+            total = 0
+            for j in range(S.count.shape[0]):
+                total += S.count[j]
+            weak = total < IP[MIN_SPIKES]
+            if weak and C[C_RETRY] < IP[MAX_RETRIES]:
+                C[C_RETRY] += 1
+                C[C_RETRIES] += 1
+            else:
+                if weak:
+                    C[C_CAPPED] += 1
+                row = image % counts_out.shape[0]
+                for j in range(S.count.shape[0]):
+                    counts_out[row, j] = S.count[j]
+                C[C_IMAGE] += 1
+                C[C_RETRY] = 0
+            S.count[:] = 0
+    return n_exc
+
+
+@njit(cache=True, error_model="numpy")
+def run_images(S, FP, IP, x_table, images, counts_out, stop_image):
+    """Step until image ``stop_image`` has been accepted (or all images), or until a
+    registered scaling rule is due (``C[C_SCALE_DUE]`` set; the caller applies it and calls
+    again). Returns the number of steps simulated."""
+    C = S.C
+    steps = 0
+    stop = min(stop_image, images.shape[0])
+    while C[C_IMAGE] < stop:
+        step(S, FP, IP, x_table, images, counts_out)
+        steps += 1
+        if C[C_SCALE_DUE]:
+            break
+    return steps
+
+
+@njit(cache=True, error_model="numpy")
+def alloc_state(W, theta, FP, present, image):
+    """A network at rest inside compiled code (``new_state``'s twin for worker threads)."""
+    n_in, n = W.shape
+    cap = max(n_in * present, 1)
+    C = np.zeros(N_C, np.int64)
+    C[C_IMAGE] = image
+    C[C_ALL_DIRTY] = 1
+    C[C_OUT_OF_BOUNDS] = 1
+    return NetState(W, theta.copy(), np.full(n, FP[E_V_REST]), np.zeros(n), np.zeros(n),
+                    np.zeros(n, np.int64), np.full(n, FP[I_V_REST]), np.zeros(n),
+                    np.zeros(n, np.int64), np.full(n_in, -1, np.int64), np.zeros(n_in, np.int64),
+                    np.zeros(n), np.zeros(n),
+                    np.zeros(n, np.int64), np.zeros(n, np.bool_), np.zeros(n, np.bool_),
+                    np.zeros(n, np.bool_), np.zeros(n, np.int64), np.ones(n, np.bool_),
+                    np.zeros(present + 1, np.int64),
+                    np.zeros(cap, np.int64), np.zeros(cap, np.int64), np.zeros(cap, np.int64), C)
+
+
+@njit(cache=True, parallel=True, error_model="numpy")
+def run_frozen_batch(W, theta, FP, IP, x_table, images, counts_out, stats_out):
+    """Frozen network (``IP[LEARNING] == 0``) reset between images: every image is
+    independent, so images are spread over threads (``prange``), each with its own state.
+    ``counts_out[k]`` receives image ``k``'s accepted counts and
+    ``stats_out[k] = (presentations, retries, capped, steps)``."""
+    n_images = images.shape[0]
+    for k in prange(n_images):
+        S = alloc_state(W, theta, FP, IP[PRESENT_STEPS], k)
+        C = S.C
+        steps = 0
+        while C[C_IMAGE] == k:
+            step(S, FP, IP, x_table, images, counts_out)
+            steps += 1
+        stats_out[k, 0] = C[C_PRESENTATIONS]
+        stats_out[k, 1] = C[C_RETRIES]
+        stats_out[k, 2] = C[C_CAPPED]
+        stats_out[k, 3] = steps
