@@ -3,6 +3,7 @@
 Importing this package registers every built-in model; :class:`lava_wta.run_config.WTASimCfg`
 selects among them (and among users' subclasses) by tag.
 """
+from lava_wta.models.fused import PyWTANetworkFusedModel
 from lava_wta.models.network import SubWTANetworkModel
 from lava_wta.models.neurons import (
     AbstractPyConductanceLIFModelFloat,
@@ -18,6 +19,7 @@ __all__ = [
     "PyConductanceLIFModelFloat",
     "PyPlasticDenseModelFloat",
     "PyPoissonImageInputModel",
+    "PyWTANetworkFusedModel",
     "SubWTANetworkModel",
 ]
 
@@ -29,3 +31,7 @@ from lava_wta.models.cuba import (  # noqa: E402  (current-based variant)
 
 __all__ += ["AbstractPyCurrentLIFModelFloat", "PyAdaptiveCurrentLIFModelFloat",
             "PyCurrentLIFModelFloat"]
+
+from lava_wta.models.lif import PyPerNeuronLifModelBitAcc, PyPerNeuronLifModelFloat  # noqa: E402
+
+__all__ += ["PyPerNeuronLifModelBitAcc", "PyPerNeuronLifModelFloat"]

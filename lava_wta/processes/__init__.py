@@ -13,3 +13,7 @@ __all__ = ["AdaptiveConductanceLIF", "ConductanceLIF", "PlasticDense", "PoissonI
 from lava_wta.processes.cuba import AdaptiveCurrentLIF, CurrentLIF  # noqa: E402
 
 __all__ += ["AdaptiveCurrentLIF", "CurrentLIF"]
+
+from lava_wta.processes.lif import PerNeuronLIF  # noqa: E402
+
+__all__ += ["PerNeuronLIF"]

@@ -1,0 +1,100 @@
+"""Score imported networks on real images: the NIR round trip against the original network."""
+from __future__ import annotations
+
+import json
+import time
+import typing as ty
+from pathlib import Path
+
+import numpy as np
+
+from lava_wta import evaluation
+from lava_wta.config import WTAConfig
+from lava_wta.state import STREAM_EVAL_INPUT, WTAState, stream_seed
+
+
+def load_run(run_dir: ty.Union[str, Path]) -> ty.Tuple[WTAConfig, WTAState, dict]:
+    run = Path(run_dir)
+    if not (run / "config.json").is_file() or not (run / "state.npz").is_file():
+        raise FileNotFoundError(f"{run}: not a run folder (expected config.json and state.npz)")
+    config = WTAConfig.load(run / "config.json")
+    state = WTAState.load(run / "state.npz", config)
+    metrics = json.loads((run / "metrics.json").read_text()) if (run / "metrics.json").is_file() else {}
+    return config, state, metrics
+
+
+def eval_images(dataset, metrics: dict, *, n_label: int, n_test: int, label_from: str = "heldout",
+                n_train: ty.Optional[int] = None) -> dict:
+    """The labelling and test images of a run (the same split as ``lava-wta evaluate``)."""
+    from lava_wta.pipeline import label_split
+
+    n_train = metrics.get("n_train") if n_train is None else n_train
+    if n_train is None:
+        if label_from == "heldout":
+            raise ValueError("metrics.json is missing, so the held-out images are unknown; "
+                             "label with label_from='train' or pass n_train")
+        n_train = 0
+    label_x, label_y = label_split(dataset, n_train, n_label, label_from)
+    if n_test > len(dataset.test_images):
+        raise ValueError(f"n_test: {dataset.name} has {len(dataset.test_images)} test images, got {n_test}")
+    return {"label_x": label_x, "label_y": label_y, "test_x": dataset.test_images[:n_test],
+            "test_y": dataset.test_labels[:n_test], "n_classes": len(dataset.class_names),
+            "n_train": n_train, "label_from": label_from}
+
+
+def score(counts: np.ndarray, split: dict, assignments: ty.Optional[np.ndarray] = None) -> dict:
+    """Label neurons on the first ``len(label_y)`` rows of ``counts`` (unless ``assignments``
+    is given) and classify the rest."""
+    n_label = len(split["label_y"])
+    if assignments is None:
+        assignments = evaluation.assign_labels(counts[:n_label], split["label_y"], split["n_classes"])
+    pred = evaluation.predict(counts[n_label:], assignments, split["n_classes"])
+    return {"accuracy": evaluation.accuracy(split["test_y"], pred), "assignments": assignments,
+            "predictions": pred}
+
+
+def nir_roundtrip_report(run_dir: ty.Union[str, Path], dataset, *, n_label: int = 1000,
+                         n_test: int = 1000, label_from: str = "heldout",
+                         nir_path: ty.Union[str, Path, None] = None,
+                         out: ty.Union[str, Path, None] = None) -> dict:
+    """Export the run's network to NIR, import it into lava-nc, and present the labelling and
+    test images to both the original current-based network (frozen, lava-wta's processes)
+    and the imported one, with the same Poisson stream. Reports the accuracies and whether
+    the spike counts are identical; writes ``nir_roundtrip.json`` into the run folder (or ``out``)."""
+    from lava_wta.nir.export import export_nir
+    from lava_wta.nir.importer import import_nir
+    from lava_wta.nir.present import present_imported
+    from lava_wta.simulation import present_lava
+
+    run = Path(run_dir)
+    config, state, metrics = load_run(run)
+    nir_path = Path(nir_path) if nir_path else run / "network.nir"
+    export_nir(state, config, nir_path)
+    split = eval_images(dataset, metrics, n_label=n_label, n_test=n_test, label_from=label_from)
+    images = np.concatenate([split["label_x"], split["test_x"]])
+    seed = stream_seed(config, STREAM_EVAL_INPUT)
+    t = config.time
+
+    t0 = time.perf_counter()
+    original = present_lava(config, images, state, learning=False, input_seed=seed)
+    t_orig = time.perf_counter() - t0
+    net = import_nir(nir_path, period_steps=t.period_steps, reset_between=t.between_images == "reset")
+    imported = present_imported(config, images, net, input_seed=seed)
+    s_orig, s_imp = score(original.counts, split), score(imported.counts, split)
+    differing = np.flatnonzero((original.counts != imported.counts).any(axis=1))
+    report = {
+        "run": str(run), "nir_file": str(nir_path), "dataset": dataset.name,
+        "n_label": len(split["label_y"]), "n_test": len(split["test_y"]),
+        "label_from": split["label_from"], "input_seed": seed,
+        "original_accuracy": s_orig["accuracy"], "imported_accuracy": s_imp["accuracy"],
+        "counts_identical": bool(differing.size == 0),
+        "images_with_different_counts": int(differing.size),
+        "first_differing_images": differing[:10].tolist(),
+        "predictions_identical": bool(np.array_equal(s_orig["predictions"], s_imp["predictions"])),
+        "retries": {"original": original.retries, "imported": imported.retries},
+        "seconds": {"original": t_orig, "imported": imported.seconds},
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%S"),
+    }
+    dest = Path(out) if out else run / "nir_roundtrip.json"
+    dest.write_text(json.dumps(report, indent=2) + "\n")
+    return report

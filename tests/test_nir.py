@@ -1,0 +1,189 @@
+"""NIR export, import into lava-nc, round trip, foreign graphs and refusals."""
+import json
+
+import nir
+import numpy as np
+import pytest
+
+from lava_wta import WTAConfig
+from lava_wta.nir import (UnsupportedModelError, UnsupportedNIRError, export_nir, import_nir,
+                          run_raster)
+from lava_wta.state import WTAState
+
+DT_S = 5e-4
+
+
+@pytest.fixture
+def cuba_config():
+    return WTAConfig().with_overrides({
+        "network.n_inputs": 16, "network.n_neurons": 5, "network.neuron_model": "current",
+        "time.presentation_ms": 20.0, "cuba_inh.exc_current_mv": 30.0,
+        "cuba_exc.inh_current_mv": 70.0})
+
+
+@pytest.fixture
+def trained(cuba_config):
+    rng = np.random.default_rng(0)
+    state = WTAState.initial(cuba_config)
+    state.weights = rng.uniform(0, 1, state.weights.shape)
+    state.theta = state.theta + rng.uniform(0, 3, 5)
+    state.assignments = np.array([3, 1, -1, 7, 0])
+    return state
+
+
+def test_export_passes_type_check_and_reads_back_every_field(tmp_path, cuba_config, trained):
+    path = tmp_path / "net.nir"
+    export_nir(trained, cuba_config, path)
+    g = nir.read(path)                     # type_check=True by default
+    g = nir.NIRGraph(nodes=g.nodes, edges=g.edges, metadata=g.metadata, type_check=True)
+    kinds = {k: type(v).__name__ for k, v in g.nodes.items()}
+    assert kinds == {"input": "Input", "input_weights": "Linear", "exc": "CubaLIF",
+                     "exc_to_inh": "Linear", "inh": "CubaLIF", "inh_to_exc": "Linear",
+                     "output": "Output"}
+    assert sorted(g.edges) == sorted([
+        ("input", "input_weights"), ("input_weights", "exc"), ("exc", "exc_to_inh"),
+        ("exc_to_inh", "inh"), ("inh", "inh_to_exc"), ("inh_to_exc", "exc"), ("exc", "output")])
+    ce, ci, n = cuba_config.cuba_exc, cuba_config.cuba_inh, 5
+    np.testing.assert_array_equal(g.nodes["input"].input_type["input"], [16])
+    np.testing.assert_array_equal(g.nodes["output"].output_type["output"], [n])
+    np.testing.assert_allclose(g.nodes["input_weights"].weight, ce.input_current_mv * trained.weights)
+    exc = g.nodes["exc"]
+    np.testing.assert_allclose(exc.tau_syn, ce.tau_syn_ms * 1e-3)
+    np.testing.assert_allclose(exc.tau_mem, ce.tau_m_ms * 1e-3)
+    np.testing.assert_allclose(exc.r, 1.0)
+    np.testing.assert_allclose(exc.w_in, 1.0)
+    np.testing.assert_allclose(exc.v_leak, ce.v_rest_mv)
+    np.testing.assert_allclose(exc.v_reset, ce.v_reset_mv)
+    np.testing.assert_allclose(exc.v_threshold, ce.v_thresh_mv + trained.theta - ce.theta_offset_mv)
+    np.testing.assert_allclose(exc.metadata["theta_mv"], trained.theta)
+    np.testing.assert_array_equal(exc.metadata["assignments"], trained.assignments)
+    assert exc.metadata["t_ref_ms"] == ce.t_ref_ms
+    inh = g.nodes["inh"]
+    np.testing.assert_allclose(inh.tau_syn, ci.tau_syn_ms * 1e-3)
+    np.testing.assert_allclose(inh.tau_mem, ci.tau_m_ms * 1e-3)
+    np.testing.assert_allclose(inh.v_leak, ci.v_rest_mv)
+    np.testing.assert_allclose(inh.v_threshold, ci.v_thresh_mv)
+    np.testing.assert_allclose(inh.v_reset, ci.v_reset_mv)
+    assert inh.metadata["t_ref_ms"] == ci.t_ref_ms
+    np.testing.assert_allclose(g.nodes["exc_to_inh"].weight,
+                               cuba_config.network.w_ei * ci.exc_current_mv * np.eye(n))
+    np.testing.assert_allclose(g.nodes["inh_to_exc"].weight,
+                               -cuba_config.network.w_ie * ce.inh_current_mv * (1 - np.eye(n)))
+    m = g.metadata
+    assert float(m["dt_s"]) == pytest.approx(DT_S)
+    assert m["encoding"] == "poisson" and float(m["pixel_rate_hz"]) == cuba_config.input.pixel_rate_hz
+    assert int(m["presentation_steps"]) == cuba_config.time.presentation_steps
+    assert WTAConfig.from_dict(json.loads(m["lava_wta_config"])) == cuba_config
+
+
+def test_round_trip_gives_identical_spike_counts(cuba_config, trained):
+    from lava_wta.nir.present import present_imported
+    from lava_wta.simulation import present_lava
+
+    rng = np.random.default_rng(1)
+    images = rng.integers(0, 256, size=(10, 16)).astype(float)
+    original = present_lava(cuba_config, images, trained, learning=False, input_seed=5)
+    net = import_nir(export_nir(trained, cuba_config), period_steps=cuba_config.time.period_steps,
+                     reset_between=True)
+    imported = present_imported(cuba_config, images, net, input_seed=5)
+    assert original.counts.sum() > 10
+    np.testing.assert_array_equal(imported.counts, original.counts)
+    assert imported.retries == original.retries
+
+
+def _reference_cuba(raster, w, tau_syn, tau_mem, v_leak, vth, v_reset, r=1.0, w_in=1.0):
+    """The documented discretisation, by hand (one-step delay through the weights)."""
+    du, dv = 1 - np.exp(-DT_S / tau_syn), 1 - np.exp(-DT_S / tau_mem)
+    n, steps = w.shape[0], raster.shape[1]
+    i, v = np.zeros(n), np.full(n, float(v_leak))
+    out = np.zeros((n, steps), bool)
+    for t in range(steps):
+        arriving = w @ raster[:, t - 1] if t >= 1 else np.zeros(n)
+        i = i * (1 - du) + w_in * arriving
+        v = v_leak + (v - v_leak) * (1 - dv) + dv * r * i
+        out[:, t] = v > vth
+        v = np.where(out[:, t], v_reset, v)
+    return out
+
+
+def test_foreign_cubalif_graph_imports_onto_lava_lif_and_runs():
+    from lava.proc.lif.process import LIF
+
+    w = np.array([[2.0, 0.5, 0.0], [0.0, 1.5, 3.0]])
+    n = 2
+    nodes = {
+        "in": nir.Input(input_type=np.array([3])),
+        "fc": nir.Linear(weight=w),
+        "lif": nir.CubaLIF(tau_syn=np.full(n, 2e-3), tau_mem=np.full(n, 10e-3), r=np.full(n, 2.0),
+                           v_leak=np.zeros(n), v_threshold=np.full(n, 0.5), v_reset=np.zeros(n),
+                           w_in=np.ones(n)),
+        "out": nir.Output(output_type=np.array([n])),
+    }
+    graph = nir.NIRGraph(nodes=nodes, edges=[("in", "fc"), ("fc", "lif"), ("lif", "out")],
+                         metadata={"dt_s": DT_S})
+    net = import_nir(graph)
+    assert type(net.neurons["lif"]) is LIF, "a scalar threshold runs on lava-nc's own LIF"
+    rng = np.random.default_rng(3)
+    raster = (rng.random((3, 120)) < 0.3).astype(float)
+    out = run_raster(graph, {"in": raster})["out"]
+    expected = _reference_cuba(raster, w, 2e-3, 10e-3, 0.0, 0.5, 0.0, r=2.0)
+    assert expected.sum() > 5
+    np.testing.assert_array_equal(out.astype(bool), expected)
+
+
+def test_foreign_lif_chain_with_per_neuron_thresholds_and_reset_runs():
+    from lava_wta.processes.lif import PerNeuronLIF
+
+    n = 3
+    nodes = {
+        "input": nir.Input(input_type=np.array([n])),
+        "lif1": nir.LIF(tau=np.full(n, 5e-3), r=np.ones(n), v_leak=np.full(n, -1.0),
+                        v_threshold=np.array([-0.8, -0.6, -0.9]), v_reset=np.full(n, -1.2)),
+        "w": nir.Linear(weight=np.ones((1, n))),
+        "lif2": nir.LIF(tau=np.full(1, 5e-3), r=np.ones(1), v_leak=np.zeros(1),
+                        v_threshold=np.full(1, 0.05), v_reset=np.zeros(1)),
+        "output": nir.Output(output_type=np.array([1])),
+    }
+    graph = nir.NIRGraph(nodes=nodes, edges=[("input", "lif1"), ("lif1", "w"), ("w", "lif2"),
+                                             ("lif2", "output")], type_check=True)
+    net = import_nir(graph, dt=DT_S)
+    assert isinstance(net.neurons["lif1"], PerNeuronLIF)
+    raster = np.zeros((n, 60))
+    raster[:, ::2] = 1.0
+    rec = run_raster(graph, {"input": raster}, dt=DT_S, record=["lif1"])
+    # LIF has no synaptic current: du = 1, the input acts in the step it arrives
+    s1 = _reference_cuba(raster, np.eye(n), 1e-12, 5e-3, -1.0, np.array([-0.8, -0.6, -0.9]), -1.2)
+    s2 = _reference_cuba(s1.astype(float), np.ones((1, n)), 1e-12, 5e-3, 0.0, 0.05, 0.0)
+    assert s1.sum() > 0 and s2.sum() > 0
+    np.testing.assert_array_equal(rec["lif1"].astype(bool), s1)
+    np.testing.assert_array_equal(rec["output"].astype(bool), s2)
+
+
+def test_conductance_model_is_refused_naming_the_feature(cuba_config, trained):
+    cobal = cuba_config.with_overrides({"network.neuron_model": "conductance"})
+    with pytest.raises(UnsupportedModelError, match="conductance synapses with reversal potentials"):
+        export_nir(trained, cobal)
+
+
+def test_unsupported_nodes_are_refused_with_their_names():
+    n = 2
+    nodes = {
+        "input": nir.Input(input_type=np.array([n])),
+        "my_if": nir.IF(r=np.ones(n), v_threshold=np.ones(n), v_reset=np.zeros(n)),
+        "gain": nir.Scale(scale=np.ones(n)),
+        "lif": nir.LIF(tau=np.ones(n), r=np.ones(n), v_leak=np.zeros(n), v_threshold=np.ones(n)),
+        "output": nir.Output(output_type=np.array([n])),
+    }
+    graph = nir.NIRGraph(nodes=nodes, edges=[("input", "my_if"), ("my_if", "gain"), ("gain", "lif"),
+                                             ("lif", "output")], metadata={"dt_s": 1e-3})
+    with pytest.raises(UnsupportedNIRError) as err:
+        import_nir(graph)
+    msg = str(err.value)
+    assert "'my_if' (IF)" in msg and "'gain' (Scale)" in msg and "CubaLIF" in msg
+
+
+def test_missing_time_step_is_an_error_naming_dt():
+    graph = nir.NIRGraph.from_list(
+        nir.LIF(tau=np.ones(2), r=np.ones(2), v_leak=np.zeros(2), v_threshold=np.ones(2)))
+    with pytest.raises(ValueError, match="dt"):
+        import_nir(graph)
