@@ -1,0 +1,131 @@
+"""``lava-wta`` subcommands for deployment: NIR export, NIR round trip, Loihi fixed point.
+
+Wire into the main parser with::
+
+    from lava_wta import deploy_cli
+    deploy_cli.add_commands(sub)          # sub = parser.add_subparsers(...)
+    ...
+    if hasattr(args, "func"):
+        return args.func(args)
+
+Each subcommand sets ``func`` to a handler ``handler(args) -> int`` (0 on success, 2 on a
+user error, printed as ``lava-wta: error: ...``).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def _dataset(args: argparse.Namespace):
+    from lava_wta.data import load_dataset
+
+    meta_path = args.run / "metrics.json"
+    meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
+    return load_dataset(args.dataset or meta.get("dataset", "mnist"), args.data_dir)
+
+
+def _errors():
+    from lava_wta.config import ConfigError
+    from lava_wta.data import DataError
+
+    return (ConfigError, DataError, ValueError, FileNotFoundError)
+
+
+def _guarded(fn):
+    def handler(args: argparse.Namespace) -> int:
+        try:
+            return fn(args)
+        except _errors() as exc:
+            print(f"lava-wta: error: {exc}", file=sys.stderr)
+            return 2
+    handler.__name__ = fn.__name__
+    handler.__doc__ = fn.__doc__
+    return handler
+
+
+@_guarded
+def cmd_export(args: argparse.Namespace) -> int:
+    """Write the run's trained network as a NIR graph."""
+    from lava_wta.nir import export_nir
+
+    graph = export_nir(args.run, path=args.nir)
+    kinds = ", ".join(f"{k}: {type(v).__name__}" for k, v in graph.nodes.items())
+    print(f"wrote {args.nir} (NIR graph; {kinds})")
+    return 0
+
+
+@_guarded
+def cmd_nir_roundtrip(args: argparse.Namespace) -> int:
+    """Export to NIR, import into lava-nc, compare with the original network on real images."""
+    from lava_wta.nir.report import nir_roundtrip_report
+
+    r = nir_roundtrip_report(args.run, _dataset(args), n_label=args.label_images,
+                             n_test=args.test_images, label_from=args.label_from, nir_path=args.nir)
+    print(f"original (lava-wta processes): {100 * r['original_accuracy']:.2f} %, imported from NIR "
+          f"(lava-nc LIF/Dense): {100 * r['imported_accuracy']:.2f} % on {r['n_test']} test images; "
+          f"spike counts identical: {r['counts_identical']} "
+          f"({r['images_with_different_counts']} of {r['n_label'] + r['n_test']} images differ)")
+    print(f"report: {args.run / 'nir_roundtrip.json'}")
+    return 0
+
+
+@_guarded
+def cmd_loihi_report(args: argparse.Namespace) -> int:
+    """Quantise to Loihi 2 fixed point and compare its accuracy with floating point."""
+    from lava_wta.loihi import loihi_report
+
+    r = loihi_report(args.run, _dataset(args), n_label=args.label_images, n_test=args.test_images,
+                     label_from=args.label_from)
+    print(f"floating point: {100 * r['float_accuracy']:.2f} %, Loihi fixed point (bit-accurate): "
+          f"{100 * r['fixed_accuracy']:.2f} % ({r['difference_percentage_points']:+.2f} points; with the "
+          f"float neuron labels {100 * r['fixed_accuracy_with_float_labels']:.2f} %) on {r['n_test']} "
+          f"test images; identical spike counts on {r['images_with_identical_counts']} of {r['images']} images")
+    print(f"report: {args.run / 'loihi_report.json'}")
+    return 0
+
+
+def _eval_flags(p: argparse.ArgumentParser) -> None:
+    from lava_wta.data import DATASETS
+
+    p.add_argument("run", type=Path, help="run folder (config.json, state.npz, metrics.json)")
+    p.add_argument("--dataset", choices=DATASETS, help="default: the run's dataset")
+    p.add_argument("--data-dir", type=Path, help="folder with the four standard IDX files")
+    p.add_argument("--label-images", type=int, default=1000, help="images used to label neurons")
+    p.add_argument("--test-images", type=int, default=1000, help="test images to classify")
+    p.add_argument("--label-from", choices=("heldout", "train"), default="heldout",
+                   help="label with the held-out training images after the run's training set "
+                        "(default) or with the first training images")
+
+
+def add_commands(subparsers) -> None:
+    """Add ``export``, ``nir-roundtrip`` and ``loihi-report`` to the ``lava-wta`` parser."""
+    p = subparsers.add_parser("export", help="write a trained current-based network as a NIR graph")
+    p.add_argument("run", type=Path, help="run folder (config.json, state.npz)")
+    p.add_argument("--nir", type=Path, required=True, metavar="FILE", help="NIR (HDF5) file to write")
+    p.set_defaults(func=cmd_export)
+
+    p = subparsers.add_parser(
+        "nir-roundtrip", help="export to NIR, import into lava-nc and compare with the original network")
+    _eval_flags(p)
+    p.add_argument("--nir", type=Path, metavar="FILE", help="NIR file to write (default RUN/network.nir)")
+    p.set_defaults(func=cmd_nir_roundtrip)
+
+    p = subparsers.add_parser(
+        "loihi-report", help="Loihi 2 fixed-point (bit-accurate) accuracy against floating point")
+    _eval_flags(p)
+    p.set_defaults(func=cmd_loihi_report)
+
+
+def main(argv=None) -> int:
+    """Run the deployment subcommands alone: ``python -m lava_wta.deploy_cli export RUN --nir F``."""
+    parser = argparse.ArgumentParser(prog="lava-wta", description="lava-wta deployment commands")
+    add_commands(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
