@@ -5,6 +5,11 @@
 >>> from lava_wta.pipeline import run_experiment
 >>> metrics = run_experiment(WTAConfig(), load_dataset("mnist"), n_train=1000,
 ...                          n_label=1000, n_test=1000, out_dir="runs/demo")
+
+Three backends run the same model on the same configuration and state (see
+:func:`present`): ``engine`` (the standalone compiled engine, the default),
+``lava-fused`` (one Lava process running the compiled step) and ``lava`` (the composed
+graph of Lava processes, the reference).
 """
 from __future__ import annotations
 
@@ -22,11 +27,35 @@ from tqdm.auto import tqdm
 from lava_wta import evaluation, plots
 from lava_wta.config import WTAConfig
 from lava_wta.data import Dataset
-from lava_wta.run_config import ModelChoice
-from lava_wta.simulation import Checkpoint, PresentationResult, present_lava
+from lava_wta.presentation import BACKENDS, Checkpoint, PresentationResult, ProgressFn
 from lava_wta.state import STREAM_EVAL_INPUT, STREAM_TRAIN_INPUT, WTAState, stream_seed
 
-Models = ty.Optional[ty.Mapping[type, ModelChoice]]
+Models = ty.Optional[ty.Mapping[type, ty.Any]]
+DEFAULT_CHECKPOINT_EVERY = {"engine": 5000, "lava-fused": 500, "lava": 200}
+
+
+def present(config: WTAConfig, images: np.ndarray, state: WTAState, *, backend: str = "engine",
+            learning: bool, input_seed: int, on_progress: ty.Optional[ProgressFn] = None,
+            models: Models = None, checkpoint: ty.Optional[Checkpoint] = None) -> PresentationResult:
+    """Present ``images`` in order with the chosen backend (same contract for all three)."""
+    if backend == "engine":
+        if models:
+            raise ValueError("models: custom ProcessModels run in the Lava backends only "
+                             "(--backend lava or lava-fused), not in the engine")
+        from lava_wta.engine import present_engine
+
+        return present_engine(config, images, state, learning=learning, input_seed=input_seed,
+                              on_progress=on_progress, checkpoint=checkpoint)
+    if backend not in BACKENDS:
+        raise ValueError(f"backend: expected one of {list(BACKENDS)}, got {backend!r}")
+    from lava_wta.simulation import present_lava
+
+    if backend == "lava-fused":
+        from lava_wta.processes import WTANetwork
+
+        models = {WTANetwork: "fused", **(models or {})}
+    return present_lava(config, images, state, learning=learning, input_seed=input_seed,
+                        on_progress=on_progress, models=models, checkpoint=checkpoint)
 
 
 @dataclass
@@ -54,8 +83,9 @@ def _bar(total: int, desc: str, enabled: bool):
 
 def train(config: WTAConfig, images: np.ndarray, labels: ty.Optional[np.ndarray] = None, *,
           state: ty.Optional[WTAState] = None, models: Models = None, progress: bool = True,
-          checkpoint: ty.Optional[Checkpoint] = None, n_classes: int = 10) -> TrainResult:
-    """Unsupervised training (STDP, scaling, theta) on ``images`` in the composed Lava graph.
+          checkpoint: ty.Optional[Checkpoint] = None, n_classes: int = 10,
+          backend: str = "engine") -> TrainResult:
+    """Unsupervised training (STDP, scaling, theta) on ``images`` with ``backend``.
 
     ``labels`` are used only for the progress display: a running accuracy of each new
     chunk of images under neuron labels taken from all earlier images (as Diehl & Cook
@@ -68,13 +98,21 @@ def train(config: WTAConfig, images: np.ndarray, labels: ty.Optional[np.ndarray]
     hits: ty.List[bool] = []
     bar = _bar(len(images), "train", progress)
     last = {"done": 0}
+    class_sums = np.zeros((n_classes, config.network.n_neurons))
+    class_n = np.zeros(n_classes)
 
     def on_progress(done: int, counts: np.ndarray, stats: dict) -> None:
         prev = last["done"]
         if done > prev and labels is not None and prev >= 10 * n_classes:
-            assignments = evaluation.assign_labels(counts[:prev], labels[:prev], n_classes)
+            # neuron labels from every earlier image, kept as running per-class sums
+            means = class_sums / np.maximum(class_n, 1)[:, None]
+            assignments = means.argmax(axis=0)
+            assignments[means.max(axis=0) <= 0] = -1
             pred = evaluation.predict(counts[prev:done], assignments, n_classes)
             hits.extend((pred == labels[prev:done]).tolist())
+        if done > prev and labels is not None:
+            np.add.at(class_sums, labels[prev:done], counts[prev:done])
+            class_n[:] += np.bincount(labels[prev:done], minlength=n_classes)
         window = hits[-500:]
         acc = float(np.mean(window)) if window else float("nan")
         spk = float(counts[max(prev, done - 100):done].sum(axis=1).mean()) if done > prev else float("nan")
@@ -87,9 +125,9 @@ def train(config: WTAConfig, images: np.ndarray, labels: ty.Optional[np.ndarray]
         last["done"] = done
 
     try:
-        result = present_lava(config, images, state, learning=True,
-                              input_seed=stream_seed(config, STREAM_TRAIN_INPUT),
-                              on_progress=on_progress, models=models, checkpoint=checkpoint)
+        result = present(config, images, state, backend=backend, learning=True,
+                         input_seed=stream_seed(config, STREAM_TRAIN_INPUT),
+                         on_progress=on_progress, models=models, checkpoint=checkpoint)
     finally:
         bar.close()
     return TrainResult(result.state, result, curve)
@@ -97,10 +135,10 @@ def train(config: WTAConfig, images: np.ndarray, labels: ty.Optional[np.ndarray]
 
 def evaluate(config: WTAConfig, state: WTAState, label_images: np.ndarray, label_labels: np.ndarray,
              test_images: np.ndarray, test_labels: np.ndarray, *, models: Models = None,
-             progress: bool = True, n_classes: int = 10) -> EvalResult:
+             progress: bool = True, n_classes: int = 10, backend: str = "engine") -> EvalResult:
     """Frozen network: label neurons on the labelled images, then classify the test images.
 
-    Both sets go through one Lava run (weights and theta frozen); the progress bar shows
+    Both sets go through one pass (weights and theta frozen); the progress bar shows
     the test accuracy so far once the labelling images are done.
     """
     config.check_image_size(label_images.shape[1], source="labelling set")
@@ -123,9 +161,9 @@ def evaluate(config: WTAConfig, state: WTAState, label_images: np.ndarray, label
         bar.set_postfix(post, refresh=False)
 
     try:
-        result = present_lava(config, images, state, learning=False,
-                              input_seed=stream_seed(config, STREAM_EVAL_INPUT),
-                              on_progress=on_progress, models=models)
+        result = present(config, images, state, backend=backend, learning=False,
+                         input_seed=stream_seed(config, STREAM_EVAL_INPUT),
+                         on_progress=on_progress, models=models)
     finally:
         bar.close()
     label_counts, test_counts = result.counts[:n_label], result.counts[n_label:]
@@ -168,13 +206,19 @@ def _versions() -> dict:
 
 def run_experiment(config: WTAConfig, dataset: Dataset, *, n_train: int, n_label: int, n_test: int,
                    out_dir: ty.Union[str, Path], label_from: str = "heldout", models: Models = None,
-                   progress: bool = True, checkpoint_every: int = 200,
-                   command: ty.Optional[str] = None) -> dict:
-    """Train, label, test; write config, state, metrics and figures to ``out_dir``.
+                   progress: bool = True, checkpoint_every: ty.Optional[int] = None,
+                   command: ty.Optional[str] = None, backend: str = "engine") -> dict:
+    """Train, label, test with ``backend``; write config, state, metrics and figures to
+    ``out_dir`` (``metrics.json`` records the backend).
 
     An interrupted training resumes from ``out_dir/checkpoint.npz`` when started again
-    with the same arguments.
+    with the same arguments (checkpoints every ``checkpoint_every`` images; by default
+    every 5,000 for the engine, 500 for the fused model, 200 for the composed graph).
     """
+    if backend not in BACKENDS:
+        raise ValueError(f"backend: expected one of {list(BACKENDS)}, got {backend!r}")
+    if checkpoint_every is None:
+        checkpoint_every = DEFAULT_CHECKPOINT_EVERY[backend]
     if checkpoint_every <= 0:
         raise ValueError(f"checkpoint_every: expected a positive number of images, got {checkpoint_every}")
     out = Path(out_dir)
@@ -195,11 +239,13 @@ def run_experiment(config: WTAConfig, dataset: Dataset, *, n_train: int, n_label
 
     checkpoint = Checkpoint(out / "checkpoint.npz", every_images=checkpoint_every)
     trained = train(config, dataset.train_images[:n_train], dataset.train_labels[:n_train],
-                    models=models, progress=progress, checkpoint=checkpoint, n_classes=n_classes)
+                    models=models, progress=progress, checkpoint=checkpoint, n_classes=n_classes,
+                    backend=backend)
     trained.state.save(out / "state.npz")
     checkpoint.path.unlink(missing_ok=True)
     metrics = _evaluate_and_write(config, trained.state, dataset, label_x, label_y, n_test, out,
-                                  models=models, progress=progress, n_classes=n_classes)
+                                  models=models, progress=progress, n_classes=n_classes,
+                                  backend=backend)
     tp = trained.pass_
     metrics.update({
         "n_train": n_train, "label_from": label_from, "command": command,
@@ -217,7 +263,7 @@ def run_experiment(config: WTAConfig, dataset: Dataset, *, n_train: int, n_label
 
 def evaluate_run(run_dir: ty.Union[str, Path], dataset: Dataset, *, n_label: int, n_test: int,
                  label_from: str = "heldout", n_train: ty.Optional[int] = None,
-                 models: Models = None, progress: bool = True) -> dict:
+                 models: Models = None, progress: bool = True, backend: str = "engine") -> dict:
     """Re-label and re-test the trained state of a run folder; updates its metrics and figures."""
     run = Path(run_dir)
     config = WTAConfig.load(run / "config.json")
@@ -231,16 +277,18 @@ def evaluate_run(run_dir: ty.Union[str, Path], dataset: Dataset, *, n_label: int
         n_train = 0
     label_x, label_y = label_split(dataset, n_train, n_label, label_from)
     metrics = _evaluate_and_write(config, state, dataset, label_x, label_y, n_test, run, models=models,
-                                  progress=progress, n_classes=len(dataset.class_names))
+                                  progress=progress, n_classes=len(dataset.class_names),
+                                  backend=backend)
     merged = {**old, **metrics, "label_from": label_from}
     (run / "metrics.json").write_text(json.dumps(merged, indent=2) + "\n")
     return merged
 
 
 def _evaluate_and_write(config, state, dataset, label_x, label_y, n_test, out, *, models, progress,
-                        n_classes) -> dict:
+                        n_classes, backend) -> dict:
     ev = evaluate(config, state, label_x, label_y, dataset.test_images[:n_test],
-                  dataset.test_labels[:n_test], models=models, progress=progress, n_classes=n_classes)
+                  dataset.test_labels[:n_test], models=models, progress=progress, n_classes=n_classes,
+                  backend=backend)
     state = WTAState(state.weights, state.theta, ev.assignments)
     state.save(out / "state.npz")
     test_y = dataset.test_labels[:n_test]
@@ -254,7 +302,7 @@ def _evaluate_and_write(config, state, dataset, label_x, label_y, n_test, out, *
                          title=f"{dataset.name}: accuracy {100 * ev.accuracy:.2f} % on {len(test_y)} test images")
     plots.plot_theta(state.theta, out / "theta_hist.png", config.exc.theta_init_mv)
     return {
-        "backend": "lava",
+        "backend": backend,
         "dataset": dataset.name,
         "data_source": dataset.source,
         "n_label": len(label_y),

@@ -7,65 +7,19 @@ weights and theta only at checkpoints and at the end.
 """
 from __future__ import annotations
 
-import hashlib
-import os
 import time
 import typing as ty
-from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 from lava.magma.core.run_conditions import RunSteps
 
 from lava_wta.config import WTAConfig
+from lava_wta.presentation import Checkpoint, PresentationResult, ProgressFn, images_digest
 from lava_wta.processes.network import WTANetwork
 from lava_wta.run_config import ModelChoice, WTASimCfg
 from lava_wta.state import WTAState
 
-ProgressFn = ty.Callable[[int, np.ndarray, dict], None]
-
-
-@dataclass
-class PresentationResult:
-    """What a pass over images produced."""
-
-    counts: np.ndarray
-    """Excitatory spike counts of the accepted presentation of each image, (n_images, n_neurons)."""
-    state: WTAState
-    """Weights and theta after the pass (unchanged when frozen)."""
-    presentations: int
-    retries: int
-    capped: int
-    steps: int
-    seconds: float
-    resumed_from: int = 0
-
-    @property
-    def ms_per_step(self) -> float:
-        return 1e3 * self.seconds / self.steps if self.steps else float("nan")
-
-
-@dataclass
-class Checkpoint:
-    """Atomic snapshot of a training pass, taken between chunks."""
-
-    path: Path
-    every_images: int = 200
-
-    def save(self, *, weights, theta, image_index, retry, presentations, counts, retries, capped,
-             steps, seconds, images_sha256: str) -> None:
-        tmp = self.path.with_name(self.path.stem + ".tmp.npz")
-        np.savez(tmp, weights=weights, theta=theta, image_index=image_index, retry=retry,
-                 n_images=counts.shape[0], images_sha256=images_sha256,
-                 presentations=presentations, counts=counts[:image_index], retries=retries,
-                 capped=capped, steps=steps, seconds=seconds)
-        os.replace(tmp, self.path)
-
-    def load(self) -> ty.Optional[dict]:
-        if not self.path.is_file():
-            return None
-        with np.load(self.path, allow_pickle=False) as z:
-            return {k: z[k] for k in z.files}
+__all__ = ["Checkpoint", "PresentationResult", "present_lava"]
 
 
 def present_lava(config: WTAConfig, images: np.ndarray, state: WTAState, *, learning: bool,
@@ -81,16 +35,12 @@ def present_lava(config: WTAConfig, images: np.ndarray, state: WTAState, *, lear
     """
     images = np.asarray(images)
     n_images, n = images.shape[0], config.network.n_neurons
-    images_sha256 = hashlib.sha256(np.ascontiguousarray(images).tobytes()).hexdigest() if checkpoint else ""
+    images_sha256 = images_digest(images) if checkpoint else ""
     counts = np.zeros((n_images, n), dtype=np.int64)
     weights, theta = state.weights, state.theta
     done, retry, presentations, retries, capped, steps, seconds = 0, 0, 0, 0, 0, 0, 0.0
-    resumed = checkpoint.load() if checkpoint else None
+    resumed = checkpoint.resume(images_sha256, state.weights.shape) if checkpoint else None
     if resumed is not None:
-        if resumed["weights"].shape != state.weights.shape or str(resumed["images_sha256"]) != images_sha256:
-            raise ValueError(
-                f"{checkpoint.path}: checkpoint of a pass over other images (or weights of shape "
-                f"{resumed['weights'].shape}, this pass: {state.weights.shape}). Delete it to start afresh.")
         weights, theta = resumed["weights"], resumed["theta"]
         done, retry = int(resumed["image_index"]), int(resumed["retry"])
         presentations, retries, capped = (int(resumed[k]) for k in ("presentations", "retries", "capped"))

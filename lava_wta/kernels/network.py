@@ -61,7 +61,7 @@ from lava_wta.kernels.poisson import presentation_raster
  LEARNING, SCALE_MODE, SCALE_INTERVAL, SEED, N_IP) = range(12)
 # Counters (C[...]): the position of the run, updated in place.
 (C_STEP, C_IMAGE, C_RETRY, C_PRESENTATIONS, C_RETRIES, C_CAPPED, C_N_RASTER, C_SCALE_DUE,
- C_ALL_DIRTY, C_N_INH, C_N_PRE, C_OUT_OF_BOUNDS, N_C) = range(13)
+ C_ALL_DIRTY, C_N_INH, C_N_PRE, C_OUT_OF_BOUNDS, C_N_EXC_PREV, N_C) = range(14)
 
 SCALE_NONE, SCALE_L1, SCALE_L2, SCALE_MAX, SCALE_CUSTOM = 0, 1, 2, 3, -1
 _BUILTIN_SCALING = {"none": SCALE_NONE, "l1": SCALE_L1, "l2": SCALE_L2, "max": SCALE_MAX}
@@ -190,36 +190,95 @@ _C3, _C4, _C5, _C6, _C7 = 1 / 6, 1 / 24, 1 / 120, 1 / 720, 1 / 5040
 _C8, _C9, _C10 = 1 / 40320, 1 / 362880, 1 / 3628800
 
 
+_F0, _F1, _F2, _F3, _F4 = 1.0, 1 / 2, 1 / 6, 1 / 24, 1 / 120
+_F5, _F6, _F7, _F8, _F9 = 1 / 720, 1 / 5040, 1 / 40320, 1 / 362880, 1 / 3628800
+PHI_MAX = 0.15
+"""Largest ``dt * (1 + g_e + g_i) / tau_m`` for which :func:`phi_small` is used (its
+truncation error there is below 2e-16 relative)."""
+
+
 @njit(cache=True, inline="always", error_model="numpy")
-def _exc_step(S, FP, hold, learning):
+def phi_small(z):
+    """``(exp(z) - 1) / z`` for ``-PHI_MAX <= z <= 0`` (degree-9 Taylor, Estrin's scheme:
+    no division, no libm, a short dependency chain)."""
+    z2 = z * z
+    z4 = z2 * z2
+    a = (_F0 + _F1 * z) + (_F2 + _F3 * z) * z2
+    b = (_F4 + _F5 * z) + (_F6 + _F7 * z) * z2
+    c = _F8 + _F9 * z
+    return a + (b + c * z4) * z4
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _exc_step(S, FP, hold, learning, prev_spikes):
     """Excitatory layer: integrate, threshold, reset, θ. Writes ``S.spikes``.
 
-    Branch-free (selects instead of ifs) so the loop vectorises."""
+    Exponential Euler with ``y = dt (1 + g_e + g_i) / tau_m``::
+
+        v' = v_inf + (v - v_inf) exp(-y),   v_inf = (v_rest + g_e E_exc + g_i E_inh) / (1 + g_e + g_i)
+           = v exp(-y) + (v_rest + g_e E_exc + g_i E_inh) (dt / tau_m) phi(-y)
+
+    with ``phi(z) = (exp(z) - 1) / z``. When every neuron has ``y <= PHI_MAX`` (almost
+    always), the second form needs neither a division nor an ``exp`` and vectorises;
+    otherwise the first form with :func:`exp_neg`. Both agree with the Lava model's
+    numpy arithmetic to about 1e-15 relative.
+    """
     v_rest, v_reset, v_thresh = FP[E_V_REST], FP[E_V_RESET], FP[E_V_THRESH]
     offset, e_exc, e_inh, tau_m = FP[E_THETA_OFFSET], FP[E_E_EXC], FP[E_E_INH], FP[E_TAU_M]
     dge, dgi, dt, plus = FP[E_DGE], FP[E_DGI], FP[DT_MS], FP[E_THETA_PLUS]
-    dth = FP[E_DTHETA] if learning else 1.0
-    plus = plus if learning else 0.0
     ve, gee, gie, theta, re, spikes = S.ve, S.gee, S.gie, S.theta, S.re, S.spikes
+    n = ve.shape[0]
+    c = dt / tau_m
+    # (integer counts, not float max: LLVM vectorises these reductions)
+    n_large = 0
+    for j in range(n):
+        n_large += c * (1.0 + gee[j] + gie[j]) > PHI_MAX
+    if n_large == 0:
+        for j in range(n):
+            ge = gee[j]
+            gi = gie[j]
+            z = -c * (1.0 + ge + gi)
+            p = phi_small(z)
+            v = ve[j]
+            v_new = v * (1.0 + z * p) + (v_rest + ge * e_exc + gi * e_inh) * c * p
+            ve[j] = v if re[j] > 0 else v_new
+    else:
+        for j in range(n):
+            ge = gee[j]
+            gi = gie[j]
+            total = 1.0 + ge + gi
+            v_inf = (v_rest + ge * e_exc + gi * e_inh) / total
+            v = ve[j]
+            v_new = v_inf + (v - v_inf) * exp_neg(-dt * total / tau_m)
+            ve[j] = v if re[j] > 0 else v_new
+    for j in range(n):
+        gee[j] *= dge
+    for j in range(n):
+        gie[j] *= dgi
+    if learning:
+        dth = FP[E_DTHETA]
+        for j in range(n):
+            theta[j] *= dth
+    if prev_spikes:
+        spikes[:] = False
+    n_above = 0
+    for j in range(n):
+        n_above += ve[j] > (v_thresh + theta[j]) - offset
     n_spikes = 0
-    for j in range(ve.shape[0]):
-        r = re[j]
-        ge = gee[j]
-        gi = gie[j]
-        v = ve[j]
-        total = 1.0 + ge + gi
-        v_inf = (v_rest + ge * e_exc + gi * e_inh) / total
-        v_new = v_inf + (v - v_inf) * exp_neg(-dt * total / tau_m)
-        v = v if r > 0 else v_new
-        gee[j] = ge * dge
-        gie[j] = gi * dgi
-        th = theta[j] * dth
-        spike = r <= 0 and v > (v_thresh + th) - offset
-        re[j] = hold if spike else max(r - 1, 0)
-        ve[j] = v_reset if spike else v
-        theta[j] = th + plus if spike else th
-        spikes[j] = spike
-        n_spikes += spike
+    if n_above:           # some v is above its threshold: which of them may fire
+        for j in range(n):
+            if re[j] <= 0 and ve[j] > (v_thresh + theta[j]) - offset:
+                spikes[j] = True
+                n_spikes += 1
+    for j in range(n):
+        re[j] = max(re[j] - 1, 0)
+    if n_spikes:
+        for j in range(n):
+            if spikes[j]:
+                ve[j] = v_reset
+                re[j] = hold
+                if learning:
+                    theta[j] += plus
     return n_spikes
 
 
@@ -255,8 +314,10 @@ def _inh_step(S, FP, hold):
 
 
 @njit(cache=True, inline="always", error_model="numpy")
-def _deliver(S, FP, n_exc, n_inh, lo, hi):
-    """Spikes of this step act from the next step on (weights before plasticity)."""
+def _deliver(S, FP, n_exc, n_inh, lo, hi, learning):
+    """Spikes of this step act from the next step on (weights before plasticity). While
+    learning, the input rows are delivered by :func:`_stdp`, in the same pass over each
+    row as its depression (the row is read once)."""
     n = S.ve.shape[0]
     if n_exc:
         w_ei = FP[W_EI]
@@ -271,6 +332,8 @@ def _deliver(S, FP, n_exc, n_inh, lo, hi):
         w_ie = FP[W_IE]
         for j in range(n):
             S.gie[j] += w_ie * (n_inh - S.inh_spikes[j])
+    if learning:
+        return
     W, gee = S.W, S.gee
     for k in range(lo, hi):
         i = S.pix[k]
@@ -280,8 +343,8 @@ def _deliver(S, FP, n_exc, n_inh, lo, hi):
 
 @njit(cache=True, inline="always", error_model="numpy")
 def _stdp(S, FP, x_table, n_exc, lo, hi):
-    """Trace decay, depression of the rows of spiking inputs, potentiation of the columns
-    of spiking neurons, each followed by clipping to [0, w_max].
+    """Trace decay, delivery and depression of the rows of spiking inputs, potentiation of
+    the columns of spiking neurons, each followed by clipping to [0, w_max].
 
     ``x_pre`` is kept as the step of each input's last spike: its value ``k`` steps later
     is ``x_table[k]``, the table of ``1.0`` multiplied ``k`` times by the decay factor, so
@@ -294,6 +357,7 @@ def _stdp(S, FP, x_table, n_exc, lo, hi):
     for j in range(n):
         y1[j] *= d1
         y2[j] *= d2
+    gee = S.gee
     for k in range(lo, hi):
         i = S.pix[k]
         if t_pre[i] < 0:
@@ -301,8 +365,9 @@ def _stdp(S, FP, x_table, n_exc, lo, hi):
             S.C[C_N_PRE] += 1
         t_pre[i] = t
         for j in range(n):
-            w = W[i, j] - nu_pre * y1[j]
-            W[i, j] = min(max(w, 0.0), w_max)
+            w = W[i, j]
+            gee[j] += w                      # delivery, with the weight before plasticity
+            W[i, j] = min(max(w - nu_pre * y1[j], 0.0), w_max)
     if n_exc:
         last = x_table.shape[0] - 1
         for j in range(n):
@@ -410,9 +475,10 @@ def step(S, FP, IP, x_table, images, counts_out):
     lo = hi = 0
     if presenting:
         lo, hi = S.ptr[local], S.ptr[local + 1]
-    n_exc = _exc_step(S, FP, IP[HOLD_E], learning)
+    n_exc = _exc_step(S, FP, IP[HOLD_E], learning, C[C_N_EXC_PREV] > 0)
+    C[C_N_EXC_PREV] = n_exc
     n_inh = _inh_step(S, FP, IP[HOLD_I])
-    _deliver(S, FP, n_exc, n_inh, lo, hi)
+    _deliver(S, FP, n_exc, n_inh, lo, hi, learning)
     if learning:
         _stdp(S, FP, x_table, n_exc, lo, hi)
     if presenting and n_exc:
@@ -491,13 +557,12 @@ def alloc_state(W, theta, FP, present, image):
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
-def run_frozen_batch(W, theta, FP, IP, x_table, images, counts_out, stats_out):
+def run_frozen_batch(W, theta, FP, IP, x_table, images, counts_out, stats_out, lo, hi):
     """Frozen network (``IP[LEARNING] == 0``) reset between images: every image is
-    independent, so images are spread over threads (``prange``), each with its own state.
-    ``counts_out[k]`` receives image ``k``'s accepted counts and
+    independent, so images ``lo..hi-1`` are spread over threads (``prange``), each with
+    its own state. ``counts_out[k]`` receives image ``k``'s accepted counts and
     ``stats_out[k] = (presentations, retries, capped, steps)``."""
-    n_images = images.shape[0]
-    for k in prange(n_images):
+    for k in prange(lo, hi):
         S = alloc_state(W, theta, FP, IP[PRESENT_STEPS], k)
         C = S.C
         steps = 0

@@ -1,0 +1,208 @@
+"""The standalone engine: the compiled kernels of :mod:`lava_wta.kernels`, without Lava's runtime.
+
+Same configuration (:class:`lava_wta.WTAConfig`), same state (:class:`lava_wta.state.WTAState`),
+same input spike trains and the same step as the Lava graphs, so a network trained here
+loads into the Lava processes and vice versa (``tests/test_engine.py`` proves the three
+executions agree). What it adds is speed:
+
+* training runs image after image inside one compiled loop, returning to Python only
+  for progress, checkpoints and registered (Python) scaling rules;
+* a frozen network in ``reset`` mode (labelling, testing) treats every image as an
+  independent simulation, spread over all cores (:func:`lava_wta.kernels.network.run_frozen_batch`).
+
+>>> from lava_wta.engine import present_engine
+>>> result = present_engine(config, images, state, learning=True, input_seed=1)
+>>> result.state.weights, result.counts
+"""
+from __future__ import annotations
+
+import time
+import typing as ty
+
+import numpy as np
+
+from lava_wta.config import WTAConfig
+from lava_wta.kernels import network as K
+from lava_wta.presentation import Checkpoint, PresentationResult, ProgressFn, images_digest
+from lava_wta.rules import get_scaling_rule
+from lava_wta.state import WTAState
+
+__all__ = ["present_engine", "check_engine_support", "EngineNetwork"]
+
+
+def check_engine_support(config: WTAConfig) -> None:
+    """Raise if ``config`` asks for something the engine does not simulate."""
+    model = getattr(config.network, "neuron_model", "conductance")
+    if model != "conductance":
+        raise ValueError(
+            f"network.neuron_model: the engine simulates the conductance-based model only, "
+            f"got {model!r}; use --backend lava for the current-based variant")
+
+
+class EngineNetwork:
+    """One network in the engine: its parameters, its state and its position.
+
+    Parameters
+    ----------
+    config : WTAConfig
+    state : WTAState
+        Weights (n, n_in) and theta; copied, never modified.
+    learning : bool
+        STDP, scaling and theta adaptation on (training) or frozen.
+    input_seed : int
+        Seed of the input spike stream (see :mod:`lava_wta.kernels.poisson`).
+    image, retry, presentations : int
+        Position to start from (a resumed run).
+    """
+
+    def __init__(self, config: WTAConfig, state: WTAState, *, learning: bool, input_seed: int,
+                 image: int = 0, retry: int = 0, presentations: int = 0) -> None:
+        check_engine_support(config)
+        state.check(config)
+        self.config = config
+        self.learning = learning
+        self.FP, self.IP = K.pack_params(config, learning=learning, seed=input_seed)
+        self.x_table = K.trace_table(config)
+        self.W = np.ascontiguousarray(np.asarray(state.weights, dtype=np.float64).T)   # (n_in, n)
+        self.S = K.new_state(config, self.W, state.theta, image=image, retry=retry,
+                             presentations=presentations)
+        self.custom_rule = (get_scaling_rule(config.scaling.mode)
+                            if K.scaling_code(config.scaling.mode) == K.SCALE_CUSTOM else None)
+
+    # ------------------------------------------------------------------ position
+    @property
+    def image(self) -> int:
+        return int(self.S.C[K.C_IMAGE])
+
+    @property
+    def retry(self) -> int:
+        return int(self.S.C[K.C_RETRY])
+
+    @property
+    def presentations(self) -> int:
+        return int(self.S.C[K.C_PRESENTATIONS])
+
+    @property
+    def retries(self) -> int:
+        return int(self.S.C[K.C_RETRIES])
+
+    @property
+    def capped(self) -> int:
+        return int(self.S.C[K.C_CAPPED])
+
+    def state(self) -> WTAState:
+        """Weights (n, n_in) and theta now (copies)."""
+        return WTAState(self.W.T.copy(), self.S.theta.copy())
+
+    def scaling_bookkeeping(self) -> dict:
+        """Which columns the next scaling must rescale (saved in checkpoints, so a resumed
+        run rescales exactly the columns an uninterrupted one would)."""
+        C = self.S.C
+        return {"dirty": self.S.dirty.copy(),
+                "flags": np.array([C[K.C_ALL_DIRTY], C[K.C_OUT_OF_BOUNDS]], np.int64)}
+
+    def restore_bookkeeping(self, extra: ty.Mapping[str, np.ndarray]) -> None:
+        if "dirty" in extra and "flags" in extra:
+            self.S.dirty[:] = extra["dirty"]
+            self.S.C[K.C_ALL_DIRTY], self.S.C[K.C_OUT_OF_BOUNDS] = extra["flags"]
+
+    # ------------------------------------------------------------------ running
+    def run(self, images: np.ndarray, counts_out: np.ndarray, stop_image: int) -> int:
+        """Simulate until image ``stop_image`` is accepted; returns the steps simulated.
+        ``images`` float64 (n_images, n_in); ``counts_out`` (rows, n) int64."""
+        steps = 0
+        while self.image < min(stop_image, images.shape[0]):
+            steps += K.run_images(self.S, self.FP, self.IP, self.x_table, images, counts_out,
+                                  stop_image)
+            if self.S.C[K.C_SCALE_DUE]:
+                self.custom_rule(self.W.T, self.config.scaling.target_norm)
+                self.S.C[K.C_SCALE_DUE] = 0
+                self.S.C[K.C_OUT_OF_BOUNDS] = K.out_of_bounds(self.W, self.config.stdp.w_max)
+        return steps
+
+
+def _as_float_images(images: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(images, dtype=np.float64)
+
+
+def present_engine(config: WTAConfig, images: np.ndarray, state: WTAState, *, learning: bool,
+                   input_seed: int, on_progress: ty.Optional[ProgressFn] = None,
+                   checkpoint: ty.Optional[Checkpoint] = None, chunk_images: int = 500,
+                   parallel: bool = True) -> PresentationResult:
+    """Run every image of ``images`` through the network in the engine.
+
+    Same contract as :func:`lava_wta.simulation.present_lava`: counts of the accepted
+    presentation of each image, the state after the pass, retry statistics; with
+    ``checkpoint`` (training) the pass resumes from the checkpoint file if one exists and
+    saves one every ``checkpoint.every_images`` images (in ``reset`` mode the resumed pass
+    gives exactly the weights of an uninterrupted one).
+
+    A frozen pass in ``reset`` mode runs images in parallel across cores (``parallel``);
+    its results do not depend on the number of threads.
+    """
+    check_engine_support(config)
+    state.check(config)
+    config.check_image_size(np.asarray(images).shape[1], source="image array")
+    x = _as_float_images(images)
+    n_images, n = x.shape[0], config.network.n_neurons
+    counts = np.zeros((n_images, n), dtype=np.int64)
+    if not learning and parallel and config.time.between_images == "reset":
+        return _present_frozen_parallel(config, state, x, counts, input_seed, on_progress, chunk_images)
+
+    images_sha256 = images_digest(images) if checkpoint else ""
+    resumed = checkpoint.resume(images_sha256, state.weights.shape) if checkpoint else None
+    steps, seconds, start = 0, 0.0, 0
+    if resumed is not None:
+        state = WTAState(resumed["weights"], resumed["theta"])
+        start = int(resumed["image_index"])
+        counts[:start] = resumed["counts"]
+        steps, seconds = int(resumed["steps"]), float(resumed["seconds"])
+    net = EngineNetwork(config, state, learning=learning, input_seed=input_seed,
+                        image=start, retry=int(resumed["retry"]) if resumed is not None else 0,
+                        presentations=int(resumed["presentations"]) if resumed is not None else 0)
+    if resumed is not None:
+        net.S.C[K.C_RETRIES], net.S.C[K.C_CAPPED] = int(resumed["retries"]), int(resumed["capped"])
+        net.restore_bookkeeping({k[len("extra_"):]: v for k, v in resumed.items() if k.startswith("extra_")})
+    every = checkpoint.every_images if (checkpoint is not None and learning) else None
+    t0 = time.perf_counter()
+    while net.image < n_images:
+        stop = min(n_images, net.image + chunk_images)
+        if every:
+            stop = min(stop, (net.image // every + 1) * every)
+        steps += net.run(x, counts, stop)
+        if on_progress is not None:
+            on_progress(net.image, counts, {"presentations": net.presentations,
+                                            "retries": net.retries, "capped": net.capped})
+        if every and net.image % every == 0 and net.image < n_images:
+            now = net.state()
+            checkpoint.save(weights=now.weights, theta=now.theta, image_index=net.image,
+                            retry=net.retry, presentations=net.presentations, counts=counts,
+                            retries=net.retries, capped=net.capped, steps=steps,
+                            seconds=seconds + time.perf_counter() - t0, images_sha256=images_sha256,
+                            backend="engine", extra=net.scaling_bookkeeping())
+    seconds += time.perf_counter() - t0
+    out_state = net.state() if learning else WTAState(state.weights, state.theta)
+    return PresentationResult(counts, out_state, net.presentations, net.retries, net.capped,
+                              steps, seconds, resumed_from=start)
+
+
+def _present_frozen_parallel(config, state, x, counts, input_seed, on_progress, chunk_images):
+    FP, IP = K.pack_params(config, learning=False, seed=input_seed)
+    x_table = K.trace_table(config)
+    W = np.ascontiguousarray(np.asarray(state.weights, dtype=np.float64).T)
+    theta = np.asarray(state.theta, dtype=np.float64)
+    stats = np.zeros((x.shape[0], 4), np.int64)
+    chunk = max(chunk_images, 1) * 4
+    t0 = time.perf_counter()
+    for lo in range(0, x.shape[0], chunk):
+        hi = min(lo + chunk, x.shape[0])
+        # image k of the whole pass keeps its own random stream (seed, k, retry)
+        K.run_frozen_batch(W, theta, FP, IP, x_table, x, counts, stats, lo, hi)
+        if on_progress is not None:
+            s = stats[:hi].sum(axis=0)
+            on_progress(hi, counts, {"presentations": int(s[0]), "retries": int(s[1]),
+                                     "capped": int(s[2])})
+    seconds = time.perf_counter() - t0
+    s = stats.sum(axis=0)
+    return PresentationResult(counts, WTAState(state.weights, state.theta), int(s[0]), int(s[1]),
+                              int(s[2]), int(s[3]), seconds)

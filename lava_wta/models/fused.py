@@ -1,0 +1,95 @@
+"""A fused ProcessModel of :class:`lava_wta.processes.WTANetwork`: the whole network in one process.
+
+The composed model (:class:`lava_wta.models.network.SubWTANetworkModel`) runs six Lava
+processes that synchronise and exchange messages at every 0.5 ms step. This model
+implements the same Process, with the same Vars and port, as a single
+``PyLoihiProcessModel`` whose ``run_spk`` calls the compiled step of
+:mod:`lava_wta.kernels.network` — the same code the standalone engine runs, so the two
+agree bit for bit, and both agree with the composed graph to rounding.
+
+Select it by tag, for one run::
+
+    from lava_wta.processes import WTANetwork
+    from lava_wta.run_config import WTASimCfg
+    net.run(condition=RunSteps(num_steps=...), run_cfg=WTASimCfg(models={WTANetwork: "fused"}))
+
+``weights``, ``theta`` and the counters are the model's own arrays, passed to the kernel
+without copies: ``get``/``set`` between runs see and change the running network.
+``image_index`` set between runs takes effect at the next presentation start.
+"""
+from __future__ import annotations
+
+import numpy as np
+from lava.magma.core.decorator import implements, requires, tag
+from lava.magma.core.model.py.model import PyLoihiProcessModel
+from lava.magma.core.model.py.ports import PyOutPort
+from lava.magma.core.model.py.type import LavaPyType
+from lava.magma.core.resources import CPU
+from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
+
+from lava_wta.kernels import network as K
+from lava_wta.processes.network import WTANetwork
+
+
+@implements(proc=WTANetwork, protocol=LoihiProtocol)
+@requires(CPU)
+@tag("fused")
+class PyWTANetworkFusedModel(PyLoihiProcessModel):
+    """Input, plastic synapses, both layers and their loop in one process (compiled step)."""
+
+    s_out: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, bool, precision=1)
+    weights: np.ndarray = LavaPyType(np.ndarray, float)
+    theta: np.ndarray = LavaPyType(np.ndarray, float)
+    exc_spike_count: np.ndarray = LavaPyType(np.ndarray, int)
+    count_buffer: np.ndarray = LavaPyType(np.ndarray, int)
+    image_index: np.ndarray = LavaPyType(np.ndarray, int)
+    retry: np.ndarray = LavaPyType(np.ndarray, int)
+    presentations: np.ndarray = LavaPyType(np.ndarray, int)
+    total_retries: np.ndarray = LavaPyType(np.ndarray, int)
+    capped: np.ndarray = LavaPyType(np.ndarray, int)
+
+    def __init__(self, proc_params) -> None:
+        super().__init__(proc_params)
+        config = proc_params["config"]
+        from lava_wta.engine import check_engine_support
+
+        check_engine_support(config)
+        self.config = config
+        self.FP, self.IP = K.pack_params(config, learning=bool(proc_params["learning"]),
+                                         seed=proc_params["input_seed"])
+        self.x_table = K.trace_table(config)
+        self.images_f64 = np.ascontiguousarray(proc_params["images"], dtype=np.float64)
+        self.S = None
+
+    def _state(self) -> K.NetState:
+        """The kernel's view of this model's arrays (built at the first step, when Lava has
+        filled the Vars)."""
+        if self.S is None:
+            S = K.new_state(self.config, self.weights.T, self.theta,
+                            image=int(self.image_index[0]), retry=int(self.retry[0]),
+                            presentations=int(self.presentations[0]))
+            self.S = S._replace(theta=self.theta)     # share, not copy: Var.get sees it
+        S = self.S
+        C = S.C
+        # host-side `set` between runs moves the position
+        C[K.C_IMAGE], C[K.C_RETRY] = self.image_index[0], self.retry[0]
+        C[K.C_PRESENTATIONS] = self.presentations[0]
+        return S
+
+    def run_spk(self) -> None:
+        S = self._state()
+        before = S.C[K.C_RETRIES], S.C[K.C_CAPPED]
+        K.step(S, self.FP, self.IP, self.x_table, self.images_f64, self.count_buffer)
+        if S.C[K.C_SCALE_DUE]:
+            from lava_wta.rules import get_scaling_rule
+
+            get_scaling_rule(self.config.scaling.mode)(self.weights, self.config.scaling.target_norm)
+            S.C[K.C_SCALE_DUE] = 0
+            S.C[K.C_OUT_OF_BOUNDS] = K.out_of_bounds(self.weights, self.config.stdp.w_max)
+        self.exc_spike_count += S.spikes
+        C = S.C
+        self.image_index[0], self.retry[0] = C[K.C_IMAGE], C[K.C_RETRY]
+        self.presentations[0] = C[K.C_PRESENTATIONS]
+        self.total_retries[0] += C[K.C_RETRIES] - before[0]
+        self.capped[0] += C[K.C_CAPPED] - before[1]
+        self.s_out.send(S.spikes.copy())

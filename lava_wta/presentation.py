@@ -1,0 +1,96 @@
+"""What a pass of images through the network produced, and checkpoints of a training pass.
+
+Shared by every backend (:mod:`lava_wta.simulation` for the Lava graphs,
+:mod:`lava_wta.engine` for the standalone engine), so a run folder, a checkpoint or a
+progress callback does not depend on which one ran.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import typing as ty
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from lava_wta.state import WTAState
+
+BACKENDS = ("engine", "lava-fused", "lava")
+"""``engine``: standalone compiled engine (:mod:`lava_wta.engine`); ``lava-fused``: the
+whole network in one Lava process (:class:`lava_wta.models.fused.PyWTANetworkFusedModel`);
+``lava``: the composed graph of Lava processes (:class:`lava_wta.models.network.SubWTANetworkModel`)."""
+
+ProgressFn = ty.Callable[[int, np.ndarray, dict], None]
+"""``on_progress(images_done, counts, stats)``; ``stats`` has presentations, retries, capped."""
+
+
+def images_digest(images: np.ndarray) -> str:
+    """SHA-256 of an image array: binds a checkpoint to the images it was taken on."""
+    return hashlib.sha256(np.ascontiguousarray(images).tobytes()).hexdigest()
+
+
+@dataclass
+class PresentationResult:
+    """What a pass over images produced."""
+
+    counts: np.ndarray
+    """Excitatory spike counts of the accepted presentation of each image, (n_images, n_neurons)."""
+    state: WTAState
+    """Weights and theta after the pass (unchanged when frozen)."""
+    presentations: int
+    retries: int
+    capped: int
+    steps: int
+    seconds: float
+    resumed_from: int = 0
+
+    @property
+    def ms_per_step(self) -> float:
+        return 1e3 * self.seconds / self.steps if self.steps else float("nan")
+
+
+@dataclass
+class Checkpoint:
+    """Atomic snapshot of a training pass, taken between chunks."""
+
+    path: Path
+    every_images: int = 200
+
+    def save(self, *, weights, theta, image_index, retry, presentations, counts, retries, capped,
+             steps, seconds, images_sha256: str, backend: str = "lava",
+             extra: ty.Optional[ty.Mapping[str, np.ndarray]] = None) -> None:
+        """Write atomically (temporary file, then rename): a kill at any moment leaves
+        either the previous checkpoint or this one. ``extra`` holds backend state."""
+        tmp = self.path.with_name(self.path.stem + ".tmp.npz")
+        done = counts[:image_index]
+        # spike counts are small and mostly zero: uint16 and compression keep a
+        # 40,000-image checkpoint to a few MB
+        if done.size and done.max() > np.iinfo(np.uint16).max:
+            raise ValueError(f"{self.path}: spike count {done.max()} does not fit the checkpoint format")
+        np.savez_compressed(
+            tmp, weights=weights, theta=theta, image_index=image_index, retry=retry,
+            n_images=counts.shape[0], images_sha256=images_sha256, backend=backend,
+            presentations=presentations, counts=done.astype(np.uint16), retries=retries,
+            capped=capped, steps=steps, seconds=seconds,
+            **{f"extra_{k}": v for k, v in (extra or {}).items()})
+        os.replace(tmp, self.path)
+
+    def load(self) -> ty.Optional[dict]:
+        if not self.path.is_file():
+            return None
+        with np.load(self.path, allow_pickle=False) as z:
+            return {k: z[k] for k in z.files}
+
+    def resume(self, images_sha256: str, weights_shape: ty.Tuple[int, ...]) -> ty.Optional[dict]:
+        """The checkpoint of this pass, or None; an error if it belongs to another pass."""
+        data = self.load()
+        if data is None:
+            return None
+        if data["weights"].shape != tuple(weights_shape) or str(data["images_sha256"]) != images_sha256:
+            raise ValueError(
+                f"{self.path}: checkpoint of a pass over other images (or weights of shape "
+                f"{data['weights'].shape}, this pass: {tuple(weights_shape)}). Delete it to start afresh.")
+        return data
+
+
