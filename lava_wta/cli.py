@@ -99,6 +99,10 @@ def make_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("config", help="print a configuration (defaults, or a file after validation) as YAML")
     _add_model_flags(p)
+
+    from lava_wta import deploy_cli
+
+    deploy_cli.add_commands(sub)       # export, nir-roundtrip, loihi-report
     return parser
 
 
@@ -107,6 +111,8 @@ def main(argv: ty.Optional[ty.Sequence[str]] = None) -> int:
     if argv[:1] == ["demo"]:
         argv = DEMO_ARGS + argv[1:]
     args = make_parser().parse_args(argv)
+    if hasattr(args, "func"):
+        return args.func(args)
     try:
         if args.command == "config":
             import yaml
