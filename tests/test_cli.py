@@ -1,6 +1,7 @@
 import json
 
 import numpy as np
+import pytest
 import yaml
 
 from lava_wta.cli import main
@@ -21,11 +22,12 @@ def test_bad_values_exit_2_and_name_the_field(capsys):
     assert "network.n_inputs" in capsys.readouterr().err
 
 
-def test_train_then_evaluate_writes_a_run_folder(tmp_path, capsys):
+@pytest.mark.parametrize("backend", ["engine", "lava-fused", "lava"])
+def test_train_then_evaluate_writes_a_run_folder(tmp_path, capsys, backend):
     out = tmp_path / "run"
     args = ["train", "--dataset", "digits", "--neurons", "6", "--train-images", "12", "--label-images", "10",
             "--test-images", "10", "--presentation-ms", "20", "--set", "input.pixel_rate_hz=1.0",
-            "--out", str(out), "--no-progress"]
+            "--out", str(out), "--no-progress", "--backend", backend]
     assert main(args) == 0
     assert "accuracy:" in capsys.readouterr().out
     for name in ("config.json", "state.npz", "metrics.json", "weights.png", "confusion.png",
@@ -33,13 +35,14 @@ def test_train_then_evaluate_writes_a_run_folder(tmp_path, capsys):
         assert (out / name).is_file(), name
     assert not (out / "checkpoint.npz").exists()
     metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["backend"] == "lava" and metrics["n_train"] == 12 and metrics["n_test"] == 10
+    assert metrics["backend"] == backend and metrics["n_train"] == 12 and metrics["n_test"] == 10
     assert np.array(metrics["confusion_matrix"]).sum() == 10
     assert metrics["command"].startswith("lava-wta train --dataset digits")
     state = WTAState.load(out / "state.npz")
     assert state.weights.shape == (6, 64) and state.assignments.shape == (6,)
 
     assert main(["evaluate", str(out), "--dataset", "digits", "--label-images", "8", "--test-images", "6",
-                 "--no-progress"]) == 0
+                 "--no-progress", "--backend", backend]) == 0
     again = json.loads((out / "metrics.json").read_text())
     assert again["n_test"] == 6 and again["n_label"] == 8 and again["n_train"] == 12
+    assert again["backend"] == backend

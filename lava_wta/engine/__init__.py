@@ -114,11 +114,31 @@ class EngineNetwork:
         while self.image < min(stop_image, images.shape[0]):
             steps += K.run_images(self.S, self.FP, self.IP, self.x_table, images, counts_out,
                                   stop_image)
-            if self.S.C[K.C_SCALE_DUE]:
-                self.custom_rule(self.W.T, self.config.scaling.target_norm)
-                self.S.C[K.C_SCALE_DUE] = 0
-                self.S.C[K.C_OUT_OF_BOUNDS] = K.out_of_bounds(self.W, self.config.stdp.w_max)
+            self._apply_custom_scaling()
         return steps
+
+    def _apply_custom_scaling(self) -> None:
+        """A registered (Python) scaling rule fell due inside the compiled loop: apply it."""
+        if self.S.C[K.C_SCALE_DUE]:
+            self.custom_rule(self.W.T, self.config.scaling.target_norm)
+            self.S.C[K.C_SCALE_DUE] = 0
+            self.S.C[K.C_OUT_OF_BOUNDS] = K.out_of_bounds(self.W, self.config.stdp.w_max)
+
+
+    def record(self, images: np.ndarray, counts_out: np.ndarray, n_steps: int
+               ) -> ty.Tuple[np.ndarray, np.ndarray]:
+        """Simulate ``n_steps`` steps one by one and return the excitatory and inhibitory
+        spike rasters, both ``(n_steps, n)`` (slow: for tests and plots)."""
+        n = self.S.ve.shape[0]
+        exc = np.zeros((n_steps, n), dtype=bool)
+        inh = np.zeros((n_steps, n), dtype=bool)
+        x = _as_float_images(images)
+        for t in range(n_steps):
+            K.step(self.S, self.FP, self.IP, self.x_table, x, counts_out)
+            self._apply_custom_scaling()
+            exc[t] = self.S.spikes
+            inh[t] = self.S.inh_spikes
+        return exc, inh
 
 
 def _as_float_images(images: np.ndarray) -> np.ndarray:
@@ -170,9 +190,6 @@ def present_engine(config: WTAConfig, images: np.ndarray, state: WTAState, *, le
         if every:
             stop = min(stop, (net.image // every + 1) * every)
         steps += net.run(x, counts, stop)
-        if on_progress is not None:
-            on_progress(net.image, counts, {"presentations": net.presentations,
-                                            "retries": net.retries, "capped": net.capped})
         if every and net.image % every == 0 and net.image < n_images:
             now = net.state()
             checkpoint.save(weights=now.weights, theta=now.theta, image_index=net.image,
@@ -180,6 +197,9 @@ def present_engine(config: WTAConfig, images: np.ndarray, state: WTAState, *, le
                             retries=net.retries, capped=net.capped, steps=steps,
                             seconds=seconds + time.perf_counter() - t0, images_sha256=images_sha256,
                             backend="engine", extra=net.scaling_bookkeeping())
+        if on_progress is not None:      # after the checkpoint: an interrupt here loses nothing
+            on_progress(net.image, counts, {"presentations": net.presentations,
+                                            "retries": net.retries, "capped": net.capped})
     seconds += time.perf_counter() - t0
     out_state = net.state() if learning else WTAState(state.weights, state.theta)
     return PresentationResult(counts, out_state, net.presentations, net.retries, net.capped,

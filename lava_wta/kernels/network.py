@@ -61,7 +61,8 @@ from lava_wta.kernels.poisson import presentation_raster
  LEARNING, SCALE_MODE, SCALE_INTERVAL, SEED, N_IP) = range(12)
 # Counters (C[...]): the position of the run, updated in place.
 (C_STEP, C_IMAGE, C_RETRY, C_PRESENTATIONS, C_RETRIES, C_CAPPED, C_N_RASTER, C_SCALE_DUE,
- C_ALL_DIRTY, C_N_INH, C_N_PRE, C_OUT_OF_BOUNDS, C_N_EXC_PREV, N_C) = range(14)
+ C_ALL_DIRTY, C_N_INH, C_N_PRE, C_OUT_OF_BOUNDS, C_N_EXC_PREV, C_INH_STALE, C_PERIODS,
+ N_C) = range(16)
 
 SCALE_NONE, SCALE_L1, SCALE_L2, SCALE_MAX, SCALE_CUSTOM = 0, 1, 2, 3, -1
 _BUILTIN_SCALING = {"none": SCALE_NONE, "l1": SCALE_L1, "l2": SCALE_L2, "max": SCALE_MAX}
@@ -154,7 +155,7 @@ def new_state(config, W: np.ndarray, theta: np.ndarray, *, image: int = 0, retry
     """Network at rest with weights ``W`` (n_in, n; used in place) and ``theta`` (copied)."""
     FP, _ = pack_params(config, learning=False, seed=0)
     S = alloc_state(W, np.asarray(theta, dtype=np.float64), FP, config.time.presentation_steps, image)
-    S.C[C_RETRY], S.C[C_PRESENTATIONS] = retry, presentations
+    S.C[C_RETRY], S.C[C_PRESENTATIONS], S.C[C_PERIODS] = retry, presentations, presentations
     S.C[C_OUT_OF_BOUNDS] = out_of_bounds(W, config.stdp.w_max)
     return S
 
@@ -290,6 +291,9 @@ def _inh_step(S, FP, hold):
     v_rest, v_reset, v_thresh = FP[I_V_REST], FP[I_V_RESET], FP[I_V_THRESH]
     e_exc, tau_m, dge, dt = FP[I_E_EXC], FP[I_TAU_M], FP[I_DGE], FP[DT_MS]
     vi, gei, ri, out = S.vi, S.gei, S.ri, S.inh_spikes
+    if S.C[C_INH_STALE]:
+        out[:] = False
+        S.C[C_INH_STALE] = 0
     n_spikes = 0
     for k in range(S.C[C_N_INH]):
         j = S.inh_list[k]
@@ -441,10 +445,9 @@ def _rest(S, FP):
     S.gei[:] = 0.0
     S.ri[:] = 0
     for k in range(S.C[C_N_INH]):
-        j = S.inh_list[k]
-        S.inh_active[j] = False
-        S.inh_spikes[j] = False
+        S.inh_active[S.inh_list[k]] = False
     S.C[C_N_INH] = 0
+    S.C[C_INH_STALE] = 1      # inh_spikes still shows this step's spikes; cleared next step
     for k in range(S.C[C_N_PRE]):
         S.t_pre[S.pre_list[k]] = -1
     S.C[C_N_PRE] = 0
@@ -486,9 +489,11 @@ def step(S, FP, IP, x_table, images, counts_out):
             S.count[j] += S.spikes[j]
     C[C_STEP] += 1
     if local == period - 1:
-        C[C_PRESENTATIONS] += 1
+        # periods count towards the scaling interval even after the last image (as the
+        # Lava graph's synapses do); presentations count only while images are shown
+        C[C_PERIODS] += 1
         mode = IP[SCALE_MODE]
-        if learning and mode != 0 and C[C_PRESENTATIONS] % IP[SCALE_INTERVAL] == 0:
+        if learning and mode != 0 and C[C_PERIODS] % IP[SCALE_INTERVAL] == 0:
             if mode > 0:
                 for j in range(S.y1.shape[0]):
                     if S.y1[j] != 0.0:
@@ -502,6 +507,7 @@ def step(S, FP, IP, x_table, images, counts_out):
         if IP[RESET_BETWEEN]:
             _rest(S, FP)
         if active:
+            C[C_PRESENTATIONS] += 1
             total = 0
             for j in range(S.count.shape[0]):
                 total += S.count[j]

@@ -41,6 +41,7 @@ class PyWTANetworkFusedModel(PyLoihiProcessModel):
     weights: np.ndarray = LavaPyType(np.ndarray, float)
     theta: np.ndarray = LavaPyType(np.ndarray, float)
     exc_spike_count: np.ndarray = LavaPyType(np.ndarray, int)
+    inh_spike_count: np.ndarray = LavaPyType(np.ndarray, int)
     count_buffer: np.ndarray = LavaPyType(np.ndarray, int)
     image_index: np.ndarray = LavaPyType(np.ndarray, int)
     retry: np.ndarray = LavaPyType(np.ndarray, int)
@@ -73,7 +74,8 @@ class PyWTANetworkFusedModel(PyLoihiProcessModel):
         C = S.C
         # host-side `set` between runs moves the position
         C[K.C_IMAGE], C[K.C_RETRY] = self.image_index[0], self.retry[0]
-        C[K.C_PRESENTATIONS] = self.presentations[0]
+        if C[K.C_PRESENTATIONS] != self.presentations[0]:
+            C[K.C_PRESENTATIONS] = C[K.C_PERIODS] = self.presentations[0]
         return S
 
     def run_spk(self) -> None:
@@ -87,6 +89,7 @@ class PyWTANetworkFusedModel(PyLoihiProcessModel):
             S.C[K.C_SCALE_DUE] = 0
             S.C[K.C_OUT_OF_BOUNDS] = K.out_of_bounds(self.weights, self.config.stdp.w_max)
         self.exc_spike_count += S.spikes
+        self.inh_spike_count += S.inh_spikes
         C = S.C
         self.image_index[0], self.retry[0] = C[K.C_IMAGE], C[K.C_RETRY]
         self.presentations[0] = C[K.C_PRESENTATIONS]

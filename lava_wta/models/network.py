@@ -70,5 +70,6 @@ class SubWTANetworkModel(AbstractSubProcessModel):
         proc.vars.weights.alias(self.input_synapses.vars.weights)
         proc.vars.theta.alias(self.exc.vars.theta)
         proc.vars.exc_spike_count.alias(self.exc.vars.spike_count)
+        proc.vars.inh_spike_count.alias(self.inh.vars.spike_count)
         for name in ("count_buffer", "image_index", "retry", "presentations", "total_retries", "capped"):
             getattr(proc.vars, name).alias(getattr(self.input.vars, name))

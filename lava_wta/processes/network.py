@@ -45,7 +45,7 @@ class WTANetwork(AbstractProcess):
 
     Vars (aliases of the sub-processes' Vars)
     ----
-    weights, theta, exc_spike_count, count_buffer, image_index, retry, presentations,
+    weights, theta, exc_spike_count, inh_spike_count, count_buffer, image_index, retry, presentations,
     total_retries, capped.
 
     Ports
@@ -79,6 +79,7 @@ class WTANetwork(AbstractProcess):
         self.weights = Var(shape=(n, n_in), init=weights)
         self.theta = Var(shape=(n,), init=theta)
         self.exc_spike_count = Var(shape=(n,), init=0)
+        self.inh_spike_count = Var(shape=(n,), init=0)
         self.count_buffer = Var(shape=(buffer_images, n), init=0)
         self.image_index = Var(shape=(1,), init=start_image)
         self.retry = Var(shape=(1,), init=start_retry)

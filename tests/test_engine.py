@@ -1,0 +1,241 @@
+"""The three executions of one model agree: the composed Lava graph (the reference), the
+fused Lava ProcessModel and the standalone engine.
+
+Tolerances: the fused model and the engine run the same compiled code, so they agree
+bit for bit (asserted with ``assert_array_equal``). The composed graph computes the same
+equations with numpy (``np.exp`` and a division where the kernels use a polynomial, see
+``lava_wta.kernels.network``), so its weights and θ agree to 1e-9 relative (measured:
+below 1e-14), and its spike trains, counts and retries are identical.
+"""
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from lava.magma.core.run_conditions import RunSteps
+from lava.proc.io.sink import RingBuffer as Sink
+
+from lava_wta import WTAConfig
+from lava_wta.data import load_dataset
+from lava_wta.engine import EngineNetwork, present_engine
+from lava_wta.evaluation import assign_labels, predict
+from lava_wta.kernels import network as K
+from lava_wta.presentation import Checkpoint
+from lava_wta.processes import WTANetwork
+from lava_wta.run_config import WTASimCfg
+from lava_wta.simulation import present_lava
+from lava_wta.state import WTAState
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))   # tests/reference.py
+
+RTOL = 1e-9
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_dataset("digits")
+
+
+def _cfg(**over):
+    """Small, but with learning, scaling every image, retries and strong inhibition."""
+    base = {"network.n_inputs": 64, "network.n_neurons": 12, "time.presentation_ms": 40.0,
+            "input.pixel_rate_hz": 2.0, "input.min_spikes": 8, "input.max_retries": 3,
+            "scaling.target_norm": 3.0}
+    base.update(over)
+    return WTAConfig().with_overrides(base)
+
+
+# ---------------------------------------------------------------------- numerics
+def test_polynomial_exponentials_match_libm():
+    xs = np.concatenate([-np.linspace(0, 40, 20001), -np.geomspace(1e-300, 40, 2001)])
+    approx = np.array([K.exp_neg(x) for x in xs])
+    np.testing.assert_allclose(approx, np.exp(xs), rtol=1e-13, atol=0)
+    zs = -np.linspace(0, K.PHI_MAX, 5001)[1:]
+    phi = np.array([K.phi_small(z) for z in zs])
+    np.testing.assert_allclose(phi, np.expm1(zs) / zs, rtol=2e-16 * 4, atol=0)
+
+
+def test_poisson_raster_rates_and_stream():
+    from lava_wta.kernels.poisson import dense_raster
+
+    img = np.array([255.0] * 40 + [64.0] * 40 + [0.0] * 4)
+    steps = 5000
+    r = dense_raster(img, 0.25, 0.5, steps, 11, 3, 0)
+    for value, sl in ((255, slice(0, 40)), (64, slice(40, 80))):
+        p = value * 0.25 * 0.5e-3
+        n = steps * 40
+        assert abs(r[:, sl].sum() - n * p) < 4 * math.sqrt(n * p * (1 - p))
+        # geometric gaps: the number of spikes of one pixel in consecutive halves is independent
+    assert r[:, 80:].sum() == 0
+    np.testing.assert_array_equal(r, dense_raster(img, 0.25, 0.5, steps, 11, 3, 0))
+    assert (r != dense_raster(img, 0.25, 0.5, steps, 11, 3, 1)).any(), "a retry draws a new stream"
+    assert (r != dense_raster(img, 0.25, 0.5, steps, 12, 3, 0)).any(), "another seed, another stream"
+
+
+# ---------------------------------------------------------------------- equivalence
+def _lava_record(cfg, images, state, *, learning, seed, fused, steps):
+    """Run a WTANetwork in Lava for ``steps`` steps, recording the excitatory raster."""
+    net = WTANetwork(config=cfg, images=images, weights=state.weights, theta=state.theta,
+                     learning=learning, input_seed=seed, buffer_images=len(images))
+    sink = Sink(shape=(cfg.network.n_neurons,), buffer=steps)
+    net.s_out.connect(sink.a_in)
+    run_cfg = WTASimCfg(models={WTANetwork: "fused"} if fused else None)
+    net.run(condition=RunSteps(num_steps=steps), run_cfg=run_cfg)
+    try:
+        return {"exc": np.array(sink.data.get()).T.astype(bool), "weights": net.weights.get().copy(),
+                "theta": net.theta.get().copy(), "inh_count": net.inh_spike_count.get().copy(),
+                "counts": net.count_buffer.get().copy(), "image": int(net.image_index.get()[0]),
+                "presentations": int(net.presentations.get()[0]),
+                "retries": int(net.total_retries.get()[0])}
+    finally:
+        net.stop()
+
+
+@pytest.mark.parametrize("mode", ["reset", "rest"])
+def test_three_executions_give_the_same_spikes_theta_and_weights(digits, mode):
+    cfg = _cfg(**{"time.between_images": mode, "time.rest_ms": 10.0})
+    images = digits.train_images[:24]
+    state = WTAState.initial(cfg)
+    steps = 30 * cfg.time.period_steps      # 24 images and their retries
+
+    eng = EngineNetwork(cfg, state, learning=True, input_seed=21)
+    counts = np.zeros((len(images), cfg.network.n_neurons), np.int64)
+    exc, inh = eng.record(images, counts, steps)
+    assert eng.image >= 20, "at least 20 training images must be covered"
+    assert eng.retries > 0, "the scenario must exercise the adaptive intensity"
+    assert exc.sum() > 100 and inh.sum() > 10
+
+    fused = _lava_record(cfg, images, state, learning=True, seed=21, fused=True, steps=steps)
+    composed = _lava_record(cfg, images, state, learning=True, seed=21, fused=False, steps=steps)
+
+    # fused model == engine, bit for bit
+    np.testing.assert_array_equal(fused["exc"], exc)
+    np.testing.assert_array_equal(fused["inh_count"], inh.sum(axis=0))
+    np.testing.assert_array_equal(fused["weights"], eng.state().weights)
+    np.testing.assert_array_equal(fused["theta"], eng.state().theta)
+    np.testing.assert_array_equal(fused["counts"], counts)
+    assert (fused["image"], fused["presentations"], fused["retries"]) == (eng.image, eng.presentations,
+                                                                          eng.retries)
+    # composed graph == engine: identical spikes, weights and theta to rounding
+    np.testing.assert_array_equal(composed["exc"], exc)
+    np.testing.assert_array_equal(composed["inh_count"], inh.sum(axis=0))
+    np.testing.assert_array_equal(composed["counts"], counts)
+    assert (composed["image"], composed["presentations"], composed["retries"]) == (
+        eng.image, eng.presentations, eng.retries)
+    np.testing.assert_allclose(composed["weights"], eng.state().weights, rtol=RTOL, atol=1e-15)
+    np.testing.assert_allclose(composed["theta"], eng.state().theta, rtol=RTOL)
+    assert not np.allclose(eng.state().weights, state.weights), "learning must have happened"
+
+
+def test_engine_equals_the_independent_numpy_reference(digits):
+    import reference
+
+    cfg = _cfg(**{"scaling.interval_images": 2})
+    images = digits.train_images[30:50]
+    state = WTAState.initial(cfg)
+    res = present_engine(cfg, images, state, learning=True, input_seed=4)
+    W, theta, counts, presentations, retries = reference.simulate(cfg, images, state.weights, state.theta,
+                                                                  learning=True, seed=4)
+    assert retries > 0
+    np.testing.assert_array_equal(res.counts, counts)
+    assert (res.presentations, res.retries) == (presentations, retries)
+    np.testing.assert_allclose(res.state.weights, W, rtol=RTOL, atol=1e-15)
+    np.testing.assert_allclose(res.state.theta, theta, rtol=RTOL)
+
+
+def test_same_predictions_on_a_test_batch(digits):
+    """Train in the engine, then label and test frozen in all three executions (and in
+    the engine's parallel batch): identical counts, identical predictions."""
+    cfg = _cfg(**{"network.n_neurons": 16})
+    trained = present_engine(cfg, digits.train_images[:60], WTAState.initial(cfg), learning=True,
+                             input_seed=1).state
+    label_x, label_y = digits.train_images[60:100], digits.train_labels[60:100]
+    test_x, test_y = digits.test_images[:30], digits.test_labels[:30]
+    images = np.concatenate([label_x, test_x])
+    runs = {
+        "engine-parallel": present_engine(cfg, images, trained, learning=False, input_seed=2).counts,
+        "engine-serial": present_engine(cfg, images, trained, learning=False, input_seed=2,
+                                        parallel=False).counts,
+        "fused": present_lava(cfg, images, trained, learning=False, input_seed=2,
+                              models={WTANetwork: "fused"}).counts,
+        "composed": present_lava(cfg, images, trained, learning=False, input_seed=2).counts,
+    }
+    ref = runs["engine-serial"]
+    assert ref.sum() > 0
+    for name, counts in runs.items():
+        np.testing.assert_array_equal(counts, ref, err_msg=name)
+    assignments = assign_labels(ref[:40], label_y)
+    predictions = predict(ref[40:], assignments)
+    assert (predictions == test_y).mean() > 0.15, "above chance (10 %) after 60 training images"
+
+
+def test_engine_state_loads_into_the_lava_graph_and_back(digits):
+    """A state trained in the engine continues in the composed graph exactly as it would
+    have continued in the engine (one state, three executions)."""
+    cfg = _cfg()
+    first = present_engine(cfg, digits.train_images[:8], WTAState.initial(cfg), learning=True,
+                           input_seed=3).state
+    more = digits.train_images[8:12]
+    in_lava = present_lava(cfg, more, first, learning=True, input_seed=6)
+    in_engine = present_engine(cfg, more, first, learning=True, input_seed=6)
+    np.testing.assert_array_equal(in_lava.counts, in_engine.counts)
+    np.testing.assert_allclose(in_lava.state.weights, in_engine.state.weights, rtol=RTOL, atol=1e-15)
+    np.testing.assert_allclose(in_lava.state.theta, in_engine.state.theta, rtol=RTOL)
+
+
+# ---------------------------------------------------------------------- engine behaviour
+def test_interrupted_engine_training_resumes_to_identical_weights(digits, tmp_path):
+    cfg = _cfg()
+    images = digits.train_images[:30]
+    full = present_engine(cfg, images, WTAState.initial(cfg), learning=True, input_seed=5)
+
+    class Interrupt(Exception):
+        pass
+
+    def die_after_twenty(done, counts, stats):
+        if done >= 20:
+            raise Interrupt
+
+    ckpt = Checkpoint(tmp_path / "ckpt.npz", every_images=10)
+    with pytest.raises(Interrupt):
+        present_engine(cfg, images, WTAState.initial(cfg), learning=True, input_seed=5,
+                       checkpoint=ckpt, on_progress=die_after_twenty, chunk_images=5)
+    assert ckpt.load()["image_index"] == 20
+    resumed = present_engine(cfg, images, WTAState.initial(cfg), learning=True, input_seed=5,
+                             checkpoint=ckpt)
+    assert resumed.resumed_from == 20
+    assert (resumed.presentations, resumed.retries, resumed.capped) == (full.presentations, full.retries,
+                                                                        full.capped)
+    np.testing.assert_array_equal(resumed.state.weights, full.state.weights)
+    np.testing.assert_array_equal(resumed.state.theta, full.state.theta)
+    np.testing.assert_array_equal(resumed.counts, full.counts)
+
+
+@pytest.mark.parametrize("mode", ["l1", "l2", "max"])
+def test_engine_scaling_hits_the_target_for_every_neuron(digits, mode):
+    from lava_wta.rules import row_norms
+
+    target = {"l1": 30.0, "l2": 3.0, "max": 0.5}[mode]
+    cfg = _cfg(**{"scaling.mode": mode, "scaling.target_norm": target})
+    res = present_engine(cfg, digits.train_images[:15], WTAState.initial(cfg), learning=True, input_seed=8)
+    np.testing.assert_allclose(row_norms(res.state.weights, mode), target, rtol=1e-12)
+
+
+def test_engine_runs_registered_python_scaling_rules(digits):
+    from lava_wta.rules import register_scaling_rule, scaling_rule_names
+
+    if "l4-test" not in scaling_rule_names():
+        register_scaling_rule("l4-test")(lambda w: (w ** 4).sum(axis=1) ** 0.25)
+    cfg = _cfg(**{"scaling.mode": "l4-test", "scaling.target_norm": 1.5})
+    state = WTAState.initial(cfg)
+    res = present_engine(cfg, digits.train_images[:6], state, learning=True, input_seed=3)
+    np.testing.assert_allclose((res.state.weights ** 4).sum(axis=1) ** 0.25, 1.5, rtol=1e-12)
+    lava = present_lava(cfg, digits.train_images[:6], state, learning=True, input_seed=3)
+    np.testing.assert_allclose(lava.state.weights, res.state.weights, rtol=RTOL, atol=1e-15)
+
+
+def test_engine_refuses_what_it_does_not_simulate():
+    cfg = WTAConfig().with_overrides({"network.neuron_model": "current"})
+    with pytest.raises(ValueError, match="network.neuron_model"):
+        present_engine(cfg, np.zeros((1, 784)), WTAState.initial(cfg), learning=True, input_seed=0)
