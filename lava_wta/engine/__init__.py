@@ -117,6 +117,14 @@ class EngineNetwork:
             self._apply_custom_scaling()
         return steps
 
+    def run_steps(self, images: np.ndarray, counts_out: np.ndarray, n_steps: int) -> None:
+        """Simulate exactly ``n_steps`` steps (whatever the images' progress)."""
+        x = _as_float_images(images)
+        done = 0
+        while done < n_steps:
+            done += K.run_steps(self.S, self.FP, self.IP, self.x_table, x, counts_out, n_steps - done)
+            self._apply_custom_scaling()
+
     def _apply_custom_scaling(self) -> None:
         """A registered (Python) scaling rule fell due inside the compiled loop: apply it."""
         if self.S.C[K.C_SCALE_DUE]:

@@ -62,7 +62,7 @@ from lava_wta.kernels.poisson import presentation_raster
 # Counters (C[...]): the position of the run, updated in place.
 (C_STEP, C_IMAGE, C_RETRY, C_PRESENTATIONS, C_RETRIES, C_CAPPED, C_N_RASTER, C_SCALE_DUE,
  C_ALL_DIRTY, C_N_INH, C_N_PRE, C_OUT_OF_BOUNDS, C_N_EXC_PREV, C_INH_STALE, C_PERIODS,
- N_C) = range(16)
+ C_N_POST, N_C) = range(17)
 
 SCALE_NONE, SCALE_L1, SCALE_L2, SCALE_MAX, SCALE_CUSTOM = 0, 1, 2, 3, -1
 _BUILTIN_SCALING = {"none": SCALE_NONE, "l1": SCALE_L1, "l2": SCALE_L2, "max": SCALE_MAX}
@@ -84,6 +84,8 @@ class NetState(ty.NamedTuple):
     pre_list: np.ndarray   # (n_in,) int64 inputs with t_pre >= 0 (C[C_N_PRE] of them)
     y1: np.ndarray         # (n,) postsynaptic trace (depression)
     y2: np.ndarray         # (n,) postsynaptic trace (potentiation)
+    post_active: np.ndarray  # (n,) bool: fired since the last reset (y1 may be non-zero)
+    post_list: np.ndarray  # (n,) int64: those neurons (C[C_N_POST] of them)
     count: np.ndarray      # (n,) int64 spikes of the current presentation
     spikes: np.ndarray     # (n,) bool excitatory spikes of the last step
     inh_spikes: np.ndarray  # (n,) bool
@@ -243,6 +245,8 @@ def _exc_step(S, FP, hold, learning, prev_spikes):
             v = ve[j]
             v_new = v * (1.0 + z * p) + (v_rest + ge * e_exc + gi * e_inh) * c * p
             ve[j] = v if re[j] > 0 else v_new
+            gee[j] = ge * dge
+            gie[j] = gi * dgi
     else:
         for j in range(n):
             ge = gee[j]
@@ -252,10 +256,8 @@ def _exc_step(S, FP, hold, learning, prev_spikes):
             v = ve[j]
             v_new = v_inf + (v - v_inf) * exp_neg(-dt * total / tau_m)
             ve[j] = v if re[j] > 0 else v_new
-    for j in range(n):
-        gee[j] *= dge
-    for j in range(n):
-        gie[j] *= dgi
+            gee[j] = ge * dge
+            gie[j] = gi * dgi
     if learning:
         dth = FP[E_DTHETA]
         for j in range(n):
@@ -362,16 +364,26 @@ def _stdp(S, FP, x_table, n_exc, lo, hi):
         y1[j] *= d1
         y2[j] *= d2
     gee = S.gee
+    # with every weight in [0, w_max], depression changes only the neurons with y1 > 0
+    # (fired since the last reset); otherwise the whole row, clipping included
+    few = S.C[C_OUT_OF_BOUNDS] == 0 and 4 * S.C[C_N_POST] < n
     for k in range(lo, hi):
         i = S.pix[k]
         if t_pre[i] < 0:
             S.pre_list[S.C[C_N_PRE]] = i
             S.C[C_N_PRE] += 1
         t_pre[i] = t
-        for j in range(n):
-            w = W[i, j]
-            gee[j] += w                      # delivery, with the weight before plasticity
-            W[i, j] = min(max(w - nu_pre * y1[j], 0.0), w_max)
+        if few:
+            for j in range(n):
+                gee[j] += W[i, j]            # delivery, with the weight before plasticity
+            for m in range(S.C[C_N_POST]):
+                j = S.post_list[m]
+                W[i, j] = min(max(W[i, j] - nu_pre * y1[j], 0.0), w_max)
+        else:
+            for j in range(n):
+                w = W[i, j]
+                gee[j] += w
+                W[i, j] = min(max(w - nu_pre * y1[j], 0.0), w_max)
     if n_exc:
         last = x_table.shape[0] - 1
         for j in range(n):
@@ -394,6 +406,10 @@ def _stdp(S, FP, x_table, n_exc, lo, hi):
                 y1[j] = 1.0
                 y2[j] = 1.0
                 S.dirty[j] = True
+                if not S.post_active[j]:
+                    S.post_active[j] = True
+                    S.post_list[S.C[C_N_POST]] = j
+                    S.C[C_N_POST] += 1
 
 
 @njit(cache=True, error_model="numpy")
@@ -451,6 +467,9 @@ def _rest(S, FP):
     for k in range(S.C[C_N_PRE]):
         S.t_pre[S.pre_list[k]] = -1
     S.C[C_N_PRE] = 0
+    for k in range(S.C[C_N_POST]):
+        S.post_active[S.post_list[k]] = False
+    S.C[C_N_POST] = 0
     S.y1[:] = 0.0
     S.y2[:] = 0.0
 
@@ -544,6 +563,17 @@ def run_images(S, FP, IP, x_table, images, counts_out, stop_image):
 
 
 @njit(cache=True, error_model="numpy")
+def run_steps(S, FP, IP, x_table, images, counts_out, n_steps):
+    """Step ``n_steps`` times, or until a registered scaling rule is due; returns the
+    number of steps simulated."""
+    for k in range(n_steps):
+        step(S, FP, IP, x_table, images, counts_out)
+        if S.C[C_SCALE_DUE]:
+            return k + 1
+    return n_steps
+
+
+@njit(cache=True, error_model="numpy")
 def alloc_state(W, theta, FP, present, image):
     """A network at rest inside compiled code (``new_state``'s twin for worker threads)."""
     n_in, n = W.shape
@@ -555,7 +585,7 @@ def alloc_state(W, theta, FP, present, image):
     return NetState(W, theta.copy(), np.full(n, FP[E_V_REST]), np.zeros(n), np.zeros(n),
                     np.zeros(n, np.int64), np.full(n, FP[I_V_REST]), np.zeros(n),
                     np.zeros(n, np.int64), np.full(n_in, -1, np.int64), np.zeros(n_in, np.int64),
-                    np.zeros(n), np.zeros(n),
+                    np.zeros(n), np.zeros(n), np.zeros(n, np.bool_), np.zeros(n, np.int64),
                     np.zeros(n, np.int64), np.zeros(n, np.bool_), np.zeros(n, np.bool_),
                     np.zeros(n, np.bool_), np.zeros(n, np.int64), np.ones(n, np.bool_),
                     np.zeros(present + 1, np.int64),
