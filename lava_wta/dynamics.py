@@ -75,15 +75,6 @@ def stdp_post(weights: np.ndarray, x_pre: np.ndarray, y1: np.ndarray, y2: np.nda
     y2[post] = 1.0
 
 
-def poisson_spikes(rng: np.random.Generator, rates_hz: np.ndarray, dt_ms: float) -> np.ndarray:
-    """Bernoulli approximation of Poisson spikes: spike where U(0,1) < rate * dt.
-
-    One uniform number is drawn per input per step, so the random stream depends only on
-    the number of input steps simulated.
-    """
-    return rng.random(rates_hz.shape[0]) < rates_hz * (dt_ms * 1e-3)
-
-
 # ---------------------------------------------------------------------------------------
 # Current-based (CUBA) variant: the Loihi/NIR-native neuron.
 #
