@@ -19,6 +19,7 @@ from __future__ import annotations
 import time
 import typing as ty
 
+import numba
 import numpy as np
 
 from lava_wta.config import WTAConfig
@@ -225,7 +226,8 @@ def _present_frozen_parallel(config, state, x, counts, input_seed, on_progress, 
     for lo in range(0, x.shape[0], chunk):
         hi = min(lo + chunk, x.shape[0])
         # image k of the whole pass keeps its own random stream (seed, k, retry)
-        K.run_frozen_batch(W, theta, FP, IP, x_table, x, counts, stats, lo, hi)
+        K.run_frozen_batch(W, theta, FP, IP, x_table, x, counts, stats, lo, hi,
+                           4 * numba.get_num_threads())
         if on_progress is not None:
             s = stats[:hi].sum(axis=0)
             on_progress(hi, counts, {"presentations": int(s[0]), "retries": int(s[1]),
