@@ -34,8 +34,18 @@ def _errors():
     return (ConfigError, DataError, ValueError, FileNotFoundError)
 
 
+def _lava_first() -> None:
+    """lava-nc sets multiprocessing's start method to 'fork' when its runtime is first
+    imported and fails if something (numba, a tqdm lock) fixed it before: import it now."""
+    import multiprocessing
+
+    if multiprocessing.get_start_method(allow_none=True) is None:
+        import lava.magma.runtime.message_infrastructure.multiprocessing  # noqa: F401
+
+
 def _guarded(fn):
     def handler(args: argparse.Namespace) -> int:
+        _lava_first()
         try:
             return fn(args)
         except _errors() as exc:

@@ -187,3 +187,19 @@ def test_missing_time_step_is_an_error_naming_dt():
         nir.LIF(tau=np.ones(2), r=np.ones(2), v_leak=np.zeros(2), v_threshold=np.ones(2)))
     with pytest.raises(ValueError, match="dt"):
         import_nir(graph)
+
+
+def test_export_command_writes_a_readable_graph_and_refuses_conductance(tmp_path, cuba_config, trained,
+                                                                        capsys):
+    from lava_wta import deploy_cli
+
+    run = tmp_path / "run"
+    run.mkdir()
+    cuba_config.save(run / "config.json")
+    trained.save(run / "state.npz")
+    assert deploy_cli.main(["export", str(run), "--nir", str(tmp_path / "g.nir")]) == 0
+    assert type(nir.read(tmp_path / "g.nir").nodes["exc"]).__name__ == "CubaLIF"
+    cuba_config.with_overrides({"network.neuron_model": "conductance"}).save(run / "config.json")
+    assert deploy_cli.main(["export", str(run), "--nir", str(tmp_path / "h.nir")]) == 2
+    assert "reversal potentials" in capsys.readouterr().err
+    assert not (tmp_path / "h.nir").exists()
