@@ -22,7 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
+
+# lava-nc sets multiprocessing's start method to 'fork' when its runtime is first imported
+# and fails if one is already fixed; tqdm's lock (and numba's threads) would fix one first.
+import lava.magma.runtime.message_infrastructure.multiprocessing  # noqa: E402,F401,I100
+from tqdm.auto import tqdm  # noqa: E402
 
 from lava_wta import evaluation, plots
 from lava_wta.config import WTAConfig

@@ -46,3 +46,18 @@ def test_train_then_evaluate_writes_a_run_folder(tmp_path, capsys, backend):
     again = json.loads((out / "metrics.json").read_text())
     assert again["n_test"] == 6 and again["n_label"] == 8 and again["n_train"] == 12
     assert again["backend"] == backend
+
+
+def test_lava_backend_runs_from_a_fresh_process_with_progress_bars(tmp_path):
+    """The progress bars' lock (tqdm) and numba's threads fix multiprocessing's start
+    method; lava-nc must still start its runtime afterwards."""
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-m", "lava_wta.cli", "train", "--dataset", "digits", "--neurons", "4",
+         "--train-images", "3", "--label-images", "3", "--test-images", "3", "--presentation-ms", "10",
+         "--backend", "lava", "--out", str(tmp_path / "run")],
+        capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "accuracy:" in out.stdout

@@ -239,3 +239,19 @@ def test_engine_refuses_what_it_does_not_simulate():
     cfg = WTAConfig().with_overrides({"network.neuron_model": "current"})
     with pytest.raises(ValueError, match="network.neuron_model"):
         present_engine(cfg, np.zeros((1, 784)), WTAState.initial(cfg), learning=True, input_seed=0)
+
+
+def test_lava_still_imports_after_the_engine_ran_in_parallel():
+    """numba's thread start fixes multiprocessing's start method; lava-nc must still import."""
+    import subprocess
+
+    code = ("import numpy as np\n"
+            "from lava_wta import WTAConfig\n"
+            "from lava_wta.engine import present_engine\n"
+            "from lava_wta.state import WTAState\n"
+            "cfg = WTAConfig().with_overrides({'network.n_inputs': 4, 'network.n_neurons': 3})\n"
+            "present_engine(cfg, np.full((4, 4), 200.0), WTAState.initial(cfg), learning=False, input_seed=0)\n"
+            "from lava_wta.simulation import present_lava\n"
+            "print('ok')\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0 and out.stdout.strip().endswith("ok"), out.stderr[-2000:]

@@ -215,7 +215,17 @@ def present_engine(config: WTAConfig, images: np.ndarray, state: WTAState, *, le
                               steps, seconds, resumed_from=start)
 
 
+def _keep_lava_importable() -> None:
+    """numba's first parallel call fixes multiprocessing's start method, and lava-nc, which
+    sets 'fork' when its runtime is first imported, then fails to import. Import it first."""
+    import multiprocessing
+
+    if multiprocessing.get_start_method(allow_none=True) is None:
+        import lava.magma.runtime.message_infrastructure.multiprocessing  # noqa: F401  (sets 'fork')
+
+
 def _present_frozen_parallel(config, state, x, counts, input_seed, on_progress, chunk_images):
+    _keep_lava_importable()
     FP, IP = K.pack_params(config, learning=False, seed=input_seed)
     x_table = K.trace_table(config)
     W = np.ascontiguousarray(np.asarray(state.weights, dtype=np.float64).T)
