@@ -63,7 +63,7 @@ class EngineNetwork:
         self.config = config
         self.learning = learning
         self.FP, self.IP = K.pack_params(config, learning=learning, seed=input_seed)
-        self.x_table = K.trace_table(config)
+        self.traces = K.trace_tables(config)
         self.W = np.ascontiguousarray(np.asarray(state.weights, dtype=np.float64).T)   # (n_in, n)
         self.S = K.new_state(config, self.W, state.theta, image=image, retry=retry,
                              presentations=presentations)
@@ -113,7 +113,7 @@ class EngineNetwork:
         ``images`` float64 (n_images, n_in); ``counts_out`` (rows, n) int64."""
         steps = 0
         while self.image < min(stop_image, images.shape[0]):
-            steps += K.run_images(self.S, self.FP, self.IP, self.x_table, images, counts_out,
+            steps += K.run_images(self.S, self.FP, self.IP, self.traces, images, counts_out,
                                   stop_image)
             self._apply_custom_scaling()
         return steps
@@ -123,7 +123,7 @@ class EngineNetwork:
         x = _as_float_images(images)
         done = 0
         while done < n_steps:
-            done += K.run_steps(self.S, self.FP, self.IP, self.x_table, x, counts_out, n_steps - done)
+            done += K.run_steps(self.S, self.FP, self.IP, self.traces, x, counts_out, n_steps - done)
             self._apply_custom_scaling()
 
     def _apply_custom_scaling(self) -> None:
@@ -143,7 +143,7 @@ class EngineNetwork:
         inh = np.zeros((n_steps, n), dtype=bool)
         x = _as_float_images(images)
         for t in range(n_steps):
-            K.step(self.S, self.FP, self.IP, self.x_table, x, counts_out)
+            K.step(self.S, self.FP, self.IP, self.traces, x, counts_out)
             self._apply_custom_scaling()
             exc[t] = self.S.spikes
             inh[t] = self.S.inh_spikes
@@ -227,7 +227,7 @@ def _keep_lava_importable() -> None:
 def _present_frozen_parallel(config, state, x, counts, input_seed, on_progress, chunk_images):
     _keep_lava_importable()
     FP, IP = K.pack_params(config, learning=False, seed=input_seed)
-    x_table = K.trace_table(config)
+    traces = K.trace_tables(config)
     W = np.ascontiguousarray(np.asarray(state.weights, dtype=np.float64).T)
     theta = np.asarray(state.theta, dtype=np.float64)
     stats = np.zeros((x.shape[0], 4), np.int64)
@@ -236,7 +236,7 @@ def _present_frozen_parallel(config, state, x, counts, input_seed, on_progress, 
     for lo in range(0, x.shape[0], chunk):
         hi = min(lo + chunk, x.shape[0])
         # image k of the whole pass keeps its own random stream (seed, k, retry)
-        K.run_frozen_batch(W, theta, FP, IP, x_table, x, counts, stats, lo, hi,
+        K.run_frozen_batch(W, theta, FP, IP, traces, x, counts, stats, lo, hi,
                            4 * numba.get_num_threads())
         if on_progress is not None:
             s = stats[:hi].sum(axis=0)

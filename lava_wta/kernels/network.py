@@ -15,12 +15,13 @@ step ``t`` (0-based within the run; ``local`` = step within the presentation per
    spike); excitatory g_i += w_ie · (inhibitory spikes but the partner's); excitatory
    g_e += W[i, :] for every input spike ``i`` of step ``t``, with the weights before
    this step's plasticity;
-5. STDP while learning, event-driven: the traces decay (``x_pre`` 784 and ``y1``, ``y2``
-   n values, one multiplication each); each input spike ``i`` depresses row ``i`` of
+5. STDP while learning, event-driven: each input spike ``i`` depresses row ``i`` of
    ``W`` by ``nu_pre · y1`` and sets ``x_pre[i] = 1``; each excitatory spike ``j``
    potentiates column ``j`` by ``nu_post · y2[j] · x_pre`` and sets ``y1[j] = y2[j] = 1``;
    touched entries are clipped to ``[0, w_max]``. Only rows of spiking inputs and columns
-   of spiking neurons are touched;
+   of spiking neurons are touched, and no trace is decayed step by step: a trace ``k``
+   steps after its last spike is ``traces[., k]``, 1.0 multiplied ``k`` times by its decay
+   factor (see :func:`trace_tables`), which is what per-step decay computes, bit for bit;
 6. excitatory spikes of presentation steps are counted;
 7. at the last step of a period: count a presentation, scale (while learning, every
    ``interval`` presentations), return to rest in ``reset`` mode (θ kept), and decide
@@ -82,10 +83,9 @@ class NetState(ty.NamedTuple):
     ri: np.ndarray         # (n,) int64
     t_pre: np.ndarray      # (n_in,) int64 step of each input's last spike since the reset, -1: none
     pre_list: np.ndarray   # (n_in,) int64 inputs with t_pre >= 0 (C[C_N_PRE] of them)
-    y1: np.ndarray         # (n,) postsynaptic trace (depression)
-    y2: np.ndarray         # (n,) postsynaptic trace (potentiation)
-    post_active: np.ndarray  # (n,) bool: fired since the last reset (y1 may be non-zero)
-    post_list: np.ndarray  # (n,) int64: those neurons (C[C_N_POST] of them)
+    t_post: np.ndarray     # (n,) int64 step of each neuron's last spike since the reset, -1: none
+    post_list: np.ndarray  # (n,) int64 neurons with t_post >= 0 (C[C_N_POST] of them)
+    y_buf: np.ndarray      # (n,) scratch: y1 of every neuron (full-row depression)
     count: np.ndarray      # (n,) int64 spikes of the current presentation
     spikes: np.ndarray     # (n,) bool excitatory spikes of the last step
     inh_spikes: np.ndarray  # (n,) bool
@@ -137,19 +137,27 @@ def pack_params(config, *, learning: bool, seed: int) -> ty.Tuple[np.ndarray, np
     return fp, ip
 
 
-def trace_table(config) -> np.ndarray:
-    """``table[k]`` = 1.0 multiplied ``k`` times by the presynaptic trace's decay factor,
-    up to the first exact zero (or 2**20 entries); ``x_pre`` of an input that spiked ``k``
-    steps ago (see ``_stdp``)."""
+def trace_tables(config) -> np.ndarray:
+    """``(3, L)`` array: row 0 ``x_pre``, row 1 ``y1``, row 2 ``y2``; ``[r, k]`` is 1.0
+    multiplied ``k`` times by that trace's per-step decay factor (exactly what decaying a
+    trace set to 1 step by step gives), until it is exactly 0 (then 0 onwards; tables stop
+    at 2**20 steps, beyond which the last value is used)."""
     from lava_wta import dynamics
 
-    d = dynamics.decay(config.time.dt_ms, config.stdp.tau_pre_ms)
-    out = [1.0]
-    while out[-1] != 0.0 and len(out) < (1 << 20):
-        out.append(out[-1] * d)
-    if out[-1] != 0.0:
-        out.append(0.0)
-    return np.array(out)
+    S = config.stdp
+    rows = []
+    for tau in (S.tau_pre_ms, S.tau_post1_ms, S.tau_post2_ms):
+        d = dynamics.decay(config.time.dt_ms, tau)
+        out = [1.0]
+        while out[-1] != 0.0 and len(out) < (1 << 20):
+            out.append(out[-1] * d)
+        rows.append(out)
+    table = np.zeros((3, max(len(r) for r in rows) + 1))
+    for k, r in enumerate(rows):
+        table[k, :len(r)] = r
+        if r[-1] != 0.0:       # capped before reaching 0: hold the last value
+            table[k, len(r):] = r[-1]
+    return table
 
 
 def new_state(config, W: np.ndarray, theta: np.ndarray, *, image: int = 0, retry: int = 0,
@@ -349,25 +357,25 @@ def _deliver(S, FP, n_exc, n_inh, lo, hi, learning):
 
 
 @njit(cache=True, inline="always", error_model="numpy")
-def _stdp(S, FP, x_table, n_exc, lo, hi):
-    """Trace decay, delivery and depression of the rows of spiking inputs, potentiation of
-    the columns of spiking neurons, each followed by clipping to [0, w_max].
+def _stdp(S, FP, traces, n_exc, lo, hi):
+    """Delivery and depression of the rows of spiking inputs, potentiation of the columns
+    of spiking neurons, each followed by clipping to [0, w_max].
 
-    ``x_pre`` is kept as the step of each input's last spike: its value ``k`` steps later
-    is ``x_table[k]``, the table of ``1.0`` multiplied ``k`` times by the decay factor, so
-    it equals the per-step decay bit for bit while costing nothing per step."""
-    W, y1, y2, t_pre = S.W, S.y1, S.y2, S.t_pre
-    n, n_in = y1.shape[0], t_pre.shape[0]
-    d1, d2 = FP[D_POST1], FP[D_POST2]
+    Traces are kept as the step of the last spike (``t_pre``, ``t_post``): a trace ``k``
+    steps later is ``traces[., k]``, equal bit for bit to decaying it step by step, at no
+    cost per step."""
+    W, t_pre, t_post = S.W, S.t_pre, S.t_post
+    n, n_in = t_post.shape[0], t_pre.shape[0]
     nu_pre, nu_post, w_max = FP[NU_PRE], FP[NU_POST], FP[W_MAX]
     t = S.C[C_STEP]
-    for j in range(n):
-        y1[j] *= d1
-        y2[j] *= d2
+    last = traces.shape[1] - 1
     gee = S.gee
     # with every weight in [0, w_max], depression changes only the neurons with y1 > 0
     # (fired since the last reset); otherwise the whole row, clipping included
     few = S.C[C_OUT_OF_BOUNDS] == 0 and 4 * S.C[C_N_POST] < n
+    if hi > lo and not few:
+        for j in range(n):
+            S.y_buf[j] = traces[1, min(t - t_post[j], last)] if t_post[j] >= 0 else 0.0
     for k in range(lo, hi):
         i = S.pix[k]
         if t_pre[i] < 0:
@@ -379,38 +387,38 @@ def _stdp(S, FP, x_table, n_exc, lo, hi):
                 gee[j] += W[i, j]            # delivery, with the weight before plasticity
             for m in range(S.C[C_N_POST]):
                 j = S.post_list[m]
-                W[i, j] = min(max(W[i, j] - nu_pre * y1[j], 0.0), w_max)
+                y1 = traces[1, min(t - t_post[j], last)]
+                W[i, j] = min(max(W[i, j] - nu_pre * y1, 0.0), w_max)
         else:
+            y_buf = S.y_buf
             for j in range(n):
                 w = W[i, j]
                 gee[j] += w
-                W[i, j] = min(max(w - nu_pre * y1[j], 0.0), w_max)
+                W[i, j] = min(max(w - nu_pre * y_buf[j], 0.0), w_max)
     if n_exc:
-        last = x_table.shape[0] - 1
         for j in range(n):
             if S.spikes[j]:
-                a = nu_post * y2[j]
+                y2 = traces[2, min(t - t_post[j], last)] if t_post[j] >= 0 else 0.0
+                a = nu_post * y2
                 if S.C[C_OUT_OF_BOUNDS]:
                     # weights above w_max exist: clip the whole column, as the reference does
                     for i in range(n_in):
                         x = 0.0
                         if t_pre[i] >= 0:
-                            x = x_table[min(t - t_pre[i], last)]
+                            x = traces[0, min(t - t_pre[i], last)]
                         w = W[i, j] + a * x
                         W[i, j] = min(max(w, 0.0), w_max)
                 else:
                     # every weight is in [0, w_max]: only inputs with x_pre > 0 change
                     for k in range(S.C[C_N_PRE]):
                         i = S.pre_list[k]
-                        w = W[i, j] + a * x_table[min(t - t_pre[i], last)]
+                        w = W[i, j] + a * traces[0, min(t - t_pre[i], last)]
                         W[i, j] = min(max(w, 0.0), w_max)
-                y1[j] = 1.0
-                y2[j] = 1.0
                 S.dirty[j] = True
-                if not S.post_active[j]:
-                    S.post_active[j] = True
+                if t_post[j] < 0:
                     S.post_list[S.C[C_N_POST]] = j
                     S.C[C_N_POST] += 1
+                t_post[j] = t
 
 
 @njit(cache=True, error_model="numpy")
@@ -469,14 +477,12 @@ def _rest(S, FP):
         S.t_pre[S.pre_list[k]] = -1
     S.C[C_N_PRE] = 0
     for k in range(S.C[C_N_POST]):
-        S.post_active[S.post_list[k]] = False
+        S.t_post[S.post_list[k]] = -1
     S.C[C_N_POST] = 0
-    S.y1[:] = 0.0
-    S.y2[:] = 0.0
 
 
 @njit(cache=True, error_model="numpy")
-def step(S, FP, IP, x_table, images, counts_out):
+def step(S, FP, IP, traces, images, counts_out):
     """Advance the network by one time step (see the module docstring).
 
     ``images`` (n_images, n_in) float64 pixel values; ``counts_out`` (rows, n) receives
@@ -503,7 +509,7 @@ def step(S, FP, IP, x_table, images, counts_out):
     n_inh = _inh_step(S, FP, IP[HOLD_I])
     _deliver(S, FP, n_exc, n_inh, lo, hi, learning)
     if learning:
-        _stdp(S, FP, x_table, n_exc, lo, hi)
+        _stdp(S, FP, traces, n_exc, lo, hi)
     if presenting and n_exc:
         for j in range(S.count.shape[0]):
             S.count[j] += S.spikes[j]
@@ -515,9 +521,8 @@ def step(S, FP, IP, x_table, images, counts_out):
         mode = IP[SCALE_MODE]
         if learning and mode != 0 and C[C_PERIODS] % IP[SCALE_INTERVAL] == 0:
             if mode > 0:
-                for j in range(S.y1.shape[0]):
-                    if S.y1[j] != 0.0:
-                        S.dirty[j] = True
+                for m in range(C[C_N_POST]):
+                    S.dirty[S.post_list[m]] = True
                 over = scale_columns(S.W, mode, FP[TARGET], FP[W_MAX], S.dirty,
                                      C[C_ALL_DIRTY] != 0)
                 C[C_ALL_DIRTY] = 0
@@ -548,7 +553,7 @@ def step(S, FP, IP, x_table, images, counts_out):
 
 
 @njit(cache=True, error_model="numpy")
-def run_images(S, FP, IP, x_table, images, counts_out, stop_image):
+def run_images(S, FP, IP, traces, images, counts_out, stop_image):
     """Step until image ``stop_image`` has been accepted (or all images), or until a
     registered scaling rule is due (``C[C_SCALE_DUE]`` set; the caller applies it and calls
     again). Returns the number of steps simulated."""
@@ -556,7 +561,7 @@ def run_images(S, FP, IP, x_table, images, counts_out, stop_image):
     steps = 0
     stop = min(stop_image, images.shape[0])
     while C[C_IMAGE] < stop:
-        step(S, FP, IP, x_table, images, counts_out)
+        step(S, FP, IP, traces, images, counts_out)
         steps += 1
         if C[C_SCALE_DUE]:
             break
@@ -564,11 +569,11 @@ def run_images(S, FP, IP, x_table, images, counts_out, stop_image):
 
 
 @njit(cache=True, error_model="numpy")
-def run_steps(S, FP, IP, x_table, images, counts_out, n_steps):
+def run_steps(S, FP, IP, traces, images, counts_out, n_steps):
     """Step ``n_steps`` times, or until a registered scaling rule is due; returns the
     number of steps simulated."""
     for k in range(n_steps):
-        step(S, FP, IP, x_table, images, counts_out)
+        step(S, FP, IP, traces, images, counts_out)
         if S.C[C_SCALE_DUE]:
             return k + 1
     return n_steps
@@ -586,7 +591,7 @@ def alloc_state(W, theta, FP, present, image):
     return NetState(W, theta.copy(), np.full(n, FP[E_V_REST]), np.zeros(n), np.zeros(n),
                     np.zeros(n, np.int64), np.full(n, FP[I_V_REST]), np.zeros(n),
                     np.zeros(n, np.int64), np.full(n_in, -1, np.int64), np.zeros(n_in, np.int64),
-                    np.zeros(n), np.zeros(n), np.zeros(n, np.bool_), np.zeros(n, np.int64),
+                    np.full(n, -1, np.int64), np.zeros(n, np.int64), np.zeros(n),
                     np.zeros(n, np.int64), np.zeros(n, np.bool_), np.zeros(n, np.bool_),
                     np.zeros(n, np.bool_), np.zeros(n, np.int64), np.ones(n, np.bool_),
                     np.zeros(present + 1, np.int64),
@@ -594,7 +599,7 @@ def alloc_state(W, theta, FP, present, image):
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
-def run_frozen_batch(W, theta, FP, IP, x_table, images, counts_out, stats_out, lo, hi, n_chunks):
+def run_frozen_batch(W, theta, FP, IP, traces, images, counts_out, stats_out, lo, hi, n_chunks):
     """Frozen network (``IP[LEARNING] == 0``) reset between images: every image is
     independent, so images ``lo..hi-1`` are cut into ``n_chunks`` contiguous chunks run in
     parallel (``prange``), each chunk by one network state reused image after image (a
@@ -615,7 +620,7 @@ def run_frozen_batch(W, theta, FP, IP, x_table, images, counts_out, stats_out, l
             p0, r0, c0 = C[C_PRESENTATIONS], C[C_RETRIES], C[C_CAPPED]
             steps = 0
             while C[C_IMAGE] == k:
-                step(S, FP, IP, x_table, images, counts_out)
+                step(S, FP, IP, traces, images, counts_out)
                 steps += 1
             stats_out[k, 0] = C[C_PRESENTATIONS] - p0
             stats_out[k, 1] = C[C_RETRIES] - r0

@@ -58,7 +58,7 @@ class PyWTANetworkFusedModel(PyLoihiProcessModel):
         self.config = config
         self.FP, self.IP = K.pack_params(config, learning=bool(proc_params["learning"]),
                                          seed=proc_params["input_seed"])
-        self.x_table = K.trace_table(config)
+        self.traces = K.trace_tables(config)
         self.images_f64 = np.ascontiguousarray(proc_params["images"], dtype=np.float64)
         self.S = None
 
@@ -81,7 +81,7 @@ class PyWTANetworkFusedModel(PyLoihiProcessModel):
     def run_spk(self) -> None:
         S = self._state()
         before = S.C[K.C_RETRIES], S.C[K.C_CAPPED]
-        K.step(S, self.FP, self.IP, self.x_table, self.images_f64, self.count_buffer)
+        K.step(S, self.FP, self.IP, self.traces, self.images_f64, self.count_buffer)
         if S.C[K.C_SCALE_DUE]:
             from lava_wta.rules import get_scaling_rule
 
