@@ -2,9 +2,15 @@
 # Both create .venv with Python 3.10 on first use.
 PY := .venv/bin/python
 
-.PHONY: demo test install clean
+.PHONY: demo demo-lava test bench install clean
 demo: .venv/.installed
 	$(PY) -m lava_wta.cli demo
+
+demo-lava: .venv/.installed
+	$(PY) -m lava_wta.cli demo --backend lava --out runs/demo-lava
+
+bench: .venv/.installed
+	$(PY) benchmarks/engine_vs_lava.py
 
 test: .venv/.installed
 	$(PY) -m pytest -q
