@@ -301,8 +301,17 @@ class LoihiConfig:
     state_bits: int = 24
     """Signed bits of u and v."""
     v_range_mv: float = 100.0
-    """The quantiser chooses the integer scale (units per mV) so that +-v_range_mv (around
-    rest) and the highest threshold fit into the state and threshold registers."""
+    """The quantiser chooses the integer scale (units per mV) of each population so that
+    +-v_range_mv (around rest) fits into v's register and the highest threshold into vth's."""
+    u_range_spikes: float = 16.0
+    """... and so that u's register holds this many maximal spikes of the population's
+    strongest connection arriving in one step (u wraps around on overflow; dimensionless)."""
+    weight_exp_min: int = -8
+    """Smallest shared weight exponent the quantiser uses (NxSDK documents -8..7 for
+    Loihi's synapse exponent; lava-nc's bit-accurate Dense accepts any)."""
+    weight_exp_max: int = 7
+    """Largest shared weight exponent; a population whose input would need more gets a
+    smaller integer scale instead."""
 
 
 _SECTIONS = {
@@ -426,9 +435,12 @@ class WTAConfig:
                     raise ConfigError(f"{path}: expected a multiple of time.dt_ms = "
                                       f"{self.time.dt_ms}, got {self._get(path)}")
         for f in fields(self.loihi):
-            if f.name != "threshold_shift":
+            if f.name not in ("threshold_shift", "weight_exp_min", "weight_exp_max"):
                 _positive(f"loihi.{f.name}", getattr(self.loihi, f.name))
         _non_negative("loihi.threshold_shift", self.loihi.threshold_shift)
+        if self.loihi.weight_exp_min > self.loihi.weight_exp_max:
+            raise ConfigError(f"loihi.weight_exp_min: expected <= loihi.weight_exp_max = "
+                              f"{self.loihi.weight_exp_max}, got {self.loihi.weight_exp_min}")
 
     @property
     def exc_params(self) -> ty.Union[ExcitatoryConfig, CubaExcitatoryConfig]:

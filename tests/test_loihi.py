@@ -52,8 +52,12 @@ def test_quantisation_error_bounds(exported):
         assert abs(fn.dv / unity - p.dv) <= 0.5 / unity
         assert fn.vth.max() < 2 ** cfg.loihi.threshold_bits
         np.testing.assert_allclose(fn.vth * 2.0 ** shift / fn.scale, p.vth, atol=0.5 * 2 ** shift / fn.scale)
-        # v has room for +-v_range_mv in the 24-bit register
+        # v has room for +-v_range_mv, u for u_range_spikes maximal input spikes (24 bits)
         assert cfg.loihi.v_range_mv * fn.scale < 2 ** (cfg.loihi.state_bits - 1)
+        strongest = max(np.abs(w).max() for _, dst, w in plan.connections if dst == name)
+        assert cfg.loihi.u_range_spikes * strongest * fn.scale < 2 ** (cfg.loihi.state_bits - 1)
+    assert all(cfg.loihi.weight_exp_min <= c.weight_exp <= cfg.loihi.weight_exp_max
+               for c in fixed.connections)
 
 
 def test_mixed_sign_weights_are_split_into_excitatory_and_inhibitory_connections():

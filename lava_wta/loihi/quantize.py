@@ -18,7 +18,10 @@ neuron population, a scale ``Q`` (integer units of ``u``/``v`` per float unit, e
     Q = min((2**threshold_bits - 1) * 2**threshold_shift / max|vth, v_reset|,
             (2**(state_bits - 1) - 1) / v_range_mv)
 
-so that every threshold fits its 17 bits and ``v`` has room for +-``v_range_mv`` around rest.
+so that every threshold fits its 17 bits, ``v`` has room for +-``v_range_mv`` around rest
+and ``u`` for ``u_range_spikes`` maximal spikes of the strongest incoming connection in one
+step (``Q <= (2**23 - 1) / (u_range_spikes * max|W|)``); the scale is halved further while
+a connection would need a weight exponent above ``weight_exp_max``.
 Then, per connection and sign (excitatory and inhibitory weights go to separate Dense
 connections)::
 
@@ -102,23 +105,37 @@ class FixedPlan:
         return out
 
 
-def _population_scale(vth: np.ndarray, v_reset: np.ndarray, cfg: LoihiConfig, name: str) -> float:
+def _population_scale(vth: np.ndarray, v_reset: np.ndarray, strongest: float, cfg: LoihiConfig,
+                      name: str) -> float:
     if np.any(vth < 0):
         raise ValueError(f"neuron node {name!r}: a threshold below v_leak ({vth.min()}) has no "
                          f"unsigned {cfg.threshold_bits}-bit Loihi threshold")
     top = max(float(np.abs(vth).max()), float(np.abs(v_reset).max()), 1e-300)
+    limit = 2 ** (cfg.state_bits - 1) - 1
     q_thr = (2 ** cfg.threshold_bits - 1) * 2 ** cfg.threshold_shift / top
-    q_state = (2 ** (cfg.state_bits - 1) - 1) / cfg.v_range_mv
-    return min(q_thr, q_state)
+    q_v = limit / cfg.v_range_mv
+    q_u = limit / (cfg.u_range_spikes * strongest) if strongest > 0 else math.inf
+    return min(q_thr, q_v, q_u)
+
+
+def _needed_exp(part: np.ndarray, scale: float, cfg: LoihiConfig) -> int:
+    top = float(np.abs(part).max()) * scale / 2 ** cfg.threshold_shift
+    return int(math.ceil(math.log2(top / (2 ** cfg.weight_bits - 1)))) if top > 0 else 0
 
 
 def _quantize_part(part: np.ndarray, scale: float, cfg: LoihiConfig) -> ty.Tuple[np.ndarray, int]:
-    target = part * scale / 2 ** cfg.threshold_shift
-    top = float(np.abs(target).max())
+    exp = max(_needed_exp(part, scale, cfg), cfg.weight_exp_min)
     w_max = 2 ** cfg.weight_bits - 1
-    exp = int(math.ceil(math.log2(top / w_max))) if top > 0 else 0
-    weights = np.clip(np.round(target / 2.0 ** exp), -w_max, w_max).astype(np.int32)
+    weights = np.clip(np.round(part * scale / 2 ** cfg.threshold_shift / 2.0 ** exp),
+                      -w_max, w_max).astype(np.int32)
     return weights, exp
+
+
+def _parts(weight: np.ndarray):
+    for sign, mode in ((1, SignMode.EXCITATORY), (-1, SignMode.INHIBITORY)):
+        part = np.where(sign * weight > 0, weight, 0.0)
+        if np.any(part):
+            yield mode, part
 
 
 def quantize(plan: Plan, loihi: LoihiConfig = LoihiConfig()) -> FixedPlan:
@@ -126,7 +143,14 @@ def quantize(plan: Plan, loihi: LoihiConfig = LoihiConfig()) -> FixedPlan:
     unity = 2 ** loihi.decay_bits
     neurons = {}
     for name, p in plan.neurons.items():
-        q = _population_scale(p.vth, p.v_reset, loihi, name)
+        incoming = [np.abs(w).max() for src, dst, w in plan.connections if dst == name and w.size]
+        q = _population_scale(p.vth, p.v_reset, max(incoming, default=0.0), loihi, name)
+        # a smaller scale (by powers of two) where an input connection would need a weight
+        # exponent above the allowed range
+        need = max((_needed_exp(part, q, loihi) for src, dst, w in plan.connections if dst == name
+                    for _, part in _parts(w)), default=loihi.weight_exp_min)
+        if need > loihi.weight_exp_max:
+            q /= 2.0 ** (need - loihi.weight_exp_max)
         neurons[name] = FixedNeurons(
             du=int(np.clip(round(p.du * unity) - 1, 0, unity - 1)),
             dv=int(np.clip(round(p.dv * unity), 0, unity - 1)),
@@ -136,14 +160,9 @@ def quantize(plan: Plan, loihi: LoihiConfig = LoihiConfig()) -> FixedPlan:
     connections = []
     notes = []
     for src, dst, weight in plan.connections:
-        for sign, mode in ((1, SignMode.EXCITATORY), (-1, SignMode.INHIBITORY)):
-            part = np.where(sign * weight > 0, weight, 0.0)
-            if not np.any(part):
-                continue
+        for mode, part in _parts(weight):
             w, e = _quantize_part(part, neurons[dst].scale, loihi)
             connections.append(FixedConnection(src, dst, w, e, mode, part))
-            if not -8 <= e <= 7:
-                notes.append(f"{src}->{dst} ({mode.name}): weight_exp {e} is outside Loihi 2's -8..7")
     # headroom of the 24-bit current: the largest input one step can bring to one neuron
     limit = 2 ** (loihi.state_bits - 1) - 1
     for c in connections:
