@@ -1,0 +1,329 @@
+"""Sweeps: specification, Dask runner (a real LocalCluster), resumption, results table,
+RESULTS.md. Tiny networks on scikit-learn's digits; one two-worker cluster for the module."""
+from __future__ import annotations
+
+import csv
+import importlib.util
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from lava_wta.experiments import results as R
+from lava_wta.experiments.spec import SpecError, SweepSpec, load_spec
+from lava_wta.experiments.sweep import RUN_RECORD, metrics_complete, plan, run_status, run_sweep
+
+ROOT = Path(__file__).resolve().parents[1]
+
+TINY = {
+    "name": "tiny-test", "dataset": "digits", "n_train": 20, "n_label": 20, "n_test": 20,
+    "base": {"network.n_neurons": 8, "time.presentation_ms": 20.0, "input.pixel_rate_hz": 1.0,
+             "input.max_retries": 3},
+    "grid": {"seed": [0, 1]},
+    "runs": [{"scaling.mode": "l1", "scaling.target_norm": 10.0},
+             {"scaling.mode": "l2", "scaling.target_norm": 1.5}],
+}
+
+
+def spec_of(tmp_path, **changes) -> SweepSpec:
+    data = {**TINY, "out": str(tmp_path / "sweep"), **changes}
+    return SweepSpec.from_dict(data, source="test.yaml")
+
+
+# ---------------------------------------------------------------------- specification
+def test_expansion_is_deterministic_crossed_and_typed(tmp_path):
+    runs = spec_of(tmp_path).expand()
+    assert [(r.params["seed"], r.params["scaling.mode"]) for r in runs] == [(0, "l1"), (0, "l2"), (1, "l1"), (1, "l2")]
+    assert [r.run_id for r in runs] == [r.run_id for r in spec_of(tmp_path).expand()]
+    assert runs[0].run_id.startswith("l1_target_norm=10_seed=0-")
+    assert len({r.run_id for r in runs}) == 4
+    assert all(r.folder == tmp_path / "sweep" / r.run_id for r in runs)
+    r = runs[1]
+    assert r.dataset == "digits" and (r.n_train, r.n_label, r.n_test) == (20, 20, 20) and r.backend == "engine"
+    cfg = r.config()
+    assert cfg.network.n_inputs == 64 and cfg.network.n_neurons == 8 and cfg.seed == 0
+    assert cfg.scaling.mode == "l2" and cfg.scaling.target_norm == 1.5
+    assert set(r.swept) == {"seed", "scaling.mode", "scaling.target_norm"}
+    # ints and floats of the same value are the same run; more grid values keep old ids
+    same = spec_of(tmp_path, runs=[{"scaling.mode": "l1", "scaling.target_norm": 10},
+                                   {"scaling.mode": "l2", "scaling.target_norm": 1.5}]).expand()
+    assert [x.run_id for x in same] == [x.run_id for x in runs]
+    wider = spec_of(tmp_path, grid={"seed": [0, 1, 2]}).expand()
+    assert [x.run_id for x in wider][:4] == [x.run_id for x in runs] and len(wider) == 6
+    # base changes every id
+    other = spec_of(tmp_path, n_train=21).expand()
+    assert not {x.run_id for x in other} & {x.run_id for x in runs}
+
+
+def test_runs_alone_and_grid_alone(tmp_path):
+    alone = spec_of(tmp_path, grid={}).expand()
+    assert [r.params["scaling.mode"] for r in alone] == ["l1", "l2"]
+    grid = spec_of(tmp_path, runs=[], grid={"dataset": ["digits"], "scaling.mode": ["l1", "l2", "max"],
+                                            "seed": [3]}).expand()
+    assert [r.params["scaling.mode"] for r in grid] == ["l1", "l2", "max"]
+    assert grid[0].run_id.startswith("digits_l1_seed=3-")
+
+
+@pytest.mark.parametrize("changes, words", [
+    ({"grid": {"seed": []}}, ["grid.seed", "non-empty list"]),
+    ({"grid": {"seed": 3}}, ["grid.seed", "expected a list"]),
+    ({"base": {"scaling.bogus": 1}}, ["base", "scaling.bogus", "unknown configuration field"]),
+    ({"grid": {"nosuch.key": [1]}}, ["grid", "nosuch.key", "unknown configuration section"]),
+    ({"dataset": "cifar10"}, ["dataset", "expected one of", "cifar10"]),
+    ({"n_train": None}, ["n_train", "required"]),
+    ({"n_test": 0}, ["n_test", "expected an integer >= 1"]),
+    ({"n_train": 1290}, ["n_train/n_label", "1297 training images"]),
+    ({"backend": "gpu"}, ["backend", "'gpu'"]),
+    ({"runs": [{"seed": 4}]}, ["runs[0]", "seed", "also in grid"]),
+    ({"runs": [{}]}, ["runs[0]", "non-empty mapping"]),
+    ({"runs": [{"scaling.mode": "l2", "scaling.target_norm": -1.0}]}, ["scaling.target_norm", "> 0", "runs[0]"]),
+    ({"runs": [{"scaling.mode": "l7"}]}, ["scaling.mode", "'l7'"]),
+    ({"runs": [{"scaling.mode": "l1"}, {"scaling.mode": "l1"}]}, ["runs[1]", "repeats the run of runs[0]"]),
+    ({"colour": "red"}, ["unknown field", "colour"]),
+    ({"name": ""}, ["name"]),
+    ({"out": None}, ["out"]),
+])
+def test_invalid_specifications_name_the_field(tmp_path, changes, words):
+    data = {**TINY, "out": str(tmp_path / "sweep"), **changes}
+    data = {k: v for k, v in data.items() if v is not None or k == "out"}
+    with pytest.raises(SpecError) as err:
+        SweepSpec.from_dict(data, source="bad.yaml").expand()
+    msg = str(err.value)
+    assert msg.startswith("bad.yaml: ")
+    for w in words:
+        assert w in msg, (w, msg)
+
+
+def test_yaml_errors_name_the_file(tmp_path):
+    p = tmp_path / "s.yaml"
+    p.write_text("name: [unclosed\n")
+    with pytest.raises(SpecError, match="s.yaml: not valid YAML"):
+        load_spec(p)
+    with pytest.raises(SpecError, match="cannot read"):
+        load_spec(tmp_path / "missing.yaml")
+
+
+@pytest.mark.parametrize("name, n", [("paper_table", 24), ("wt_sweep", 92), ("neurons", 36),
+                                     ("protocol", 36), ("tiny", 4)])
+def test_shipped_specifications_expand(name, n):
+    spec = load_spec(ROOT / "experiments" / f"{name}.yaml")
+    runs = spec.expand()
+    assert spec.name == name and len(runs) == n
+    if name == "paper_table":
+        modes = {(r.params["scaling.mode"], r.params.get("scaling.target_norm")) for r in runs}
+        assert ("l1", 78.0) in modes and ("l2", 5.0) in modes
+        assert {r.dataset for r in runs} == {"mnist", "fashion-mnist"}
+        assert all((r.n_train, r.n_label, r.n_test) == (40000, 10000, 10000) for r in runs)
+        assert all(r.config().network.n_neurons == 400 for r in runs)
+
+
+# ---------------------------------------------------------------------- results helpers
+def test_weight_statistics_definitions():
+    w = np.array([[1.0, 1.0, 1.0, 1.0], [0.0, 0.0, 0.0, 1.0], [0.0, 0.0, 0.0, 0.0], [0.5, 0.005, 0.5, 0.5]])
+    s = R.neuron_statistics(w, w_max=1.0)
+    np.testing.assert_allclose(s["gini"], [0.0, 0.75, 0.0, (-3 * 0.005 + (-1 + 1 + 3) * 0.5) / (4 * 1.505)])
+    np.testing.assert_allclose(s["top10_l2_mass"], [0.25, 1.0, 0.0, 0.25 / (0.75 + 0.005 ** 2)])
+    np.testing.assert_allclose(s["sparsity"], [0.0, 0.75, 1.0, 0.25])
+    rng = np.random.default_rng(0)
+    assert abs(R.neuron_statistics(rng.uniform(0, 0.3, (50, 784)))["gini"].mean() - 1 / 3) < 0.01
+
+
+def test_summary_and_ci_over_seeds():
+    from scipy.stats import t
+
+    s = R.summarize([0.8, 0.9, 0.85])
+    assert s["n"] == 3 and math.isclose(s["mean"], 0.85)
+    assert math.isclose(s["std"], 0.05)
+    assert math.isclose(s["ci95"], t.ppf(0.975, 2) * 0.05 / math.sqrt(3))
+    assert R.summarize([0.7]) == {"n": 1, "mean": 0.7, "std": None, "ci95": None}
+    rows = [{"status": "done", "dataset": "d", "scaling.mode": m, "seed": k, "accuracy": a}
+            for m, k, a in (("l1", 0, 0.5), ("l1", 1, 0.7), ("l2", 0, 0.6))] + \
+           [{"status": "failed", "dataset": "d", "scaling.mode": "l2", "seed": 1, "accuracy": None}]
+    agg = {a["scaling.mode"]: a for a in R.aggregate(rows)}
+    assert agg["l1"]["n"] == 2 and math.isclose(agg["l1"]["mean"], 0.6) and agg["l1"]["seeds"] == [0, 1]
+    assert agg["l2"]["n"] == 1
+
+
+# ---------------------------------------------------------------------- the sweep on Dask
+@pytest.fixture(scope="module")
+def client():
+    from distributed import Client
+
+    from lava_wta.experiments.sweep import local_cluster
+
+    cluster = local_cluster(2)
+    c = Client(cluster)
+    yield c
+    c.close()
+    cluster.close()
+
+
+def _interrupt_training(run, at: int):
+    """Train ``run`` in this process and stop after ``at`` images, leaving the checkpoint
+    run_experiment resumes from; return the weights and theta of an uninterrupted training."""
+    from lava_wta.data import load_dataset
+    from lava_wta.engine import present_engine
+    from lava_wta.presentation import Checkpoint
+    from lava_wta.state import STREAM_TRAIN_INPUT, WTAState, stream_seed
+
+    cfg = run.config()
+    images = load_dataset("digits").train_images[:run.n_train]
+    seed = stream_seed(cfg, STREAM_TRAIN_INPUT)
+    full = present_engine(cfg, images, WTAState.initial(cfg), learning=True, input_seed=seed)
+
+    class Interrupt(Exception):
+        pass
+
+    def die(done, counts, stats):
+        if done >= at:
+            raise Interrupt
+
+    run.folder.mkdir(parents=True)
+    cfg.save(run.folder / "config.json")
+    ckpt = Checkpoint(run.folder / "checkpoint.npz", every_images=at)
+    with pytest.raises(Interrupt):
+        present_engine(cfg, images, WTAState.initial(cfg), learning=True, input_seed=seed,
+                       checkpoint=ckpt, on_progress=die, chunk_images=5)
+    assert int(ckpt.load()["image_index"]) == at
+    return full.state
+
+
+def _plant_failure(run):
+    """A folder holding the checkpoint of another configuration: run_experiment refuses it."""
+    run.folder.mkdir(parents=True)
+    run.config().replace(seed=99).save(run.folder / "config.json")
+    (run.folder / "checkpoint.npz").write_bytes(b"not a checkpoint")
+
+
+def test_sweep_runs_skips_resumes_records_failures_and_tabulates(tmp_path, client, capsys):
+    spec = spec_of(tmp_path, grid={"seed": [0, 1, 2]})
+    runs = [r for r, _ in plan(spec)]
+    assert len(runs) == 6
+    interrupted, failing = runs[3], runs[4]
+    reference = _interrupt_training(interrupted, at=10)
+    _plant_failure(failing)
+    assert run_status(interrupted.folder) == "partial" and run_status(runs[0].folder) == "pending"
+
+    lines = []
+    report = run_sweep(spec, client=client, log=lines.append)
+    assert sorted(report.done) == sorted(r.run_id for r in runs if r is not failing)
+    assert report.failed == [failing.run_id]
+    assert len([x for x in lines if x.startswith("[")]) == 6          # a line per finished run
+    assert any("FAILED" in x and "different configuration" in x for x in lines)
+    for r in runs:
+        assert metrics_complete(r.folder) == (r is not failing)
+    record = json.loads((failing.folder / RUN_RECORD).read_text())
+    assert record["status"] == "failed" and "different configuration" in record["error"]
+    assert "Traceback" in record["traceback"] and record["attempts"] == 1
+
+    # the interrupted run resumed from its checkpoint and ended with the uninterrupted weights
+    m = json.loads((interrupted.folder / "metrics.json").read_text())
+    assert m["train"]["resumed_from_image"] == 10 and m["n_train"] == 20
+    assert m["command"].startswith("lava-wta train --dataset digits")
+    with np.load(interrupted.folder / "state.npz") as z:
+        np.testing.assert_array_equal(z["weights"], reference.weights)
+        np.testing.assert_array_equal(z["theta"], reference.theta)
+    assert not (interrupted.folder / "checkpoint.npz").exists()
+
+    # started again: finished runs are neither submitted nor touched; the failed one is retried
+    stamps = {r.run_id: [(r.folder / f).stat().st_mtime_ns for f in ("metrics.json", RUN_RECORD, "state.npz")]
+              for r in runs if r is not failing}
+    again = run_sweep(spec, client=client, log=lambda s: None)
+    assert sorted(again.skipped) == sorted(stamps) and list(again.outcomes) == [failing.run_id]
+    assert again.failed == [failing.run_id]
+    assert json.loads((failing.folder / RUN_RECORD).read_text())["attempts"] == 2
+    dry = []
+    run_sweep(spec, client=client, dry_run=True, log=dry.append)
+    assert sum("skip done" in x for x in dry) == 5 and sum("failed" in x for x in dry[1:]) == 1
+    (failing.folder / "checkpoint.npz").unlink()                      # the user fixes the cause
+    third = run_sweep(spec, client=client, log=lambda s: None)
+    assert third.done == [failing.run_id] and not third.failed
+    for r in runs:
+        if r is not failing:
+            now = [(r.folder / f).stat().st_mtime_ns for f in ("metrics.json", RUN_RECORD, "state.npz")]
+            assert now == stamps[r.run_id], r.run_id
+            assert json.loads((r.folder / RUN_RECORD).read_text())["attempts"] == 1
+
+    # the results table: one row per run, its parameters, metrics and weight statistics
+    rows = R.collect(spec.out)
+    assert len(rows) == 6 and {r["status"] for r in rows} == {"done"}
+    by_id = {r["run_id"]: r for r in rows}
+    for run in runs:
+        row = by_id[run.run_id]
+        metrics = json.loads((run.folder / "metrics.json").read_text())
+        assert row["sweep"] == "tiny-test" and row["dataset"] == "digits"
+        assert row["seed"] == run.params["seed"] and row["scaling.mode"] == run.params["scaling.mode"]
+        assert row["scaling.target_norm"] == run.params["scaling.target_norm"]
+        assert (row["n_train"], row["n_label"], row["n_test"]) == (20, 20, 20)
+        assert row["network.n_neurons"] == 8 and row["input.pixel_rate_hz"] == 1.0
+        assert row["accuracy"] == metrics["accuracy"] and row["train_retries"] == metrics["train"]["retries"]
+        assert row["backend"] == "engine" and row["train_seconds"] > 0 and row["eval_seconds"] > 0
+        with np.load(run.folder / "state.npz") as z:
+            assert math.isclose(row["w_mean"], float(z["weights"].mean()))
+            assert math.isclose(row["theta_mean"], float(z["theta"].mean()))
+        assert 0 < row["selectivity_gini_mean"] < 1 and 0 <= row["sparsity_mean"] <= 1
+    agg = R.aggregate(rows)
+    assert len(agg) == 2 and all(a["n"] == 3 for a in agg)
+
+    # the subcommands
+    import argparse
+
+    from lava_wta.experiments import cli
+
+    parser = argparse.ArgumentParser()
+    cli.add_commands(parser.add_subparsers(dest="command"))
+    out_csv = tmp_path / "table.csv"
+    args = parser.parse_args(["results", str(spec.out), "--csv", str(out_csv)])
+    assert args.func(args) == 0
+    assert "6 runs: 6 done" in capsys.readouterr().out
+    with open(out_csv) as fh:
+        table = list(csv.DictReader(fh))
+    assert len(table) == 6 and {"scaling.mode", "seed", "accuracy", "selectivity_gini_mean"} <= set(table[0])
+
+    # RESULTS.md from this sweep: the tiny table, every missing sweep "not run yet"
+    page = tmp_path / "docs" / "RESULTS.md"
+    make = _make_results()
+    assert make.main([str(spec.out), "--out", str(page)]) == 0
+    text = page.read_text()
+    assert text.count("not run yet") >= 4
+    assert "## Sweep `tiny-test`" in text
+    for a in agg:
+        cell = f"{100 * a['mean']:.2f} ± {100 * a['std']:.2f} (n=3)"
+        assert cell in text
+    assert "88.84" in text and "68.01" in text                        # the paper's numbers, quoted
+    for png in ("weights_l1.png", "weights_l2.png", "weight_stats.png"):
+        assert (page.parent / "results" / png).stat().st_size > 1000
+        assert f"results/{png}" in text
+
+
+def _make_results():
+    spec = importlib.util.spec_from_file_location("make_results", ROOT / "scripts" / "make_results.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_sweep_command_dry_run_and_user_errors(tmp_path, capsys):
+    import argparse
+
+    from lava_wta.experiments import cli
+
+    parser = argparse.ArgumentParser()
+    cli.add_commands(parser.add_subparsers(dest="command"))
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump({**TINY, "out": str(tmp_path / "o")}))
+    args = parser.parse_args(["sweep", str(path), "--dry-run"])
+    assert args.func(args) == 0
+    out = capsys.readouterr().out
+    assert "4 runs" in out and out.count("pending") == 4
+    assert not (tmp_path / "o").exists()
+    path.write_text(yaml.safe_dump({**TINY, "out": str(tmp_path / "o"), "grid": {"seed": []}}))
+    args = parser.parse_args(["sweep", str(path), "--dry-run"])
+    assert args.func(args) == 2
+    assert "grid.seed" in capsys.readouterr().err
+    args = parser.parse_args(["results", str(tmp_path / "nothing")])
+    assert args.func(args) == 2
+    assert "no such sweep folder" in capsys.readouterr().err
