@@ -62,8 +62,8 @@ from lava_wta.kernels.poisson import presentation_raster
  LEARNING, SCALE_MODE, SCALE_INTERVAL, SEED, N_IP) = range(12)
 # Counters (C[...]): the position of the run, updated in place.
 (C_STEP, C_IMAGE, C_RETRY, C_PRESENTATIONS, C_RETRIES, C_CAPPED, C_N_RASTER, C_SCALE_DUE,
- C_ALL_DIRTY, C_N_INH, C_N_PRE, C_OUT_OF_BOUNDS, C_N_EXC_PREV, C_INH_STALE, C_PERIODS,
- C_N_POST, N_C) = range(17)
+ C_ALL_DIRTY, C_N_INH, C_N_PRE, C_OUT_OF_BOUNDS, C_INH_STALE, C_PERIODS, C_N_POST,
+ N_C) = range(16)
 
 SCALE_NONE, SCALE_L1, SCALE_L2, SCALE_MAX, SCALE_CUSTOM = 0, 1, 2, 3, -1
 _BUILTIN_SCALING = {"none": SCALE_NONE, "l1": SCALE_L1, "l2": SCALE_L2, "max": SCALE_MAX}
@@ -222,7 +222,7 @@ def phi_small(z):
 
 
 @njit(cache=True, inline="always", error_model="numpy")
-def _exc_step(S, FP, hold, learning, prev_spikes):
+def _exc_step(S, FP, hold, learning):
     """Excitatory layer: integrate, threshold, reset, θ. Writes ``S.spikes``.
 
     Exponential Euler with ``y = dt (1 + g_e + g_i) / tau_m``::
@@ -267,23 +267,17 @@ def _exc_step(S, FP, hold, learning, prev_spikes):
             ve[j] = v if re[j] > 0 else v_new
             gee[j] = ge * dge
             gie[j] = gi * dgi
-    if learning:
-        dth = FP[E_DTHETA]
-        for j in range(n):
-            theta[j] *= dth
-    if prev_spikes:
-        spikes[:] = False
-    n_above = 0
-    for j in range(n):
-        n_above += ve[j] > (v_thresh + theta[j]) - offset
+    # θ decay, threshold, refractory count-down in one pass (branch-free, vectorises)
+    dth = FP[E_DTHETA] if learning else 1.0
     n_spikes = 0
-    if n_above:           # some v is above its threshold: which of them may fire
-        for j in range(n):
-            if re[j] <= 0 and ve[j] > (v_thresh + theta[j]) - offset:
-                spikes[j] = True
-                n_spikes += 1
     for j in range(n):
-        re[j] = max(re[j] - 1, 0)
+        th = theta[j] * dth
+        theta[j] = th
+        r = re[j]
+        spike = (r <= 0) & (ve[j] > (v_thresh + th) - offset)
+        spikes[j] = spike
+        n_spikes += spike
+        re[j] = max(r - 1, 0)
     if n_spikes:
         for j in range(n):
             if spikes[j]:
@@ -504,8 +498,7 @@ def step(S, FP, IP, traces, images, counts_out):
     lo = hi = 0
     if presenting:
         lo, hi = S.ptr[local], S.ptr[local + 1]
-    n_exc = _exc_step(S, FP, IP[HOLD_E], learning, C[C_N_EXC_PREV] > 0)
-    C[C_N_EXC_PREV] = n_exc
+    n_exc = _exc_step(S, FP, IP[HOLD_E], learning)
     n_inh = _inh_step(S, FP, IP[HOLD_I])
     _deliver(S, FP, n_exc, n_inh, lo, hi, learning)
     if learning:
