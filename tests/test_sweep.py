@@ -3,6 +3,7 @@ RESULTS.md. Tiny networks on scikit-learn's digits; one two-worker cluster for t
 from __future__ import annotations
 
 import csv
+import functools
 import importlib.util
 import json
 import math
@@ -161,34 +162,38 @@ def client():
     cluster.close()
 
 
-def _interrupt_training(run, at: int):
-    """Train ``run`` in this process and stop after ``at`` images, leaving the checkpoint
-    run_experiment resumes from; return the weights and theta of an uninterrupted training."""
+def _uninterrupted(run):
+    """Weights and theta of ``run``'s training, uninterrupted, in this process."""
     from lava_wta.data import load_dataset
     from lava_wta.engine import present_engine
-    from lava_wta.presentation import Checkpoint
     from lava_wta.state import STREAM_TRAIN_INPUT, WTAState, stream_seed
 
     cfg = run.config()
     images = load_dataset("digits").train_images[:run.n_train]
-    seed = stream_seed(cfg, STREAM_TRAIN_INPUT)
-    full = present_engine(cfg, images, WTAState.initial(cfg), learning=True, input_seed=seed)
+    return present_engine(cfg, images, WTAState.initial(cfg), learning=True,
+                          input_seed=stream_seed(cfg, STREAM_TRAIN_INPUT)).state
 
-    class Interrupt(Exception):
-        pass
 
-    def die(done, counts, stats):
-        if done >= at:
-            raise Interrupt
+def kill_worker_after_first_checkpoint(run_dict, sweep_meta, victim=None):
+    """Dask task: :func:`execute_run`, except that on the victim run's first attempt (its
+    folder has no checkpoint yet) the worker process is SIGKILLed right after the first
+    checkpoint is written. Deterministic: the kill happens at a fixed image, not a time."""
+    import os
+    import signal
 
-    run.folder.mkdir(parents=True)
-    cfg.save(run.folder / "config.json")
-    ckpt = Checkpoint(run.folder / "checkpoint.npz", every_images=at)
-    with pytest.raises(Interrupt):
-        present_engine(cfg, images, WTAState.initial(cfg), learning=True, input_seed=seed,
-                       checkpoint=ckpt, on_progress=die, chunk_images=5)
-    assert int(ckpt.load()["image_index"]) == at
-    return full.state
+    from lava_wta.experiments.sweep import execute_run
+
+    if run_dict["run_id"] == victim and not (Path(run_dict["folder"]) / "checkpoint.npz").exists():
+        from lava_wta.presentation import Checkpoint
+
+        original = Checkpoint.save
+
+        def save_then_die(self, **kwargs):
+            original(self, **kwargs)
+            os.kill(os.getpid(), signal.SIGKILL)
+
+        Checkpoint.save = save_then_die
+    return execute_run(run_dict, sweep_meta)
 
 
 def _plant_failure(run):
@@ -199,16 +204,17 @@ def _plant_failure(run):
 
 
 def test_sweep_runs_skips_resumes_records_failures_and_tabulates(tmp_path, client, capsys):
-    spec = spec_of(tmp_path, grid={"seed": [0, 1, 2]})
+    spec = spec_of(tmp_path, grid={"seed": [0, 1, 2]}, checkpoint_every=10)
     runs = [r for r, _ in plan(spec)]
-    assert len(runs) == 6
-    interrupted, failing = runs[3], runs[4]
-    reference = _interrupt_training(interrupted, at=10)
+    assert len(runs) == 6 and all(r.checkpoint_every == 10 for r in runs)
+    killed, failing = runs[3], runs[4]
+    reference = _uninterrupted(killed)
     _plant_failure(failing)
-    assert run_status(interrupted.folder) == "partial" and run_status(runs[0].folder) == "pending"
+    assert run_status(failing.folder) == "partial" and run_status(runs[0].folder) == "pending"
 
     lines = []
-    report = run_sweep(spec, client=client, log=lines.append)
+    task = functools.partial(kill_worker_after_first_checkpoint, victim=killed.run_id)
+    report = run_sweep(spec, client=client, log=lines.append, task=task)
     assert sorted(report.done) == sorted(r.run_id for r in runs if r is not failing)
     assert report.failed == [failing.run_id]
     assert len([x for x in lines if x.startswith("[")]) == 6          # a line per finished run
@@ -219,14 +225,23 @@ def test_sweep_runs_skips_resumes_records_failures_and_tabulates(tmp_path, clien
     assert record["status"] == "failed" and "different configuration" in record["error"]
     assert "Traceback" in record["traceback"] and record["attempts"] == 1
 
-    # the interrupted run resumed from its checkpoint and ended with the uninterrupted weights
-    m = json.loads((interrupted.folder / "metrics.json").read_text())
+    # the worker killed mid-run lost only that run's images since its checkpoint: the task
+    # ran again (on a restarted worker), resumed at image 10, and ended with exactly the
+    # weights of an uninterrupted training
+    record = json.loads((killed.folder / RUN_RECORD).read_text())
+    assert record["attempts"] == 2 and record["resumes_checkpoint"] and record["previous_status"] == "running"
+    m = json.loads((killed.folder / "metrics.json").read_text())
     assert m["train"]["resumed_from_image"] == 10 and m["n_train"] == 20
     assert m["command"].startswith("lava-wta train --dataset digits")
-    with np.load(interrupted.folder / "state.npz") as z:
+    with np.load(killed.folder / "state.npz") as z:
         np.testing.assert_array_equal(z["weights"], reference.weights)
         np.testing.assert_array_equal(z["theta"], reference.theta)
-    assert not (interrupted.folder / "checkpoint.npz").exists()
+    assert not (killed.folder / "checkpoint.npz").exists()
+    others = [r for r in runs if r not in (killed, failing)]
+    for r in others:
+        rec = json.loads((r.folder / RUN_RECORD).read_text())
+        assert rec["attempts"] == 1
+        assert json.loads((r.folder / "metrics.json").read_text())["train"]["resumed_from_image"] == 0
 
     # started again: finished runs are neither submitted nor touched; the failed one is retried
     stamps = {r.run_id: [(r.folder / f).stat().st_mtime_ns for f in ("metrics.json", RUN_RECORD, "state.npz")]
@@ -245,7 +260,6 @@ def test_sweep_runs_skips_resumes_records_failures_and_tabulates(tmp_path, clien
         if r is not failing:
             now = [(r.folder / f).stat().st_mtime_ns for f in ("metrics.json", RUN_RECORD, "state.npz")]
             assert now == stamps[r.run_id], r.run_id
-            assert json.loads((r.folder / RUN_RECORD).read_text())["attempts"] == 1
 
     # the results table: one row per run, its parameters, metrics and weight statistics
     rows = R.collect(spec.out)

@@ -33,6 +33,10 @@ key             meaning                                                    defau
 ``label_from``  ``heldout`` (images after the training ones) or ``train``  heldout
 ==============  =========================================================  =========
 
+``checkpoint_every`` (images between training checkpoints; default: the backend's, 5,000
+for the engine) is a setting of how a run executes, not of what it computes: it is not
+part of the run id.
+
 ``network.n_inputs`` follows the dataset (784 or 64 pixels) unless given explicitly.
 Run settings may also be written at the top level of the file (same as in ``base``).
 
@@ -72,8 +76,10 @@ DATASET_SIZES = {"mnist": (60000, 10000), "fashion-mnist": (60000, 10000), "digi
 """(training images, test images) of the built-in sources; checked when ``data_dir`` is not set."""
 
 RUN_SETTINGS = ("dataset", "n_train", "n_label", "n_test", "backend", "label_from")
+EXECUTION_SETTINGS = ("checkpoint_every",)
+
 SETTING_DEFAULTS = {"backend": "engine", "label_from": "heldout"}
-TOP_LEVEL = ("name", "out", "description", "data_dir", "base", "grid", "runs") + RUN_SETTINGS
+TOP_LEVEL = ("name", "out", "description", "data_dir", "base", "grid", "runs") + RUN_SETTINGS + EXECUTION_SETTINGS
 
 
 class SpecError(ValueError):
@@ -99,6 +105,8 @@ class RunSpec:
     swept: ty.Tuple[str, ...]
     """Keys of ``params`` that came from ``grid`` or ``runs`` (the rest came from ``base``)."""
     data_dir: ty.Optional[str] = None
+    checkpoint_every: ty.Optional[int] = None
+    """Images between training checkpoints (None: the backend's default); not in the id."""
 
     def config(self) -> WTAConfig:
         return WTAConfig().with_overrides(self.overrides)
@@ -113,6 +121,8 @@ class RunSpec:
                 "--no-progress"]
         if self.data_dir:
             args += ["--data-dir", str(self.data_dir)]
+        if self.checkpoint_every:
+            args += ["--checkpoint-every", str(self.checkpoint_every)]
         for key, value in sorted(self.overrides.items()):
             if key == "network.n_inputs" and "network.n_inputs" not in self.params:
                 continue          # the CLI sets it from the dataset
@@ -123,7 +133,8 @@ class RunSpec:
         return {"run_id": self.run_id, "folder": str(self.folder), "dataset": self.dataset,
                 "n_train": self.n_train, "n_label": self.n_label, "n_test": self.n_test,
                 "backend": self.backend, "label_from": self.label_from, "overrides": self.overrides,
-                "params": self.params, "swept": list(self.swept), "data_dir": self.data_dir}
+                "params": self.params, "swept": list(self.swept), "data_dir": self.data_dir,
+                "checkpoint_every": self.checkpoint_every}
 
     @classmethod
     def from_dict(cls, d: ty.Mapping[str, ty.Any]) -> "RunSpec":
@@ -183,7 +194,7 @@ class SweepSpec:
             raise SpecError(f"{source}: base: expected a mapping of dotted keys to values, "
                             f"got {type(base).__name__}")
         base = dict(base)
-        for key in RUN_SETTINGS:
+        for key in RUN_SETTINGS + EXECUTION_SETTINGS:
             if key in data:
                 if key in base:
                     raise SpecError(f"{source}: {key}: given both at the top level and in base")
@@ -228,13 +239,13 @@ class SweepSpec:
             for key in mapping:
                 if not isinstance(key, str):
                     raise SpecError(f"{self.source}: {where}: keys must be strings, got {key!r}")
-                if key in RUN_SETTINGS:
+                if key in RUN_SETTINGS or key in EXECUTION_SETTINGS:
                     continue
                 try:
                     default.with_overrides({key: default._get(key) if _has(default, key) else None})
                 except ConfigError as exc:
-                    raise SpecError(f"{self.source}: {where}: {exc} (run settings: {list(RUN_SETTINGS)})") \
-                        from None
+                    raise SpecError(f"{self.source}: {where}: {exc} (run settings: "
+                                    f"{list(RUN_SETTINGS + EXECUTION_SETTINGS)})") from None
 
     # ------------------------------------------------------------------ expansion
     def combinations(self) -> ty.List[ty.Tuple[dict, ty.Tuple[str, ...], str]]:
@@ -292,7 +303,10 @@ class SweepSpec:
                                 f"label_from {settings['label_from']})")
             if settings["n_test"] > n_te:
                 raise SpecError(f"{ctx}: n_test: {dataset} has {n_te} test images, got {settings['n_test']}")
-        overrides = {k: v for k, v in merged.items() if k not in RUN_SETTINGS}
+        every = merged.get("checkpoint_every")
+        if every is not None and (not isinstance(every, int) or isinstance(every, bool) or every < 1):
+            raise SpecError(f"{ctx}: checkpoint_every: expected a positive number of images, got {every!r}")
+        overrides = {k: v for k, v in merged.items() if k not in RUN_SETTINGS and k not in EXECUTION_SETTINGS}
         explicit_inputs = "network.n_inputs" in overrides
         overrides.setdefault("network.n_inputs", DATASET_PIXELS[dataset])
         try:
@@ -309,7 +323,8 @@ class SweepSpec:
                        n_train=settings["n_train"], n_label=settings["n_label"], n_test=settings["n_test"],
                        backend=settings["backend"], label_from=settings["label_from"],
                        overrides={k: config._get(k) for k in overrides}, params=params,
-                       swept=tuple(k for k in params if k in swept), data_dir=self.data_dir)
+                       swept=tuple(k for k in params if k in swept), data_dir=self.data_dir,
+                       checkpoint_every=every)
 
     def to_dict(self) -> dict:
         return {"name": self.name, "out": str(self.out), "description": self.description,

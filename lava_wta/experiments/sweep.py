@@ -174,7 +174,7 @@ def execute_run(run_dict: dict, sweep: ty.Optional[dict] = None) -> dict:
         metrics = pipeline.run_experiment(
             run.config(), _dataset(run.dataset, run.data_dir), n_train=run.n_train, n_label=run.n_label,
             n_test=run.n_test, out_dir=folder, label_from=run.label_from, backend=run.backend,
-            progress=False, command=run.command())
+            progress=False, checkpoint_every=run.checkpoint_every, command=run.command())
     except Exception as exc:  # noqa: BLE001 - every failure is recorded, then classified
         record.update(status="failed", error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc(),
                       seconds=time.perf_counter() - t0, finished=time.strftime("%Y-%m-%dT%H:%M:%S"))
@@ -237,13 +237,16 @@ def local_cluster(n_workers: ty.Optional[int] = None, **kwargs):
 
 def run_sweep(spec: SweepSpec, *, client=None, scheduler: ty.Optional[str] = None,
               n_workers: ty.Optional[int] = None, retries: int = 2, dry_run: bool = False,
-              log: ty.Callable[[str], None] = print) -> SweepReport:
+              log: ty.Callable[[str], None] = print,
+              task: ty.Optional[ty.Callable[[dict, dict], dict]] = None) -> SweepReport:
     """Run every run of ``spec`` that is not done yet; return what happened.
 
     ``client``: a ``distributed.Client`` to use; else ``scheduler``: the address of a
     running scheduler; else a :func:`local_cluster` of ``n_workers`` workers (started here,
     closed at the end). ``retries``: Dask retries of a run that raised an error other than
     a ``ValueError`` (see the module docstring). ``dry_run``: print the plan, run nothing.
+    ``task``: the function each Dask task calls with ``(run_dict, sweep_meta)``, by default
+    :func:`execute_run` (a wrapper of it can instrument runs, e.g. in tests).
     """
     if retries < 0:
         raise ValueError(f"retries: expected >= 0, got {retries}")
@@ -282,7 +285,7 @@ def run_sweep(spec: SweepSpec, *, client=None, scheduler: ty.Optional[str] = Non
             else:
                 cluster = local_cluster(min(n_workers or default_workers(), len(todo)))
                 client = own_client = Client(cluster)
-        _submit_and_wait(client, todo, sweep_meta, retries, report, log)
+        _submit_and_wait(client, todo, sweep_meta, retries, report, log, task or execute_run)
     finally:
         if own_client is not None:
             own_client.close()
@@ -294,13 +297,13 @@ def run_sweep(spec: SweepSpec, *, client=None, scheduler: ty.Optional[str] = Non
     return report
 
 
-def _submit_and_wait(client, todo, sweep_meta, retries, report, log) -> None:
+def _submit_and_wait(client, todo, sweep_meta, retries, report, log, task) -> None:
     from distributed import as_completed
 
     futures = {}
     for run, _ in todo:
         where = hashlib.sha1(str(run.folder).encode()).hexdigest()[:8]
-        fut = client.submit(execute_run, run.to_dict(), sweep_meta, key=f"lava-wta-run-{run.run_id}-{where}",
+        fut = client.submit(task, run.to_dict(), sweep_meta, key=f"lava-wta-run-{run.run_id}-{where}",
                             retries=retries, pure=False)
         futures[fut] = run
     total = len(futures)
