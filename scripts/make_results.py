@@ -37,6 +37,7 @@ REFERENCE = {("mnist", "l2"): "88.88 ± 0.71 (n=5, Wt 5)", ("mnist", "l1"): "87.
 DATASETS = ("mnist", "fashion-mnist")
 MODES = ("l2", "l1", "max", "none")
 KNOWN = ("paper_table", "wt_sweep", "neurons", "protocol")
+SETTING = ("network.n_neurons", "n_train", "n_label", "n_test")
 NOT_RUN = "not run yet"
 
 
@@ -115,6 +116,15 @@ class Sweep(ty.NamedTuple):
     folder: Path
     spec: ty.Optional[Path]
     rows: ty.List[dict]
+    ignored: int = 0
+    """Run folders under ``folder`` that are not runs of the sweep as specified now."""
+
+
+def _current(rows: ty.List[dict], ids: ty.Optional[ty.Collection[str]]) -> ty.Tuple[ty.List[dict], int]:
+    if ids is None:
+        return rows, 0
+    kept = [r for r in rows if r["run_id"] in ids]
+    return kept, len(rows) - len(kept)
 
 
 def find_sweeps(folders: ty.Sequence[Path], specs: ty.Sequence[Path]) -> ty.List[Sweep]:
@@ -124,7 +134,8 @@ def find_sweeps(folders: ty.Sequence[Path], specs: ty.Sequence[Path]) -> ty.List
             meta = read_json(Path(f) / SWEEP_RECORD) or {}
             spec = Path(meta["spec"]) if meta.get("spec") else None
             rows = R.collect(f) if Path(f).is_dir() else []
-            sweeps.append(Sweep(meta.get("name") or Path(f).name, Path(f), spec, rows))
+            rows, ignored = _current(rows, set(meta["runs"]) if isinstance(meta.get("runs"), list) else None)
+            sweeps.append(Sweep(meta.get("name") or Path(f).name, Path(f), spec, rows, ignored))
         return sweeps
     for s in specs:
         try:
@@ -133,7 +144,8 @@ def find_sweeps(folders: ty.Sequence[Path], specs: ty.Sequence[Path]) -> ty.List
             print(f"make_results: skipping {s}: {exc}", file=sys.stderr)
             continue
         rows = R.collect(spec.out) if Path(spec.out).is_dir() else []
-        sweeps.append(Sweep(spec.name, Path(spec.out), Path(s), rows))
+        rows, ignored = _current(rows, {r.run_id for r in spec.expand()})
+        sweeps.append(Sweep(spec.name, Path(spec.out), Path(s), rows, ignored))
     return sweeps
 
 
@@ -156,30 +168,34 @@ def commands(sweep: ty.Optional[Sweep], name: str, make_cmd: str) -> str:
 def section_paper(sweep, make_cmd) -> ty.List[str]:
     rows = sweep.rows if sweep else []
     out = ["## The paper's table", "",
-           "400 neurons, one epoch of 40,000 training images, neurons labelled with the 10,000 "
-           "held-out training images, 10,000 test images; mean ± sample std over seeds (n = seeds), "
-           "95 % confidence interval of the mean (Student's t). Paper: Touda & Okuno 2026; "
-           "reference: MODEL.md's independent implementation of the same model.", ""]
+           "The paper: 400 neurons, one epoch of 40,000 training images, 10,000 test images "
+           "(Touda & Okuno 2026); reference: MODEL.md's independent implementation of the same model "
+           "(labels from the 10,000 held-out training images). lava-wta: the setting of each row is in "
+           "its columns (neurons; training / labelling / test images); mean ± sample std over seeds "
+           "(n = seeds) and the 95 % confidence interval of the mean (Student's t).", ""]
     if sweep is None or not done(rows):
         out.append(f"_{NOT_RUN}_" + (f" ({status_line(rows)})" if rows else "") + ".")
     table = []
     for ds in DATASETS:
         for mode in MODES:
             sel = done(rows, dataset=ds, **{"scaling.mode": mode})
-            wts = values(sel, "scaling.target_norm") if mode != "none" else [None]
-            for wt in wts or [None]:
-                part = [r for r in sel if mode == "none" or _eq(r.get("scaling.target_norm"), wt)]
+            groups: ty.Dict[tuple, ty.List[dict]] = {}
+            for r in sel:
+                key = tuple(num(r.get(k)) for k in SETTING) + \
+                    ((num(r.get("scaling.target_norm")),) if mode != "none" else ("–",))
+                groups.setdefault(key, []).append(r)
+            paper = PAPER.get((ds, mode))
+            for key, part in (sorted(groups.items()) or [(None, [])]):
                 s = R.summarize([r["accuracy"] for r in part])
-                paper = PAPER.get((ds, mode))
-                ours = pct(s)
                 diff = f"{100 * s['mean'] - paper:+.2f}" if paper is not None and s["n"] else "–"
-                table.append([ds, mode, num(wt) if mode != "none" else "–",
+                setting = ("–", "–", "–") if key is None else (key[0], " / ".join(key[1:4]), key[4])
+                table.append([ds, mode, setting[2], setting[0], setting[1],
                               f"{paper:.2f}" if paper is not None else "–",
-                              REFERENCE.get((ds, mode), "–"), ours, ci(s), diff])
-    out += [""] + md_table(["dataset", "scaling", "Wt", "paper (%)", "reference (%)",
-                            "lava-wta (%)", "95 % CI", "lava-wta − paper"], table)
+                              REFERENCE.get((ds, mode), "–"), pct(s), ci(s), diff])
+    out += [""] + md_table(["dataset", "scaling", "Wt", "neurons", "train / label / test", "paper (%)",
+                            "reference (%)", "lava-wta (%)", "95 % CI", "lava-wta − paper"], table)
     if rows:
-        out += ["", f"Runs: {status_line(rows)} in `{sweep.folder}`."]
+        out += ["", f"Runs: {status_line(rows)} in `{sweep.folder}`." + ignored_note(sweep)]
     out += ["", commands(sweep, "paper_table", make_cmd), ""]
     return out
 
@@ -252,6 +268,13 @@ def plot_curves(rows, xkey, xlabel, path: Path, split_modes: bool, logx: bool) -
     return path
 
 
+def ignored_note(sweep) -> str:
+    if sweep is None or not sweep.ignored:
+        return ""
+    return (f" {sweep.ignored} other run folder(s) there are not runs of the sweep as specified now "
+            f"and are left out.")
+
+
 def section_curve(sweep, name, title, intro, xkey, xlabel, fig_path, page_dir, make_cmd, split_modes,
                   logx) -> ty.List[str]:
     rows = sweep.rows if sweep else []
@@ -264,7 +287,8 @@ def section_curve(sweep, name, title, intro, xkey, xlabel, fig_path, page_dir, m
     if png:
         out += [f"![{title}]({rel(png, page_dir)})", ""]
     out += _curve_table(rows, xkey, xlabel)
-    out += ["", f"Runs: {status_line(rows)} in `{sweep.folder}`.", "", commands(sweep, name, make_cmd), ""]
+    out += ["", f"Runs: {status_line(rows)} in `{sweep.folder}`." + ignored_note(sweep), "",
+            commands(sweep, name, make_cmd), ""]
     return out
 
 
@@ -290,7 +314,8 @@ def section_generic(sweep, title, make_cmd) -> ty.List[str]:
     out += md_table(varying + ["accuracy (%)", "95 % CI"], table)
     fixed = [f"{c} = {num(rows[0].get(c))}" for c in params if c not in varying and c != "seed"]
     out += ["", "Same in every run: " + ", ".join(fixed) + ".", "",
-            f"Runs: {status_line(rows)} in `{sweep.folder}`.", "", commands(sweep, sweep.name, make_cmd), ""]
+            f"Runs: {status_line(rows)} in `{sweep.folder}`." + ignored_note(sweep), "",
+            commands(sweep, sweep.name, make_cmd), ""]
     return out
 
 

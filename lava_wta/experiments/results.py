@@ -40,7 +40,6 @@ Each is averaged over neurons (``_mean``; ``_std`` is the spread over neurons);
 from __future__ import annotations
 
 import csv
-import json
 import math
 import typing as ty
 from pathlib import Path
