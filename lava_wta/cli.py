@@ -101,8 +101,10 @@ def make_parser() -> argparse.ArgumentParser:
     _add_model_flags(p)
 
     from lava_wta import deploy_cli
+    from lava_wta.experiments import cli as experiments_cli
 
     deploy_cli.add_commands(sub)       # export, nir-roundtrip, loihi-report
+    experiments_cli.add_commands(sub)  # sweep, results
     return parser
 
 
