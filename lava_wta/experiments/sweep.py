@@ -287,10 +287,15 @@ def run_sweep(spec: SweepSpec, *, client=None, scheduler: ty.Optional[str] = Non
                 client = own_client = Client(cluster)
         _submit_and_wait(client, todo, sweep_meta, retries, report, log, task or execute_run)
     finally:
-        if own_client is not None:
-            own_client.close()
-        if cluster is not None:
-            cluster.close()
+        # every result is already in the run folders: a slow teardown (a loaded machine,
+        # a worker that does not exit in time) must not turn a finished sweep into an error
+        for what, obj in (("client", own_client), ("local cluster", cluster)):
+            if obj is not None:
+                try:
+                    obj.close()
+                except Exception as exc:  # noqa: BLE001
+                    log(f"note: closing the {what} failed ({type(exc).__name__}: {exc}); "
+                        f"the runs' results are in their folders")
     n_ok = len(report.done)
     log(f"sweep {spec.name}: {n_ok} finished now, {len(report.skipped)} were done before, "
         f"{len(report.failed)} failed" + (f": {', '.join(report.failed)}" if report.failed else ""))
