@@ -174,7 +174,7 @@ def section_paper(sweep, make_cmd) -> ty.List[str]:
            "its columns (neurons; training / labelling / test images); mean ± sample std over seeds "
            "(n = seeds) and the 95 % confidence interval of the mean (Student's t).", ""]
     if sweep is None or not done(rows):
-        out.append(f"_{NOT_RUN}_" + (f" ({status_line(rows)})" if rows else "") + ".")
+        out += [f"_{NOT_RUN}_" + (f" ({status_line(rows)})" if rows else "") + ".", ""]
     table = []
     for ds in DATASETS:
         for mode in MODES:
@@ -187,12 +187,15 @@ def section_paper(sweep, make_cmd) -> ty.List[str]:
             paper = PAPER.get((ds, mode))
             for key, part in (sorted(groups.items()) or [(None, [])]):
                 s = R.summarize([r["accuracy"] for r in part])
-                diff = f"{100 * s['mean'] - paper:+.2f}" if paper is not None and s["n"] else "–"
+                paper_setting = key is not None and key[0] == "400" and key[1] == "40000" and key[3] == "10000"
+                diff = "–"
+                if paper is not None and s["n"]:
+                    diff = f"{100 * s['mean'] - paper:+.2f}" if paper_setting else "– (not the paper's setting)"
                 setting = ("–", "–", "–") if key is None else (key[0], " / ".join(key[1:4]), key[4])
                 table.append([ds, mode, setting[2], setting[0], setting[1],
                               f"{paper:.2f}" if paper is not None else "–",
                               REFERENCE.get((ds, mode), "–"), pct(s), ci(s), diff])
-    out += [""] + md_table(["dataset", "scaling", "Wt", "neurons", "train / label / test", "paper (%)",
+    out += md_table(["dataset", "scaling", "Wt", "neurons", "train / label / test", "paper (%)",
                             "reference (%)", "lava-wta (%)", "95 % CI", "lava-wta − paper"], table)
     if rows:
         out += ["", f"Runs: {status_line(rows)} in `{sweep.folder}`." + ignored_note(sweep)]
@@ -237,7 +240,8 @@ def plot_curves(rows, xkey, xlabel, path: Path, split_modes: bool, logx: bool) -
         return None
     modes = [m for m in ("l1", "l2", "max", "none") if done(rows, **{"scaling.mode": m})]
     cols = modes if split_modes else [None]
-    fig, axes = plt.subplots(len(dsets), len(cols), figsize=(5 * len(cols), 3.6 * len(dsets)), squeeze=False)
+    width = 5 * len(cols) if split_modes else 7.5
+    fig, axes = plt.subplots(len(dsets), len(cols), figsize=(width, 3.8 * len(dsets)), squeeze=False)
     for i, ds in enumerate(dsets):
         for j, col in enumerate(cols):
             ax = axes[i][j]
@@ -372,15 +376,21 @@ def section_weights(sweeps, fig_dir: Path, page_dir: Path) -> ty.List[str]:
             f"{pair[0]['n_train']} training images, seed {pair[0]['seed']}): "
             f"`{pair[0]['folder']}` and `{pair[1]['folder']}`.", ""] + lines + [""]
     fig, axes = plt.subplots(1, 3, figsize=(14, 3.8))
-    for mode, color in (("l1", "tab:blue"), ("l2", "tab:orange")):
+    data = {}
+    for mode in ("l1", "l2"):
         r, (w, theta, w_max) = states[mode]
         per = R.neuron_statistics(w, w_max)
-        for ax, data, label in ((axes[0], per["gini"], "selectivity (Gini of the weight vector)"),
-                                (axes[1], per["sparsity"], f"sparsity (fraction of weights < 1 % of w_max)"),
-                                (axes[2], theta, "θ (mV)")):
-            ax.hist(data, bins=30, alpha=0.55, color=color, label=f"{mode} Wt={num(r['scaling.target_norm'])}")
-            ax.set_xlabel(label)
-            ax.set_ylabel("neurons")
+        data[mode] = (r, [per["gini"], per["sparsity"], theta])
+    labels = ["selectivity (Gini of the weight vector)", "sparsity (fraction of weights < 1 % of w_max)",
+              "θ (mV)"]
+    for k, (ax, label) in enumerate(zip(axes, labels)):
+        edges = np.histogram_bin_edges(np.concatenate([data[m][1][k] for m in data]), bins=30)
+        for mode, color in (("l1", "tab:blue"), ("l2", "tab:orange")):
+            r, arrays = data[mode]
+            ax.hist(arrays[k], bins=edges, alpha=0.55, color=color,
+                    label=f"{mode} Wt={num(r['scaling.target_norm'])}")
+        ax.set_xlabel(label)
+        ax.set_ylabel("neurons")
     for ax in axes:
         ax.legend(fontsize=8)
     fig.suptitle("per-neuron weight statistics of the two runs above")
@@ -398,8 +408,11 @@ def section_weights(sweeps, fig_dir: Path, page_dir: Path) -> ty.List[str]:
     keyset = ("sweep", "dataset", "scaling.mode", "scaling.target_norm", "network.n_neurons")
     groups: dict = {}
     for r in rows:
-        groups.setdefault(tuple(num(r.get(k)) for k in keyset), []).append(r)
-    for k, members in groups.items():
+        groups.setdefault(tuple(r.get(k) if not (k == "scaling.target_norm" and r.get("scaling.mode") == "none")
+                                else None for k in keyset), []).append(r)
+    for k, members in sorted(groups.items(), key=lambda kv: tuple((str(type(x)), x if x is not None else "")
+                                                                   for x in kv[0])):
+        k = tuple(num(x) for x in k)
         def m(col):
             v = [x.get(col) for x in members if x.get(col) is not None]
             return f"{np.mean(v):.3f}" if v else "–"

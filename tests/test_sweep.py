@@ -204,10 +204,10 @@ def _plant_failure(run):
 
 
 def test_sweep_runs_skips_resumes_records_failures_and_tabulates(tmp_path, client, capsys):
-    spec = spec_of(tmp_path, grid={"seed": [0, 1, 2]}, checkpoint_every=10)
-    runs = [r for r, _ in plan(spec)]
-    assert len(runs) == 6 and all(r.checkpoint_every == 10 for r in runs)
-    killed, failing = runs[3], runs[4]
+    spec = spec_of(tmp_path, checkpoint_every=10)
+    runs = [r for r, _ in plan(spec)]                                 # (seed, mode): (0, l1) (0, l2) (1, l1) (1, l2)
+    assert len(runs) == 4 and all(r.checkpoint_every == 10 for r in runs)
+    killed, failing = runs[2], runs[3]
     reference = _uninterrupted(killed)
     _plant_failure(failing)
     assert run_status(failing.folder) == "partial" and run_status(runs[0].folder) == "pending"
@@ -217,7 +217,7 @@ def test_sweep_runs_skips_resumes_records_failures_and_tabulates(tmp_path, clien
     report = run_sweep(spec, client=client, log=lines.append, task=task)
     assert sorted(report.done) == sorted(r.run_id for r in runs if r is not failing)
     assert report.failed == [failing.run_id]
-    assert len([x for x in lines if x.startswith("[")]) == 6          # a line per finished run
+    assert len([x for x in lines if x.startswith("[")]) == 4          # a line per finished run
     assert any("FAILED" in x and "different configuration" in x for x in lines)
     for r in runs:
         assert metrics_complete(r.folder) == (r is not failing)
@@ -252,10 +252,7 @@ def test_sweep_runs_skips_resumes_records_failures_and_tabulates(tmp_path, clien
     assert json.loads((failing.folder / RUN_RECORD).read_text())["attempts"] == 2
     dry = []
     run_sweep(spec, client=client, dry_run=True, log=dry.append)
-    assert sum("skip done" in x for x in dry) == 5 and sum("failed" in x for x in dry[1:]) == 1
-    (failing.folder / "checkpoint.npz").unlink()                      # the user fixes the cause
-    third = run_sweep(spec, client=client, log=lambda s: None)
-    assert third.done == [failing.run_id] and not third.failed
+    assert sum("skip done" in x for x in dry) == 3 and sum("failed" in x for x in dry[1:]) == 1
     for r in runs:
         if r is not failing:
             now = [(r.folder / f).stat().st_mtime_ns for f in ("metrics.json", RUN_RECORD, "state.npz")]
@@ -263,10 +260,16 @@ def test_sweep_runs_skips_resumes_records_failures_and_tabulates(tmp_path, clien
 
     # the results table: one row per run, its parameters, metrics and weight statistics
     rows = R.collect(spec.out)
-    assert len(rows) == 6 and {r["status"] for r in rows} == {"done"}
+    assert len(rows) == 4
     by_id = {r["run_id"]: r for r in rows}
+    bad = by_id[failing.run_id]
+    assert bad["status"] == "failed" and "different configuration" in bad["error"] and bad["accuracy"] is None
+    assert bad["seed"] == 1 and bad["scaling.mode"] == "l2" and bad["attempts"] == 2
     for run in runs:
         row = by_id[run.run_id]
+        if run is failing:
+            continue
+        assert row["status"] == "done" and row["error"] is None
         metrics = json.loads((run.folder / "metrics.json").read_text())
         assert row["sweep"] == "tiny-test" and row["dataset"] == "digits"
         assert row["seed"] == run.params["seed"] and row["scaling.mode"] == run.params["scaling.mode"]
@@ -280,7 +283,7 @@ def test_sweep_runs_skips_resumes_records_failures_and_tabulates(tmp_path, clien
             assert math.isclose(row["theta_mean"], float(z["theta"].mean()))
         assert 0 < row["selectivity_gini_mean"] < 1 and 0 <= row["sparsity_mean"] <= 1
     agg = R.aggregate(rows)
-    assert len(agg) == 2 and all(a["n"] == 3 for a in agg)
+    assert [(a["scaling.mode"], a["n"], a["seeds"]) for a in agg] == [("l1", 2, [0, 1]), ("l2", 1, [0])]
 
     # the subcommands
     import argparse
@@ -292,10 +295,11 @@ def test_sweep_runs_skips_resumes_records_failures_and_tabulates(tmp_path, clien
     out_csv = tmp_path / "table.csv"
     args = parser.parse_args(["results", str(spec.out), "--csv", str(out_csv)])
     assert args.func(args) == 0
-    assert "6 runs: 6 done" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "4 runs: 3 done, 1 failed" in printed and f"failed: {failing.run_id}" in printed
     with open(out_csv) as fh:
         table = list(csv.DictReader(fh))
-    assert len(table) == 6 and {"scaling.mode", "seed", "accuracy", "selectivity_gini_mean"} <= set(table[0])
+    assert len(table) == 4 and {"scaling.mode", "seed", "accuracy", "selectivity_gini_mean"} <= set(table[0])
 
     # RESULTS.md from this sweep: the tiny table, every missing sweep "not run yet"
     page = tmp_path / "docs" / "RESULTS.md"
@@ -304,9 +308,9 @@ def test_sweep_runs_skips_resumes_records_failures_and_tabulates(tmp_path, clien
     text = page.read_text()
     assert text.count("not run yet") >= 4
     assert "## Sweep `tiny-test`" in text
-    for a in agg:
-        cell = f"{100 * a['mean']:.2f} ± {100 * a['std']:.2f} (n=3)"
-        assert cell in text
+    assert f"{100 * agg[0]['mean']:.2f} ± {100 * agg[0]['std']:.2f} (n=2)" in text
+    assert f"{100 * agg[1]['mean']:.2f} (n=1)" in text
+    assert f"`{failing.run_id}` | failed: ValueError" in text
     assert "88.84" in text and "68.01" in text                        # the paper's numbers, quoted
     for png in ("weights_l1.png", "weights_l2.png", "weight_stats.png"):
         assert (page.parent / "results" / png).stat().st_size > 1000
@@ -341,3 +345,25 @@ def test_sweep_command_dry_run_and_user_errors(tmp_path, capsys):
     args = parser.parse_args(["results", str(tmp_path / "nothing")])
     assert args.func(args) == 2
     assert "no such sweep folder" in capsys.readouterr().err
+
+
+def test_paper_section_uses_only_finished_runs_and_quotes_the_paper():
+    make = _make_results()
+
+    def row(mode, wt, seed, acc, status="done", ds="mnist"):
+        return {"status": status, "dataset": ds, "scaling.mode": mode, "scaling.target_norm": wt, "seed": seed,
+                "accuracy": acc, "network.n_neurons": 400, "n_train": 40000, "n_label": 10000, "n_test": 10000}
+
+    rows = [row("l2", 5.0, 0, 0.88), row("l2", 5.0, 1, 0.89), row("l2", 5.0, 2, None, status="failed"),
+            row("l1", 78.0, 0, 0.87)]
+    sweep = make.Sweep("paper_table", Path("runs/sweeps/paper_table"), None, rows)
+    text = "\n".join(make.section_paper(sweep, "python scripts/make_results.py"))
+    l2 = next(x for x in text.splitlines() if x.startswith("| mnist | l2 |"))
+    assert "| 5 | 400 | 40000 / 10000 / 10000 | 88.84 |" in l2
+    assert "88.50 ± 0.71 (n=2)" in l2 and "| -0.34 |" in l2            # the failed seed is not counted
+    l1 = next(x for x in text.splitlines() if x.startswith("| mnist | l1 |"))
+    assert "87.00 (n=1)" in l1 and "| +0.00 |" in l1
+    for line in text.splitlines():
+        if line.startswith("| fashion-mnist |") or line.startswith("| mnist | max |"):
+            assert "not run yet" in line
+    assert "3 done, 1 failed" in text and "lava-wta sweep experiments/paper_table.yaml" in text

@@ -141,7 +141,7 @@ def collect_run(folder: Path, sweep: ty.Optional[str] = None) -> dict:
         row[key] = params.pop(key, metrics.get(key))
     for key in CONFIG_COLUMNS:
         value, given = _flat_config(cfg, key) if cfg else None, params.pop(key, None)
-        row[key] = value if value is not None else given
+        row[key] = given if given is not None else value    # the sweep's parameters first
     row.update(params)                         # other swept / base keys
     tr, ev = metrics.get("train") or {}, metrics.get("evaluate") or {}
     tfs, efs = tr.get("failure_signatures") or {}, ev.get("failure_signatures") or {}
