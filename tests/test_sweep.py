@@ -59,6 +59,13 @@ def test_expansion_is_deterministic_crossed_and_typed(tmp_path):
     assert not {x.run_id for x in other} & {x.run_id for x in runs}
 
 
+def test_dataset_tables_cover_every_dataset():
+    from lava_wta.data import DATASETS
+    from lava_wta.experiments import spec
+
+    assert set(spec.DATASET_PIXELS) == set(spec.DATASET_SIZES) == set(DATASETS)
+
+
 def test_runs_alone_and_grid_alone(tmp_path):
     alone = spec_of(tmp_path, grid={}).expand()
     assert [r.params["scaling.mode"] for r in alone] == ["l1", "l2"]

@@ -68,9 +68,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lava_wta.config import ConfigError, WTAConfig
+from lava_wta.data import DATASETS
+from lava_wta.presentation import BACKENDS
 
-DATASETS = ("mnist", "fashion-mnist", "digits")
-BACKENDS = ("engine", "lava-fused", "lava")   # lava_wta.presentation.BACKENDS (not imported: it pulls numpy state code)
 DATASET_PIXELS = {"mnist": 784, "fashion-mnist": 784, "digits": 64}
 DATASET_SIZES = {"mnist": (60000, 10000), "fashion-mnist": (60000, 10000), "digits": (1297, 500)}
 """(training images, test images) of the built-in sources; checked when ``data_dir`` is not set."""
