@@ -14,6 +14,7 @@ graph of Lava processes, the reference).
 from __future__ import annotations
 
 import json
+import os
 import platform
 import sys
 import time
@@ -31,7 +32,7 @@ from tqdm.auto import tqdm  # noqa: E402
 from lava_wta import evaluation, plots
 from lava_wta.config import WTAConfig
 from lava_wta.data import Dataset
-from lava_wta.presentation import BACKENDS, Checkpoint, PresentationResult, ProgressFn
+from lava_wta.presentation import BACKENDS, Checkpoint, PresentationResult, ProgressFn, images_digest
 from lava_wta.state import STREAM_EVAL_INPUT, STREAM_TRAIN_INPUT, WTAState, stream_seed
 
 Models = ty.Optional[ty.Mapping[type, ty.Any]]
@@ -217,7 +218,9 @@ def run_experiment(config: WTAConfig, dataset: Dataset, *, n_train: int, n_label
 
     An interrupted training resumes from ``out_dir/checkpoint.npz`` when started again
     with the same arguments (checkpoints every ``checkpoint_every`` images; by default
-    every 5,000 for the engine, 500 for the fused model, 200 for the composed graph).
+    every 5,000 for the engine, 500 for the fused model, 200 for the composed graph); a
+    finished training (``state.npz`` + ``train.json``) is not repeated when labelling or
+    testing was interrupted.
     """
     if backend not in BACKENDS:
         raise ValueError(f"backend: expected one of {list(BACKENDS)}, got {backend!r}")
@@ -233,36 +236,68 @@ def run_experiment(config: WTAConfig, dataset: Dataset, *, n_train: int, n_label
     if n_test > len(dataset.test_images):
         raise ValueError(f"n_test: {dataset.name} has {len(dataset.test_images)} test images, got {n_test}")
     saved_cfg = out / "config.json"
-    if saved_cfg.is_file() and (out / "checkpoint.npz").is_file():
-        if WTAConfig.load(saved_cfg) != config:
-            raise ValueError(f"{out}: holds a checkpoint of a different configuration; "
-                             f"choose another --out or delete {out / 'checkpoint.npz'}")
+    resumable = any((out / f).is_file() for f in ("checkpoint.npz", "train.json"))
+    if saved_cfg.is_file() and resumable and WTAConfig.load(saved_cfg) != config:
+        raise ValueError(f"{out}: holds a (partly) trained run of a different configuration; "
+                         f"choose another --out or delete {out}")
     config.save(saved_cfg)
     label_x, label_y = label_split(dataset, n_train, n_label, label_from)
     n_classes = len(dataset.class_names)
+    train_x, train_y = dataset.train_images[:n_train], dataset.train_labels[:n_train]
 
-    checkpoint = Checkpoint(out / "checkpoint.npz", every_images=checkpoint_every)
-    trained = train(config, dataset.train_images[:n_train], dataset.train_labels[:n_train],
-                    models=models, progress=progress, checkpoint=checkpoint, n_classes=n_classes,
-                    backend=backend)
-    trained.state.save(out / "state.npz")
-    checkpoint.path.unlink(missing_ok=True)
-    metrics = _evaluate_and_write(config, trained.state, dataset, label_x, label_y, n_test, out,
+    # A finished training is kept (state.npz + train.json), so an interruption during
+    # labelling or testing does not repeat it; an unfinished one resumes from its checkpoint.
+    done = _finished_training(out, n_train, images_digest(train_x))
+    if done is None:
+        checkpoint = Checkpoint(out / "checkpoint.npz", every_images=checkpoint_every)
+        trained = train(config, train_x, train_y, models=models, progress=progress,
+                        checkpoint=checkpoint, n_classes=n_classes, backend=backend)
+        trained.state.save(out / "state.npz")
+        tp = trained.pass_
+        done = {
+            "n_train": n_train, "images_sha256": images_digest(train_x), "backend": backend,
+            "train": {"seconds": tp.seconds, "steps": tp.steps, "ms_per_step": tp.ms_per_step,
+                      "presentations": tp.presentations, "retries": tp.retries, "capped": tp.capped,
+                      "resumed_from_image": tp.resumed_from,
+                      "failure_signatures": evaluation.failure_signatures(tp.counts)},
+            "training_curve": trained.curve,
+        }
+        write_json_atomic(out / "train.json", done)
+        checkpoint.path.unlink(missing_ok=True)
+        if trained.curve["images"]:
+            plots.plot_training_curve(trained.curve, out / "training_curve.png")
+    state = WTAState.load(out / "state.npz", config)
+    state.assignments = None
+    metrics = _evaluate_and_write(config, state, dataset, label_x, label_y, n_test, out,
                                   models=models, progress=progress, n_classes=n_classes,
                                   backend=backend)
-    tp = trained.pass_
-    metrics.update({
-        "n_train": n_train, "label_from": label_from, "command": command,
-        "train": {"seconds": tp.seconds, "steps": tp.steps, "ms_per_step": tp.ms_per_step,
-                  "presentations": tp.presentations, "retries": tp.retries, "capped": tp.capped,
-                  "resumed_from_image": tp.resumed_from,
-                  "failure_signatures": evaluation.failure_signatures(tp.counts)},
-        "training_curve": trained.curve,
-    })
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    if trained.curve["images"]:
-        plots.plot_training_curve(trained.curve, out / "training_curve.png")
+    metrics.update({"n_train": n_train, "label_from": label_from, "command": command,
+                    "train": done["train"], "training_curve": done["training_curve"]})
+    if done.get("backend", backend) != backend:
+        metrics["train_backend"] = done["backend"]
+    write_json_atomic(out / "metrics.json", metrics)
     return metrics
+
+
+def _finished_training(out: Path, n_train: int, images_sha256: str) -> ty.Optional[dict]:
+    """The record of a training already finished in ``out`` on these images, or None."""
+    record = out / "train.json"
+    if not (record.is_file() and (out / "state.npz").is_file()):
+        return None
+    try:
+        done = json.loads(record.read_text())
+    except (OSError, ValueError):
+        return None
+    if done.get("n_train") != n_train or done.get("images_sha256") != images_sha256:
+        return None
+    return done
+
+
+def write_json_atomic(path: Path, data: dict) -> None:
+    """Write JSON to a temporary file, then rename: readers see the old or the new file."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2) + "\n")
+    os.replace(tmp, path)
 
 
 def evaluate_run(run_dir: ty.Union[str, Path], dataset: Dataset, *, n_label: int, n_test: int,
@@ -284,7 +319,7 @@ def evaluate_run(run_dir: ty.Union[str, Path], dataset: Dataset, *, n_label: int
                                   progress=progress, n_classes=len(dataset.class_names),
                                   backend=backend)
     merged = {**old, **metrics, "label_from": label_from}
-    (run / "metrics.json").write_text(json.dumps(merged, indent=2) + "\n")
+    write_json_atomic(run / "metrics.json", merged)
     return merged
 
 

@@ -1,0 +1,38 @@
+"""run_experiment: a finished training is not repeated when evaluation was interrupted."""
+import json
+
+import pytest
+
+from lava_wta import WTAConfig, pipeline
+from lava_wta.data import load_dataset
+
+
+def test_interrupted_evaluation_reuses_the_finished_training(tmp_path, monkeypatch):
+    data = load_dataset("digits")
+    cfg = WTAConfig().with_overrides({"network.n_inputs": 64, "network.n_neurons": 6,
+                                      "time.presentation_ms": 20.0, "input.pixel_rate_hz": 1.0})
+    kwargs = dict(n_train=12, n_label=10, n_test=10, out_dir=tmp_path / "run", progress=False)
+    real_evaluate = pipeline._evaluate_and_write
+
+    def crash(*args, **kw):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pipeline, "_evaluate_and_write", crash)
+    with pytest.raises(KeyboardInterrupt):
+        pipeline.run_experiment(cfg, data, **kwargs)
+    assert (tmp_path / "run" / "train.json").is_file() and not (tmp_path / "run" / "metrics.json").exists()
+
+    def no_training(*args, **kw):
+        raise AssertionError("training ran again")
+
+    monkeypatch.setattr(pipeline, "_evaluate_and_write", real_evaluate)
+    monkeypatch.setattr(pipeline, "train", no_training)
+    metrics = pipeline.run_experiment(cfg, data, **kwargs)
+    saved = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert saved["accuracy"] == metrics["accuracy"] and saved["n_train"] == 12
+    assert saved["train"] == json.loads((tmp_path / "run" / "train.json").read_text())["train"]
+
+    # other training images: the record does not apply, training runs again
+    monkeypatch.setattr(pipeline, "train", no_training)
+    with pytest.raises(AssertionError, match="training ran again"):
+        pipeline.run_experiment(cfg, data, **{**kwargs, "n_train": 14})
