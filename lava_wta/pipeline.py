@@ -56,7 +56,10 @@ def present(config: WTAConfig, images: np.ndarray, state: WTAState, *, backend: 
     from lava_wta.simulation import present_lava
 
     if backend == "lava-fused":
+        from lava_wta.engine import check_engine_support
         from lava_wta.processes import WTANetwork
+
+        check_engine_support(config)      # the fused model runs the engine's kernels
 
         models = {WTANetwork: "fused", **(models or {})}
     return present_lava(config, images, state, learning=learning, input_seed=input_seed,

@@ -36,8 +36,9 @@ def check_engine_support(config: WTAConfig) -> None:
     model = getattr(config.network, "neuron_model", "conductance")
     if model != "conductance":
         raise ValueError(
-            f"network.neuron_model: the engine simulates the conductance-based model only, "
-            f"got {model!r}; use --backend lava for the current-based variant")
+            f"network.neuron_model: the engine and the fused Lava model simulate the "
+            f"conductance-based model only, got {model!r}; use --backend lava for the "
+            f"current-based variant")
 
 
 class EngineNetwork:
