@@ -76,14 +76,16 @@ def main() -> None:
         **({"input.pixel_rate_hz": 1.0} if args.digits else {}),
     })
     n_tr, n_te = args.train_images, args.test_images
-    trained = train(config, data.train_images[:n_tr], data.train_labels[:n_tr], models=CUSTOM_MODELS)
+    # user ProcessModels run in the composed Lava graph (the engine has only built-in rules)
+    trained = train(config, data.train_images[:n_tr], data.train_labels[:n_tr], models=CUSTOM_MODELS,
+                    backend="lava")
     l3 = (trained.state.weights ** 3).sum(axis=1) ** (1 / 3)
     print(f"L3 norm of every neuron after training: {l3.min():.4f} .. {l3.max():.4f} (target 3)")
     print(f"theta range: {trained.state.theta.min():.2f} .. {trained.state.theta.max():.2f} mV "
           f"(cap {config.exc.theta_init_mv + THETA_CAP_MV} mV)")
     result = evaluate(config, trained.state, data.train_images[n_tr:2 * n_tr],
                       data.train_labels[n_tr:2 * n_tr], data.test_images[:n_te], data.test_labels[:n_te],
-                      models=CUSTOM_MODELS)
+                      models=CUSTOM_MODELS, backend="lava")
     print(f"accuracy with l3 scaling, soft-bound STDP and capped theta: "
           f"{100 * accuracy(data.test_labels[:n_te], result.predictions):.1f} % on {n_te} test images")
 

@@ -20,6 +20,8 @@ def main() -> None:
     p.add_argument("--target-norm", type=float, default=5.0)
     p.add_argument("--images", type=int, default=500, help="training, labelling and test images each")
     p.add_argument("--out", default="runs/example")
+    p.add_argument("--backend", default="engine", choices=("engine", "lava-fused", "lava"),
+                   help="engine (fast, default), lava-fused or lava (the composed Lava graph)")
     args = p.parse_args()
 
     data = load_dataset(args.dataset)
@@ -30,9 +32,9 @@ def main() -> None:
         "scaling.target_norm": args.target_norm,
     })
     metrics = run_experiment(config, data, n_train=args.images, n_label=args.images,
-                             n_test=args.images, out_dir=args.out)
+                             n_test=args.images, out_dir=args.out, backend=args.backend)
     print(f"{data.name}: accuracy {100 * metrics['accuracy']:.2f} % "
-          f"({metrics['train']['ms_per_step']:.2f} ms per Lava step while training)")
+          f"({1e3 * metrics['train']['ms_per_step']:.2f} us per step while training, {args.backend})")
     worst = min(metrics["per_class_accuracy"].items(), key=lambda kv: kv[1])
     print(f"hardest class: {worst[0]} ({100 * worst[1]:.1f} %); figures in {args.out}/")
 
