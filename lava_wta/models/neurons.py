@@ -14,7 +14,8 @@ At the end of each presentation period, when ``reset_between``, the post-managem
 phase returns the state to rest (theta is kept).
 
 Subclass :class:`AbstractPyConductanceLIFModelFloat` (or one of the concrete models)
-and override the hook methods to build a neuron variant; select it with
+and override the hook methods (``receive``, ``integrate``, ``spiking_activation``,
+``on_spike``, ``reset_state``) to build a neuron variant; select it with
 :class:`lava_wta.run_config.WTASimCfg` (``models={Process: YourModel}`` or a tag).
 """
 from __future__ import annotations
@@ -32,15 +33,17 @@ from lava_wta.models.protocol import PresentationClock
 from lava_wta.processes.neurons import AdaptiveConductanceLIF, ConductanceLIF
 
 
-class AbstractPyConductanceLIFModelFloat(PresentationClock, PyLoihiProcessModel):
-    """Shared float implementation; concrete models add the threshold rule."""
+class AbstractPyLIFModelFloat(PresentationClock, PyLoihiProcessModel):
+    """The step every lava-wta float neuron model shares (conductance- and current-based).
+
+    Subclasses say how the arriving input enters (``receive``) and how the state moves
+    over one step (``integrate``); threshold, reset, refractoriness, spike counting and
+    the return to rest between presentations are common."""
 
     a_exc: PyInPort = LavaPyType(PyInPort.VEC_DENSE, float)
     a_inh: PyInPort = LavaPyType(PyInPort.VEC_DENSE, float)
     s_out: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, bool, precision=1)
     v: np.ndarray = LavaPyType(np.ndarray, float)
-    g_exc: np.ndarray = LavaPyType(np.ndarray, float)
-    g_inh: np.ndarray = LavaPyType(np.ndarray, float)
     refractory_steps: np.ndarray = LavaPyType(np.ndarray, int)
     spike_count: np.ndarray = LavaPyType(np.ndarray, int)
     dt_ms: np.ndarray = LavaPyType(np.ndarray, float)
@@ -48,20 +51,16 @@ class AbstractPyConductanceLIFModelFloat(PresentationClock, PyLoihiProcessModel)
     v_rest_mv: np.ndarray = LavaPyType(np.ndarray, float)
     v_reset_mv: np.ndarray = LavaPyType(np.ndarray, float)
     v_thresh_mv: np.ndarray = LavaPyType(np.ndarray, float)
-    e_exc_mv: np.ndarray = LavaPyType(np.ndarray, float)
-    e_inh_mv: np.ndarray = LavaPyType(np.ndarray, float)
-    tau_ge_ms: np.ndarray = LavaPyType(np.ndarray, float)
-    tau_gi_ms: np.ndarray = LavaPyType(np.ndarray, float)
     t_ref_ms: np.ndarray = LavaPyType(np.ndarray, float)
 
     # ----------------------------------------------------------------- hooks
+    def receive(self, a_exc: np.ndarray, a_inh: np.ndarray) -> None:
+        """Take this step's synaptic input (zeros in the first step after a reset)."""
+        raise NotImplementedError
+
     def integrate(self, refractory: np.ndarray) -> None:
-        """Sub-threshold dynamics over one step (inputs already added to g)."""
-        dynamics.conductance_lif_integrate(
-            self.v, self.g_exc, self.g_inh, refractory, dt_ms=self.dt_ms[0],
-            tau_m_ms=self.tau_m_ms[0], v_rest_mv=self.v_rest_mv[0],
-            e_exc_mv=self.e_exc_mv[0], e_inh_mv=self.e_inh_mv[0],
-            tau_ge_ms=self.tau_ge_ms[0], tau_gi_ms=self.tau_gi_ms[0])
+        """Sub-threshold dynamics over one step (input already received)."""
+        raise NotImplementedError
 
     def spiking_activation(self, refractory: np.ndarray) -> np.ndarray:
         """Boolean spike vector of this step."""
@@ -74,18 +73,16 @@ class AbstractPyConductanceLIFModelFloat(PresentationClock, PyLoihiProcessModel)
 
     def reset_state(self) -> None:
         """Return to rest between presentations."""
-        self.v[:] = self.v_rest_mv[0]
-        self.g_exc[:] = 0.0
-        self.g_inh[:] = 0.0
-        self.refractory_steps[:] = 0
+        raise NotImplementedError
 
     # ----------------------------------------------------------------- LoihiProtocol
     def run_spk(self) -> None:
         a_exc = self.a_exc.recv()
         a_inh = self.a_inh.recv()
-        if not self.drops_input():
-            self.g_exc += a_exc
-            self.g_inh += a_inh
+        if self.drops_input():
+            a_exc = np.zeros_like(a_exc)
+            a_inh = np.zeros_like(a_inh)
+        self.receive(a_exc, a_inh)
         refractory = self.refractory_steps > 0
         self.integrate(refractory)
         spikes = self.spiking_activation(refractory)
@@ -101,18 +98,10 @@ class AbstractPyConductanceLIFModelFloat(PresentationClock, PyLoihiProcessModel)
         self.reset_state()
 
 
-@implements(proc=ConductanceLIF, protocol=LoihiProtocol)
-@requires(CPU)
-@tag("floating_pt")
-class PyConductanceLIFModelFloat(AbstractPyConductanceLIFModelFloat):
-    """Inhibitory (plain conductance-based LIF) neurons."""
-
-
-@implements(proc=AdaptiveConductanceLIF, protocol=LoihiProtocol)
-@requires(CPU)
-@tag("floating_pt")
-class PyAdaptiveConductanceLIFModelFloat(AbstractPyConductanceLIFModelFloat):
-    """Excitatory neurons with Diehl & Cook's adaptive threshold theta."""
+class AdaptiveThresholdMixin:
+    """Diehl & Cook's adaptive threshold θ for any lava-wta neuron model: a neuron fires
+    when ``v > v_thresh + θ - θ_offset``; while ``learning`` is 1, θ decays with
+    ``tau_theta`` and rises by ``θ_plus`` per spike; otherwise it is frozen."""
 
     theta: np.ndarray = LavaPyType(np.ndarray, float)
     learning: np.ndarray = LavaPyType(np.ndarray, int)
@@ -127,10 +116,52 @@ class PyAdaptiveConductanceLIFModelFloat(AbstractPyConductanceLIFModelFloat):
             self.theta *= dynamics.decay(self.dt_ms[0], self.tau_theta_ms[0])
 
     def spiking_activation(self, refractory: np.ndarray) -> np.ndarray:
-        threshold = self.v_thresh_mv[0] + self.theta - self.theta_offset_mv[0]
+        threshold = dynamics.adaptive_threshold_mv(self.v_thresh_mv[0], self.theta, self.theta_offset_mv[0])
         return (self.v > threshold) & ~refractory
 
     def on_spike(self, spikes: np.ndarray) -> None:
         super().on_spike(spikes)
         if self.learning[0]:
             self.theta[spikes] += self.theta_plus_mv[0]
+
+
+class AbstractPyConductanceLIFModelFloat(AbstractPyLIFModelFloat):
+    """Conductance-based LIF (Diehl & Cook): the input adds to g_exc / g_inh."""
+
+    g_exc: np.ndarray = LavaPyType(np.ndarray, float)
+    g_inh: np.ndarray = LavaPyType(np.ndarray, float)
+    e_exc_mv: np.ndarray = LavaPyType(np.ndarray, float)
+    e_inh_mv: np.ndarray = LavaPyType(np.ndarray, float)
+    tau_ge_ms: np.ndarray = LavaPyType(np.ndarray, float)
+    tau_gi_ms: np.ndarray = LavaPyType(np.ndarray, float)
+
+    def receive(self, a_exc: np.ndarray, a_inh: np.ndarray) -> None:
+        self.g_exc += a_exc
+        self.g_inh += a_inh
+
+    def integrate(self, refractory: np.ndarray) -> None:
+        dynamics.conductance_lif_integrate(
+            self.v, self.g_exc, self.g_inh, refractory, dt_ms=self.dt_ms[0],
+            tau_m_ms=self.tau_m_ms[0], v_rest_mv=self.v_rest_mv[0],
+            e_exc_mv=self.e_exc_mv[0], e_inh_mv=self.e_inh_mv[0],
+            tau_ge_ms=self.tau_ge_ms[0], tau_gi_ms=self.tau_gi_ms[0])
+
+    def reset_state(self) -> None:
+        self.v[:] = self.v_rest_mv[0]
+        self.g_exc[:] = 0.0
+        self.g_inh[:] = 0.0
+        self.refractory_steps[:] = 0
+
+
+@implements(proc=ConductanceLIF, protocol=LoihiProtocol)
+@requires(CPU)
+@tag("floating_pt")
+class PyConductanceLIFModelFloat(AbstractPyConductanceLIFModelFloat):
+    """Inhibitory (plain conductance-based LIF) neurons."""
+
+
+@implements(proc=AdaptiveConductanceLIF, protocol=LoihiProtocol)
+@requires(CPU)
+@tag("floating_pt")
+class PyAdaptiveConductanceLIFModelFloat(AdaptiveThresholdMixin, AbstractPyConductanceLIFModelFloat):
+    """Excitatory neurons with Diehl & Cook's adaptive threshold theta."""
