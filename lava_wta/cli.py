@@ -9,8 +9,9 @@ import time
 import typing as ty
 from pathlib import Path
 
+from lava_wta.cli_support import user_errors
 from lava_wta.config import ConfigError, WTAConfig
-from lava_wta.data import DATASETS, DataError, load_dataset
+from lava_wta.data import DATASETS, load_dataset
 from lava_wta.presentation import BACKENDS
 
 DEMO_ARGS = ["train", "--dataset", "mnist", "--neurons", "100", "--scaling", "l2", "--target-norm", "5",
@@ -147,7 +148,7 @@ def main(argv: ty.Optional[ty.Sequence[str]] = None) -> int:
             command="lava-wta " + " ".join(shlex.quote(a) for a in argv), backend=args.backend)
         _report(metrics, out)
         return 0
-    except (ConfigError, DataError, ValueError, FileNotFoundError) as exc:
+    except user_errors() as exc:
         print(f"lava-wta: error: {exc}", file=sys.stderr)
         return 2
 

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
+
+from lava_wta.cli_support import guarded
 
 
 def _dataset(args: argparse.Namespace):
@@ -27,36 +28,7 @@ def _dataset(args: argparse.Namespace):
     return load_dataset(args.dataset or meta.get("dataset", "mnist"), args.data_dir)
 
 
-def _errors():
-    from lava_wta.config import ConfigError
-    from lava_wta.data import DataError
-
-    return (ConfigError, DataError, ValueError, FileNotFoundError)
-
-
-def _lava_first() -> None:
-    """lava-nc sets multiprocessing's start method to 'fork' when its runtime is first
-    imported and fails if something (numba, a tqdm lock) fixed it before: import it now."""
-    import multiprocessing
-
-    if multiprocessing.get_start_method(allow_none=True) is None:
-        import lava.magma.runtime.message_infrastructure.multiprocessing  # noqa: F401
-
-
-def _guarded(fn):
-    def handler(args: argparse.Namespace) -> int:
-        _lava_first()
-        try:
-            return fn(args)
-        except _errors() as exc:
-            print(f"lava-wta: error: {exc}", file=sys.stderr)
-            return 2
-    handler.__name__ = fn.__name__
-    handler.__doc__ = fn.__doc__
-    return handler
-
-
-@_guarded
+@guarded(lava=True)
 def cmd_export(args: argparse.Namespace) -> int:
     """Write the run's trained network as a NIR graph."""
     from lava_wta.nir import export_nir
@@ -67,7 +39,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-@_guarded
+@guarded(lava=True)
 def cmd_nir_roundtrip(args: argparse.Namespace) -> int:
     """Export to NIR, import into lava-nc, compare with the original network on real images."""
     from lava_wta.nir.report import nir_roundtrip_report
@@ -82,7 +54,7 @@ def cmd_nir_roundtrip(args: argparse.Namespace) -> int:
     return 0
 
 
-@_guarded
+@guarded(lava=True)
 def cmd_loihi_report(args: argparse.Namespace) -> int:
     """Quantise to Loihi 2 fixed point and compare its accuracy with floating point."""
     from lava_wta.loihi import loihi_report

@@ -22,6 +22,7 @@ import typing as ty
 import numba
 import numpy as np
 
+from lava_wta.cli_support import keep_lava_importable
 from lava_wta.config import WTAConfig
 from lava_wta.kernels import network as K
 from lava_wta.presentation import Checkpoint, PresentationResult, ProgressFn, images_digest
@@ -216,17 +217,8 @@ def present_engine(config: WTAConfig, images: np.ndarray, state: WTAState, *, le
                               steps, seconds, resumed_from=start)
 
 
-def _keep_lava_importable() -> None:
-    """numba's first parallel call fixes multiprocessing's start method, and lava-nc, which
-    sets 'fork' when its runtime is first imported, then fails to import. Import it first."""
-    import multiprocessing
-
-    if multiprocessing.get_start_method(allow_none=True) is None:
-        import lava.magma.runtime.message_infrastructure.multiprocessing  # noqa: F401  (sets 'fork')
-
-
 def _present_frozen_parallel(config, state, x, counts, input_seed, on_progress, chunk_images):
-    _keep_lava_importable()
+    keep_lava_importable()     # numba's threads would fix the start method first
     FP, IP = K.pack_params(config, learning=False, seed=input_seed)
     traces = K.trace_tables(config)
     W = np.ascontiguousarray(np.asarray(state.weights, dtype=np.float64).T)

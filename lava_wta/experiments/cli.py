@@ -15,31 +15,18 @@ of a sweep failed (recorded in their folders), 2 on a user error (printed as
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
+from lava_wta.cli_support import guarded
 
-def _errors():
-    from lava_wta.config import ConfigError
-    from lava_wta.data import DataError
+
+def _spec_errors():
     from lava_wta.experiments.spec import SpecError
 
-    return (SpecError, ConfigError, DataError, ValueError, FileNotFoundError)
+    return (SpecError,)
 
 
-def _guarded(fn):
-    def handler(args: argparse.Namespace) -> int:
-        try:
-            return fn(args)
-        except _errors() as exc:
-            print(f"lava-wta: error: {exc}", file=sys.stderr)
-            return 2
-    handler.__name__ = fn.__name__
-    handler.__doc__ = fn.__doc__
-    return handler
-
-
-@_guarded
+@guarded(extra_errors=_spec_errors)
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Run (or with --dry-run, list) the runs of a sweep specification."""
     from lava_wta.experiments.spec import load_spec
@@ -55,7 +42,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return 1 if report.failed else 0
 
 
-@_guarded
+@guarded(extra_errors=_spec_errors)
 def cmd_results(args: argparse.Namespace) -> int:
     """Gather the run folders of sweeps into one table; print it aggregated over seeds."""
     from lava_wta.experiments import results as R
