@@ -235,16 +235,6 @@ def test_engine_runs_registered_python_scaling_rules(digits):
     np.testing.assert_allclose(lava.state.weights, res.state.weights, rtol=RTOL, atol=1e-15)
 
 
-@pytest.mark.parametrize("backend", ["engine", "lava-fused"])
-def test_engine_and_fused_model_refuse_what_they_do_not_simulate(backend):
-    from lava_wta.pipeline import present
-
-    cfg = WTAConfig().with_overrides({"network.neuron_model": "current"})
-    with pytest.raises(ValueError, match="network.neuron_model"):
-        present(cfg, np.zeros((1, 784)), WTAState.initial(cfg), backend=backend, learning=True,
-                input_seed=0)
-
-
 def test_lava_still_imports_after_the_engine_ran_in_parallel():
     """numba's thread start fixes multiprocessing's start method; lava-nc must still import."""
     import subprocess

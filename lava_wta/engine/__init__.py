@@ -33,13 +33,14 @@ __all__ = ["present_engine", "check_engine_support", "EngineNetwork"]
 
 
 def check_engine_support(config: WTAConfig) -> None:
-    """Raise if ``config`` asks for something the engine does not simulate."""
+    """Raise if ``config`` asks for something the engine (and the fused Lava model, which
+    runs the engine's kernels) does not simulate. Both neuron models are simulated:
+    conductance-based and current-based (:mod:`lava_wta.kernels.cuba`)."""
     model = getattr(config.network, "neuron_model", "conductance")
-    if model != "conductance":
+    if model not in ("conductance", "current"):
         raise ValueError(
             f"network.neuron_model: the engine and the fused Lava model simulate the "
-            f"conductance-based model only, got {model!r}; use --backend lava for the "
-            f"current-based variant")
+            f"conductance- and current-based models, got {model!r}; use --backend lava")
 
 
 class EngineNetwork:

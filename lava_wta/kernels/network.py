@@ -11,6 +11,8 @@ step ``t`` (0-based within the run; ``local`` = step within the presentation per
    exponential Euler of v (held while refractory), exact decay of g_e, g_i (and θ while
    learning), threshold ``v > (v_thresh + θ) - θ_offset``, reset, refractory, θ += θ_plus;
 3. inhibitory neurons: the same without θ (they receive no inhibition);
+   (steps 2-3 of the current-based variant, ``IP[NEURON_MODEL] == MODEL_CURRENT``, are
+   :mod:`lava_wta.kernels.cuba`; g_e, g_i then accumulate one step's input weight sums)
 4. delivery, acting from step ``t + 1`` on: inhibitory g_e += w_ei · (own excitatory
    spike); excitatory g_i += w_ie · (inhibitory spikes but the partner's); excitatory
    g_e += W[i, :] for every input spike ``i`` of step ``t``, with the weights before
@@ -48,6 +50,7 @@ import typing as ty
 import numpy as np
 from numba import njit, prange
 
+from lava_wta.kernels import cuba as CU
 from lava_wta.kernels.poisson import presentation_raster
 
 # ----------------------------------------------------------------------------- layout
@@ -56,10 +59,16 @@ from lava_wta.kernels.poisson import presentation_raster
  E_DTHETA, E_THETA_PLUS,
  I_V_REST, I_V_RESET, I_V_THRESH, I_E_EXC, I_TAU_M, I_DGE,
  DT_MS, D_PRE, D_POST1, D_POST2, NU_PRE, NU_POST, W_MAX, TARGET, W_EI, W_IE,
- RATE0_HZ, RATE_RETRY_HZ, N_FP) = range(30)
+ RATE0_HZ, RATE_RETRY_HZ, CUBA_E0) = range(30)
+# Current-based variant (network.neuron_model == "current"): the parameter blocks of
+# lava_wta.kernels.cuba; E_V_REST and I_V_REST then hold its rest potentials.
+CUBA_I0 = CUBA_E0 + CU.N_X
+N_FP = CUBA_I0 + CU.N_H
 # Integer parameters (IP[...]).
 (PRESENT_STEPS, PERIOD_STEPS, HOLD_E, HOLD_I, MIN_SPIKES, MAX_RETRIES, RESET_BETWEEN,
- LEARNING, SCALE_MODE, SCALE_INTERVAL, SEED, N_IP) = range(12)
+ LEARNING, SCALE_MODE, SCALE_INTERVAL, SEED, NEURON_MODEL, N_IP) = range(13)
+MODEL_CONDUCTANCE, MODEL_CURRENT = 0, 1
+_NEURON_MODELS = {"conductance": MODEL_CONDUCTANCE, "current": MODEL_CURRENT}
 # Counters (C[...]): the position of the run, updated in place.
 (C_STEP, C_IMAGE, C_RETRY, C_PRESENTATIONS, C_RETRIES, C_CAPPED, C_N_RASTER, C_SCALE_DUE,
  C_ALL_DIRTY, C_N_INH, C_N_PRE, C_OUT_OF_BOUNDS, C_INH_STALE, C_PERIODS, C_N_POST,
@@ -97,6 +106,8 @@ class NetState(ty.NamedTuple):
     tmp_step: np.ndarray
     tmp_pix: np.ndarray
     C: np.ndarray          # (N_C,) int64 counters
+    ie: np.ndarray         # (n,) excitatory synaptic current R*i (mV), current-based variant
+    ii: np.ndarray         # (n,) inhibitory synaptic current R*i (mV), current-based variant
 
 
 def scaling_code(mode: str) -> int:
@@ -134,6 +145,12 @@ def pack_params(config, *, learning: bool, seed: int) -> ty.Tuple[np.ndarray, np
     ip[SCALE_MODE] = scaling_code(config.scaling.mode)
     ip[SCALE_INTERVAL] = config.scaling.interval_images
     ip[SEED] = seed
+    ip[NEURON_MODEL] = _NEURON_MODELS[NET.neuron_model]
+    if ip[NEURON_MODEL] == MODEL_CURRENT:
+        fp[E_V_REST], fp[I_V_REST] = config.cuba_exc.v_rest_mv, config.cuba_inh.v_rest_mv
+        fp[CUBA_E0:CUBA_I0], fp[CUBA_I0:N_FP] = CU.pack_exc(config), CU.pack_inh(config)
+        ip[HOLD_E] = dynamics.refractory_steps(config.cuba_exc.t_ref_ms, dt)
+        ip[HOLD_I] = dynamics.refractory_steps(config.cuba_inh.t_ref_ms, dt)
     return fp, ip
 
 
@@ -463,6 +480,8 @@ def _rest(S, FP):
     S.vi[:] = FP[I_V_REST]
     S.gei[:] = 0.0
     S.ri[:] = 0
+    S.ie[:] = 0.0
+    S.ii[:] = 0.0
     for k in range(S.C[C_N_INH]):
         S.inh_active[S.inh_list[k]] = False
     S.C[C_N_INH] = 0
@@ -473,6 +492,18 @@ def _rest(S, FP):
     for k in range(S.C[C_N_POST]):
         S.t_post[S.post_list[k]] = -1
     S.C[C_N_POST] = 0
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _cuba_step(S, FP, IP, learning):
+    """Both layers of the current-based variant (:mod:`lava_wta.kernels.cuba`); the
+    accumulators g_e, g_i of this module hold their last step's input weight sums."""
+    n_exc = CU.exc_step(S, FP[CUBA_E0:CUBA_I0], IP[HOLD_E], learning)
+    if S.C[C_INH_STALE]:
+        S.inh_spikes[:] = False
+        S.C[C_INH_STALE] = 0
+    n_inh = CU.inh_step(S, FP[CUBA_I0:N_FP], IP[HOLD_I], S.C[C_N_INH])
+    return n_exc, n_inh
 
 
 @njit(cache=True, error_model="numpy")
@@ -498,8 +529,11 @@ def step(S, FP, IP, traces, images, counts_out):
     lo = hi = 0
     if presenting:
         lo, hi = S.ptr[local], S.ptr[local + 1]
-    n_exc = _exc_step(S, FP, IP[HOLD_E], learning)
-    n_inh = _inh_step(S, FP, IP[HOLD_I])
+    if IP[NEURON_MODEL] == MODEL_CURRENT:
+        n_exc, n_inh = _cuba_step(S, FP, IP, learning)
+    else:
+        n_exc = _exc_step(S, FP, IP[HOLD_E], learning)
+        n_inh = _inh_step(S, FP, IP[HOLD_I])
     _deliver(S, FP, n_exc, n_inh, lo, hi, learning)
     if learning:
         _stdp(S, FP, traces, n_exc, lo, hi)
@@ -588,7 +622,8 @@ def alloc_state(W, theta, FP, present, image):
                     np.zeros(n, np.int64), np.zeros(n, np.bool_), np.zeros(n, np.bool_),
                     np.zeros(n, np.bool_), np.zeros(n, np.int64), np.ones(n, np.bool_),
                     np.zeros(present + 1, np.int64),
-                    np.zeros(cap, np.int64), np.zeros(cap, np.int64), np.zeros(cap, np.int64), C)
+                    np.zeros(cap, np.int64), np.zeros(cap, np.int64), np.zeros(cap, np.int64), C,
+                    np.zeros(n), np.zeros(n))
 
 
 @njit(cache=True, parallel=True, error_model="numpy")

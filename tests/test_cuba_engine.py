@@ -1,0 +1,117 @@
+"""The current-based (CUBA) variant runs in all three executions and they agree: the
+composed Lava graph (:mod:`lava_wta.models.cuba`, the reference), the fused Lava model and
+the engine (:mod:`lava_wta.kernels.cuba`).
+
+Same tolerances as ``tests/test_engine.py``: fused model and engine bit for bit; the
+composed graph gives identical spike trains, counts and retries, and weights and θ to
+1e-9 relative (its input sums are numpy's, the engine's are sequential).
+"""
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from test_engine import RTOL, _cfg, _lava_record, digits  # noqa: E402,F401  (digits: fixture)
+
+from lava_wta.engine import EngineNetwork, present_engine  # noqa: E402
+from lava_wta.evaluation import assign_labels, predict  # noqa: E402
+from lava_wta.kernels import network as K  # noqa: E402
+from lava_wta.pipeline import present  # noqa: E402
+from lava_wta.state import WTAState  # noqa: E402
+
+
+def _cuba_cfg(**over):
+    """test_engine's small network, current-based; it fires more than the conductance
+    model there, so a higher ``min_spikes`` makes some images retry."""
+    return _cfg(**{"network.neuron_model": "current", "input.min_spikes": 28, **over})
+
+
+SCENARIOS = {
+    "reset": {},
+    "reset-refractory": {"cuba_exc.t_ref_ms": 1.0, "cuba_inh.t_ref_ms": 1.0},
+    "rest": {"time.between_images": "rest", "time.rest_ms": 10.0},
+}
+
+
+def test_engine_selects_the_current_based_kernels():
+    fp, ip = K.pack_params(_cuba_cfg(), learning=True, seed=0)
+    assert ip[K.NEURON_MODEL] == K.MODEL_CURRENT and fp.shape == (K.N_FP,)
+    assert fp[K.E_V_REST] == -65.0 and fp[K.I_V_REST] == -60.0
+    _, ip = K.pack_params(_cfg(), learning=True, seed=0)
+    assert ip[K.NEURON_MODEL] == K.MODEL_CONDUCTANCE
+
+
+@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
+def test_three_executions_agree_on_the_current_based_model(digits, scenario):
+    cfg = _cuba_cfg(**SCENARIOS[scenario])
+    images = digits.train_images[:24]
+    state = WTAState.initial(cfg)
+    steps = 34 * cfg.time.period_steps
+
+    eng = EngineNetwork(cfg, state, learning=True, input_seed=21)
+    counts = np.zeros((len(images), cfg.network.n_neurons), np.int64)
+    exc, inh = eng.record(images, counts, steps)
+    assert eng.image >= 20, "at least 20 training images must be covered"
+    assert eng.retries > 0, "the scenario must exercise the adaptive intensity"
+    assert exc.sum() > 500 and inh.sum() > 500
+
+    fused = _lava_record(cfg, images, state, learning=True, seed=21, fused=True, steps=steps)
+    composed = _lava_record(cfg, images, state, learning=True, seed=21, fused=False, steps=steps)
+
+    np.testing.assert_array_equal(fused["exc"], exc)
+    np.testing.assert_array_equal(fused["inh_count"], inh.sum(axis=0))
+    np.testing.assert_array_equal(fused["weights"], eng.state().weights)
+    np.testing.assert_array_equal(fused["theta"], eng.state().theta)
+    np.testing.assert_array_equal(fused["counts"], counts)
+    assert (fused["image"], fused["presentations"], fused["retries"]) == (eng.image, eng.presentations,
+                                                                          eng.retries)
+
+    np.testing.assert_array_equal(composed["exc"], exc)
+    np.testing.assert_array_equal(composed["inh_count"], inh.sum(axis=0))
+    np.testing.assert_array_equal(composed["counts"], counts)
+    assert (composed["image"], composed["presentations"], composed["retries"]) == (
+        eng.image, eng.presentations, eng.retries)
+    np.testing.assert_allclose(composed["weights"], eng.state().weights, rtol=RTOL, atol=1e-15)
+    np.testing.assert_allclose(composed["theta"], eng.state().theta, rtol=RTOL)
+    assert not np.allclose(eng.state().weights, state.weights), "learning must have happened"
+    assert not np.allclose(eng.state().theta, state.theta), "theta must have adapted"
+
+
+def test_current_based_training_and_predictions_agree(digits):
+    """Train 40 images in the engine and in the composed graph (same weights), then label
+    and test frozen in every execution: identical counts and predictions."""
+    cfg = _cuba_cfg(**{"network.n_neurons": 16, "input.min_spikes": 45})
+    train_x = digits.train_images[:40]
+    initial = WTAState.initial(cfg)
+    eng = present(cfg, train_x, initial, backend="engine", learning=True, input_seed=1)
+    lava = present(cfg, train_x, initial, backend="lava", learning=True, input_seed=1)
+    assert eng.retries > 0
+    np.testing.assert_array_equal(lava.counts, eng.counts)
+    assert (lava.presentations, lava.retries) == (eng.presentations, eng.retries)
+    np.testing.assert_allclose(lava.state.weights, eng.state.weights, rtol=RTOL, atol=1e-15)
+    np.testing.assert_allclose(lava.state.theta, eng.state.theta, rtol=RTOL)
+
+    trained = eng.state
+    label_x, label_y = digits.train_images[60:100], digits.train_labels[60:100]
+    test_x, test_y = digits.test_images[:30], digits.test_labels[:30]
+    images = np.concatenate([label_x, test_x])
+    runs = {
+        "engine-parallel": present_engine(cfg, images, trained, learning=False, input_seed=2).counts,
+        "engine-serial": present_engine(cfg, images, trained, learning=False, input_seed=2,
+                                        parallel=False).counts,
+        "fused": present(cfg, images, trained, backend="lava-fused", learning=False,
+                         input_seed=2).counts,
+        "composed": present(cfg, images, trained, backend="lava", learning=False, input_seed=2).counts,
+    }
+    ref = runs["engine-serial"]
+    assert ref.sum() > 0
+    predictions = {}
+    for name, c in runs.items():
+        np.testing.assert_array_equal(c, ref, err_msg=name)
+        predictions[name] = predict(c[40:], assign_labels(c[:40], label_y))
+    for name, p in predictions.items():
+        np.testing.assert_array_equal(p, predictions["composed"], err_msg=name)
+    assert (predictions["engine-serial"] == test_y).mean() > 0.15, "above chance (10 %)"
