@@ -226,12 +226,21 @@ class CubaExcitatoryConfig:
     :func:`lava_wta.dynamics.cuba_lif_integrate`): ``i <- i (1 - du) + input``,
     ``v <- v_rest + (v - v_rest)(1 - dv) + dv i`` with ``du = 1 - exp(-dt/tau_syn)``,
     ``dv = 1 - exp(-dt/tau_m)``: lava-nc's LIF ``u``/``v`` update with ``u = dv i``.
+
+    The defaults below were tuned at 100 neurons and 1,000 MNIST images; at the paper's
+    scale they hold up (engine, 400 neurons, 40,000 training / 10,000 held-out labelling /
+    10,000 test images, seeds 0-2): l2 Wt 5 gave 91.75 ± 0.45 % and l1 Wt 78 89.76 ± 0.26 %
+    (the conductance model: 87.09 ± 0.22 % and 87.26 ± 0.32 %), so they were not retuned.
+    Note that θ settles near 200 mV (conductance model: about 47 mV) and most images need
+    retries: about 3.1 presentations per training image against 1.37 (l2), so the variant
+    sees more input per image than the conductance model does.
     """
 
     tau_m_ms: float = 5.0
     """Membrane time constant (ms). Tuned for this variant: in a short sweep (MNIST,
     100 neurons, 1,000 training / 1,000 test images) 5 ms gave the highest accuracy
-    of 5, 10, 40 and 100 ms (the conductance model's value)."""
+    of 5, 10, 40 and 100 ms (the conductance model's value); kept at the paper's scale
+    (see the class docstring)."""
     tau_syn_ms: float = 1.0
     """Decay time constant of the synaptic current, excitatory and inhibitory input alike (ms)."""
     v_rest_mv: float = -65.0
