@@ -156,24 +156,35 @@ def pack_params(config, *, learning: bool, seed: int) -> ty.Tuple[np.ndarray, np
 
 def trace_tables(config) -> np.ndarray:
     """``(3, L)`` array: row 0 ``x_pre``, row 1 ``y1``, row 2 ``y2``; ``[r, k]`` is 1.0
-    multiplied ``k`` times by that trace's per-step decay factor (exactly what decaying a
-    trace set to 1 step by step gives), until it is exactly 0 (then 0 onwards; tables stop
-    at 2**20 steps, beyond which the last value is used)."""
+    multiplied ``k`` times by that trace's per-step decay factor, exactly what decaying a
+    trace set to 1 step by step gives (``np.multiply.accumulate`` multiplies in sequence).
+
+    A decaying trace ends at 0 or at a subnormal fixed point (``x * d`` rounds back to
+    ``x``); from there on every value equals the last one, so the table stops there and
+    the kernels read its last column for any later step. (A table capped at 2**20 steps
+    holds its last value beyond.)"""
     from lava_wta import dynamics
 
     S = config.stdp
+    cap = 1 << 20
     rows = []
     for tau in (S.tau_pre_ms, S.tau_post1_ms, S.tau_post2_ms):
         d = dynamics.decay(config.time.dt_ms, tau)
-        out = [1.0]
-        while out[-1] != 0.0 and len(out) < (1 << 20):
-            out.append(out[-1] * d)
-        rows.append(out)
-    table = np.zeros((3, max(len(r) for r in rows) + 1))
+        length = 1 << 12
+        while True:
+            factors = np.full(length, d)
+            factors[0] = 1.0
+            seq = np.multiply.accumulate(factors)
+            # first k with seq[k] == seq[k + 1]: 0 reached, or a fixed point
+            still = np.flatnonzero(seq[1:] == seq[:-1])
+            if still.size or length >= cap:
+                rows.append(seq[:still[0] + 1] if still.size else seq)
+                break
+            length *= 4
+    table = np.empty((3, max(len(r) for r in rows)))
     for k, r in enumerate(rows):
         table[k, :len(r)] = r
-        if r[-1] != 0.0:       # capped before reaching 0: hold the last value
-            table[k, len(r):] = r[-1]
+        table[k, len(r):] = r[-1]
     return table
 
 
