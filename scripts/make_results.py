@@ -343,7 +343,253 @@ def pick_pair(sweeps: ty.Sequence[Sweep]) -> ty.Optional[ty.Tuple[dict, dict]]:
     return (best[1], best[2]) if best else None
 
 
-def section_weights(sweeps, fig_dir: Path, page_dir: Path) -> ty.List[str]:
+def _load_runs(rows) -> ty.Tuple[ty.Dict[str, ty.Any], ty.List[str]]:
+    """:class:`lava_wta.analysis.weights.RunData` of each finished run folder (by folder),
+    and a note for each run that could not be read."""
+    from lava_wta.analysis import weights as A
+
+    loaded, problems = {}, []
+    for r in rows:
+        folder = r.get("folder")
+        if not folder or folder in loaded:
+            continue
+        try:
+            loaded[folder] = A.load_run(folder)
+        except ValueError as exc:
+            problems.append(f"`{r.get('run_id', folder)}` left out: {exc}")
+    return loaded, problems
+
+
+def stats_sweep(sweeps: ty.Sequence[Sweep], pair) -> ty.Tuple[ty.Optional[Sweep], ty.List[dict]]:
+    """The sweep whose runs the weight statistics describe: ``paper_table`` if it has finished
+    runs, else the sweep of the l1/l2 pair of the mosaics (only the runs of the pair's setting)."""
+    for sw in sweeps:
+        if sw.name == "paper_table" and done(sw.rows):
+            return sw, done(sw.rows)
+    if pair is None:
+        return None, []
+    for sw in sweeps:
+        if any(r is pair[0] for r in sw.rows):
+            keys = ("n_train", "network.n_neurons", "time.between_images", "time.presentation_ms")
+            return sw, [r for r in done(sw.rows) if all(_eq(r.get(k), pair[0].get(k)) for k in keys)
+                        and (r.get("scaling.mode") not in ("l1", "l2") or
+                             _eq(r.get("scaling.target_norm"),
+                                 pair[0 if r["scaling.mode"] == "l1" else 1].get("scaling.target_norm")))]
+    return None, []
+
+
+def _pm(values, digits: int = 3) -> str:
+    """``mean ± std (over seeds)`` of the non-None values; the mean alone for one value."""
+    x = [v for v in values if v is not None and not (isinstance(v, float) and math.isnan(v))]
+    if not x:
+        return "–"
+    s = R.summarize(x)
+    if s["std"] is None:
+        return f"{s['mean']:.{digits}f}"
+    return f"{s['mean']:.{digits}f} ± {s['std']:.{digits}f}"
+
+
+def _compare(a: ty.Sequence[float], b: ty.Sequence[float]) -> ty.Tuple[str, ty.Optional[bool]]:
+    """Welch's t test of the means of ``a`` and ``b`` (the seeds of two settings): a phrase, and
+    whether the difference is clear (two-sided 5 %; None with one seed on a side)."""
+    sa, sb = R.summarize(a), R.summarize(b)
+    if sa["std"] is None or sb["std"] is None:
+        return "one seed on a side: no test", None
+    va, vb = sa["std"] ** 2 / sa["n"], sb["std"] ** 2 / sb["n"]
+    diff = abs(sa["mean"] - sb["mean"])
+    if va + vb == 0:
+        return ("clear: no spread over seeds", True) if diff > 0 else ("equal", False)
+    t = diff / math.sqrt(va + vb)
+    dof = (va + vb) ** 2 / (va ** 2 / (sa["n"] - 1) + vb ** 2 / (sb["n"] - 1))
+    clear = t > R.t_quantile_975(dof)
+    size = "t > 100" if t > 100 else f"t = {t:.1f}"
+    return f"Welch {size}, df {dof:.1f}: {'clear' if clear else 'not clear at 5 %'}", clear
+
+
+def plot_stat_histograms(groups: ty.Dict[str, ty.Dict[str, ty.List[ty.Any]]], wts: dict, path: Path) -> Path:
+    """One row per dataset, l1 against l2 (neurons of every seed pooled): per-neuron mean
+    weight, Hoyer sparsity, class selectivity, theta."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from lava_wta.analysis import weights as A
+
+    panels = [("mean_w", "mean weight of the neuron"), ("hoyer", "Hoyer sparsity of its weights"),
+              ("selectivity", "class selectivity (1 − H/log K)"), ("theta", "θ (mV)")]
+    dsets = list(groups)
+    fig, axes = plt.subplots(len(dsets), len(panels), figsize=(16, 3.4 * len(dsets)), squeeze=False)
+    for i, ds in enumerate(dsets):
+        per = {m: [A.neuron_statistics(run) for run in groups[ds][m]] for m in ("l1", "l2")}
+        for j, (key, label) in enumerate(panels):
+            ax = axes[i][j]
+            arrays = {m: np.concatenate([p[key] for p in per[m] if key in p]) if any(key in p for p in per[m])
+                      else None for m in per}
+            arrays = {m: a[np.isfinite(a)] for m, a in arrays.items() if a is not None}
+            if not arrays or not any(a.size for a in arrays.values()):
+                ax.text(0.5, 0.5, "no labelling counts\n(scripts/label_counts.py)", ha="center", va="center",
+                        transform=ax.transAxes)
+            else:
+                lo = min(a.min() for a in arrays.values() if a.size)
+                hi = max(a.max() for a in arrays.values() if a.size)
+                edges = np.linspace(lo, hi if hi > lo else lo + 1e-3, 41)
+                for mode, color in (("l1", "tab:blue"), ("l2", "tab:orange")):
+                    a = arrays.get(mode)
+                    if a is None or not a.size:
+                        continue
+                    n_runs = sum(key in p for p in per[mode])
+                    ax.hist(a, bins=edges, weights=np.full(a.size, 1 / a.size), alpha=0.55, color=color,
+                            label=f"{mode} Wt={num(wts[ds][mode])} ({n_runs} run{'s' if n_runs > 1 else ''})")
+                ax.legend(fontsize=7)
+            ax.set_xlabel(label)
+            ax.set_ylabel("fraction of neurons")
+            ax.set_title(ds, fontsize=9)
+    fig.suptitle("per-neuron statistics, l1 against l2 (neurons of every finished seed pooled)")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def section_weight_statistics(sweeps, fig_dir: Path, page_dir: Path, make_cmd: str, pair=None) -> ty.List[str]:
+    """Weight, selectivity and θ statistics per scaling mode (mean ± std over seeds), their
+    histograms (l1 against l2) and what they say about the paper's explanation."""
+    from lava_wta.analysis import weights as A
+
+    out = ["### Weight statistics and the paper's explanation", "",
+           "Touda & Okuno explain L2 scaling beating L1 by L2 giving **lower mean weights** and "
+           "**higher selectivity**. The statistics below test that on our trained networks "
+           "(definitions: [Weight statistics](SWEEPS.md#weight-statistics) and "
+           "`lava_wta/analysis/weights.py`).", ""]
+    sw, rows = stats_sweep(sweeps, pair)
+    if sw is None or not rows:
+        return out + [f"_{NOT_RUN}_ (needs finished runs of the paper's table, or an l1 and an l2 run).", ""]
+    loaded, problems = _load_runs(rows)
+    rows = [r for r in rows if r.get("folder") in loaded]
+    stats = {r["folder"]: A.run_statistics(loaded[r["folder"]]) for r in rows}
+    groups: ty.Dict[tuple, ty.List[dict]] = {}
+    for r in rows:
+        wt = None if r.get("scaling.mode") == "none" else r.get("scaling.target_norm")
+        groups.setdefault((r.get("dataset"), r.get("scaling.mode"), R._key(wt), r.get("network.n_neurons"),
+                           r.get("n_train")), []).append(r)
+    order = {d: i for i, d in enumerate(DATASETS)}
+    keys = sorted(groups, key=lambda k: (order.get(k[0], 99), str(k[0]), MODES.index(k[1]) if k[1] in MODES
+                                         else 99, str(k[1]), str(k[2])))
+    n_counts = sum(1 for r in rows if loaded[r["folder"]].counts is not None)
+    out += [f"From `{sw.folder}`: {len(rows)} finished run(s); labelling spike counts (for class selectivity) "
+            f"for {n_counts} of them. Each cell: mean ± std over seeds of the run's mean over its neurons.", ""]
+    t1, t2 = [], []
+    for k in keys:
+        members = groups[k]
+        col = lambda key: [stats[r["folder"]][key] for r in members]  # noqa: E731
+        lead = [num(k[0]), num(k[1]), num(k[2]) if k[2] is not None else "–", num(k[3]), num(k[4]),
+                str(len(members))]
+        acc = [100 * r["accuracy"] for r in members if r.get("accuracy") is not None]
+        t1.append(lead + [_pm(acc, 2), _pm(col("w_mean"), 4), _pm(col("neuron_mean_w_std"), 4),
+                          _pm(col("frac_near_max"), 4), _pm(col("frac_near_zero"), 3), _pm(col("hoyer_mean")),
+                          _pm(col("k50_mean"), 1), _pm(col("k90_mean"), 1)])
+        with_counts = [s for s in col("selectivity_mean") if s is not None]
+        t2.append(lead[:5] + [f"{len(with_counts)} / {len(members)}", _pm(col("selectivity_mean")),
+                              _pm(col("assigned_share_mean")), _pm(col("neurons_silent_labelling"), 1),
+                              _pm(col("theta_mean"), 2), _pm(col("theta_std"), 2), _pm(col("theta_q05"), 2),
+                              _pm(col("theta_q50"), 2), _pm(col("theta_q95"), 2)])
+    out += ["Weights:", ""]
+    out += md_table(["dataset", "scaling", "Wt", "neurons", "train", "runs", "accuracy (%)", "mean w",
+                     "std over neurons of mean w", "frac ≥ 0.9 w_max", "frac < 0.01 w_max", "Hoyer sparsity",
+                     "inputs with 50 % L2", "inputs with 90 % L2"], t1)
+    out += ["", "Class selectivity (from the labelling spike counts) and adaptive thresholds:", ""]
+    out += md_table(["dataset", "scaling", "Wt", "neurons", "train", "runs with counts", "selectivity",
+                     "assigned-class share", "neurons silent on labelling", "θ mean (mV)", "θ std (mV)",
+                     "θ 5 % (mV)", "θ median (mV)", "θ 95 % (mV)"], t2)
+    if problems:
+        out += ["", "Left out: " + "; ".join(problems) + "."]
+    out += [""]
+
+    # l1 against l2, per dataset: histograms and the verdict
+    per_ds: ty.Dict[str, ty.Dict[str, list]] = {}
+    wts: ty.Dict[str, dict] = {}
+    verdict = []
+    for ds in [d for d in DATASETS if any(k[0] == d for k in keys)] + \
+            sorted({k[0] for k in keys if k[0] not in DATASETS}, key=str):
+        g = {m: [k for k in keys if k[0] == ds and k[1] == m] for m in ("l1", "l2")}
+        if len(g["l1"]) != 1 or len(g["l2"]) != 1:
+            if g["l1"] and g["l2"]:
+                verdict.append(f"- **{ds}**: several settings of l1 or l2 in this sweep; no comparison.")
+            continue
+        m1, m2 = groups[g["l1"][0]], groups[g["l2"][0]]
+        per_ds[ds] = {"l1": [loaded[r["folder"]] for r in m1], "l2": [loaded[r["folder"]] for r in m2]}
+        wts[ds] = {"l1": g["l1"][0][2], "l2": g["l2"][0][2]}
+        verdict.append(_verdict(ds, m1, m2, stats, wts[ds]))
+    if per_ds:
+        png = plot_stat_histograms(per_ds, wts, fig_dir / "weight_stats.png")
+        out += [f"![weight statistics, l1 against l2]({rel(png, page_dir)})", ""]
+    out += ["**What the statistics say** (l2 against l1, generated from the numbers above; a difference "
+            "is called clear when Welch's t test over the seeds rejects equal means at 5 % (two-sided); "
+            "with 2 or 3 seeds per side only large differences pass):", ""]
+    out += verdict or ["- no dataset has finished l1 and l2 runs yet."]
+    out += ["", "The paper's explanation needs, on a dataset where l2 is more accurate, a lower mean weight "
+            "**and** a higher selectivity for l2. Note that the mean weight is set by the scaling itself: "
+            "under l1 every neuron's mean weight is exactly Wt / n_inputs (78 / 784 = 0.0995); under l2 it is "
+            "Wt · (L1/L2) / n_inputs, so an l2 network at Wt 5 has the lower mean weight only if its "
+            "weight vectors have L1/L2 < 78 / 5 = 15.6, i.e. Hoyer sparsity above "
+            "(28 − 15.6) / 27 = 0.459 (784 inputs). A mean-weight difference between l1 Wt 78 and "
+            "l2 Wt 5 is therefore a statement about the two Wt values and the sparsity of the l2 "
+            "weights, not about the norm alone.", "",
+            f"Class selectivity needs the labelling spike counts, which the pipeline does not keep: "
+            f"`NUMBA_NUM_THREADS=1 python scripts/label_counts.py {sw.folder}` recomputes them for finished "
+            f"runs (a frozen labelling pass per run; it checks that the neuron assignments come out as in "
+            f"`state.npz`) and writes `{A.LABEL_COUNTS_FILE}` into each run folder.", "",
+            f"Regenerate: `{make_cmd}`.", ""]
+    return out
+
+
+def _verdict(ds, m1, m2, stats, wts) -> str:
+    def col(members, key):
+        return [stats[r["folder"]][key] for r in members if stats[r["folder"]][key] is not None]
+
+    def mean(x):
+        return sum(x) / len(x)
+
+    parts, checks = [], []
+    a1, a2 = col(m1, "w_mean"), col(m2, "w_mean")
+    phrase, clear = _compare(a2, a1)
+    lower = mean(a2) < mean(a1)
+    parts.append(f"l2 has the **{'lower' if lower else 'higher'} mean weight** ({_pm(a2, 4)} against "
+                 f"{_pm(a1, 4)}; {phrase})")
+    checks.append(f"lower mean weight: {_yes(lower, clear)}")
+    h1, h2 = col(m1, "hoyer_mean"), col(m2, "hoyer_mean")
+    parts.append(f"{'sparser' if mean(h2) > mean(h1) else 'less sparse'} weight vectors "
+                 f"(Hoyer {_pm(h2)} against {_pm(h1)}; {_compare(h2, h1)[0]})")
+    s1, s2 = col(m1, "selectivity_mean"), col(m2, "selectivity_mean")
+    if s1 and s2:
+        phrase, clear = _compare(s2, s1)
+        higher = mean(s2) > mean(s1)
+        parts.append(f"**{'higher' if higher else 'lower'} selectivity** ({_pm(s2)} against {_pm(s1)}; {phrase})")
+        checks.append(f"higher selectivity: {_yes(higher, clear)}")
+    else:
+        parts.append("selectivity not measured (labelling counts missing for l1 or l2)")
+        checks.append("higher selectivity: not measured")
+    acc1 = [100 * r["accuracy"] for r in m1 if r.get("accuracy") is not None]
+    acc2 = [100 * r["accuracy"] for r in m2 if r.get("accuracy") is not None]
+    phrase, clear = _compare(acc2, acc1)
+    better = mean(acc2) > mean(acc1)
+    parts.append(f"accuracy l2 {_pm(acc2, 2)} % against l1 {_pm(acc1, 2)} % ({phrase})")
+    checks.insert(0, f"l2 more accurate: {_yes(better, clear)}")
+    return (f"- **{ds}** (l1 Wt {num(wts['l1'])}: {len(m1)} run(s), l2 Wt {num(wts['l2'])}: {len(m2)} run(s)): "
+            + "; ".join(parts) + ". In short: " + "; ".join(checks) + ".")
+
+
+def _yes(holds: bool, clear: ty.Optional[bool]) -> str:
+    if not holds:
+        return "no" + (" (the opposite, clearly)" if clear else " (not clearly)" if clear is False else "")
+    return "yes" + (" (clearly)" if clear else " (not clearly)" if clear is False else " (one seed)")
+
+
+def section_weights(sweeps, fig_dir: Path, page_dir: Path, make_cmd: str = "python scripts/make_results.py"
+                    ) -> ty.List[str]:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -355,7 +601,8 @@ def section_weights(sweeps, fig_dir: Path, page_dir: Path) -> ty.List[str]:
     out = ["## Learned weights: l1 against l2", ""]
     pair = pick_pair(sweeps)
     if pair is None:
-        return out + [f"_{NOT_RUN}_ (needs a finished l1 run and a finished l2 run of the same setting).", ""]
+        out += [f"_{NOT_RUN}_ (needs a finished l1 run and a finished l2 run of the same setting).", ""]
+        return out + section_weight_statistics(sweeps, fig_dir, page_dir, make_cmd, None)
     states = {}
     for r in pair:
         st = R.load_state(r["folder"])
@@ -363,46 +610,32 @@ def section_weights(sweeps, fig_dir: Path, page_dir: Path) -> ty.List[str]:
             return out + [f"_state.npz of {r['folder']} is missing or unreadable._", ""]
         states[r["scaling.mode"]] = (r, st)
     fig_dir.mkdir(parents=True, exist_ok=True)
-    lines = []
+    vmax = max(float(st[0].max()) for _, st in states.values())
+    cells = []
     for mode in ("l1", "l2"):
         r, (w, theta, w_max) = states[mode]
         side = int(round(math.sqrt(w.shape[1])))
         shape = (side, side) if side * side == w.shape[1] else (1, w.shape[1])
-        png = plots.plot_weights(w, shape, fig_dir / f"weights_{mode}.png",
-                                 title=f"{r['dataset']}, {mode} Wt={num(r['scaling.target_norm'])}, "
-                                       f"seed {r['seed']}: {100 * r['accuracy']:.2f} %")
-        lines.append(f"![{mode} weights]({rel(png, page_dir)})")
+        mosaic = plots.weight_mosaic(w, shape)
+        size = min(8.0, 2 + mosaic.shape[1] / 70)
+        fig, ax = plt.subplots(figsize=(size + 1.0, size * mosaic.shape[0] / mosaic.shape[1] + 0.6))
+        im = ax.imshow(mosaic, cmap="hot_r", interpolation="nearest", vmin=0, vmax=vmax)
+        ax.set_title(f"{r['dataset']}, {mode} Wt={num(r['scaling.target_norm'])}, seed {r['seed']}: "
+                     f"{100 * r['accuracy']:.2f} %\nmean weight {np.mean(w):.4f}", fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        fig.colorbar(im, ax=ax, fraction=0.046, pad=0.02, label="weight (same scale in both)")
+        fig.tight_layout()
+        png = fig_dir / f"weights_{mode}.png"
+        fig.savefig(png, dpi=100)
+        plt.close(fig)
+        cells.append(f"![{mode} weights]({rel(png, page_dir)})")
     out += [f"One run each ({pair[0]['dataset']}, {pair[0]['network.n_neurons']} neurons, "
-            f"{pair[0]['n_train']} training images, seed {pair[0]['seed']}): "
-            f"`{pair[0]['folder']}` and `{pair[1]['folder']}`.", ""] + lines + [""]
-    fig, axes = plt.subplots(1, 3, figsize=(14, 3.8))
-    data = {}
-    for mode in ("l1", "l2"):
-        r, (w, theta, w_max) = states[mode]
-        per = R.neuron_statistics(w, w_max)
-        data[mode] = (r, [per["gini"], per["sparsity"], theta])
-    labels = ["selectivity (Gini of the weight vector)", "sparsity (fraction of weights < 1 % of w_max)",
-              "θ (mV)"]
-    for k, (ax, label) in enumerate(zip(axes, labels)):
-        edges = np.histogram_bin_edges(np.concatenate([data[m][1][k] for m in data]), bins=30)
-        for mode, color in (("l1", "tab:blue"), ("l2", "tab:orange")):
-            r, arrays = data[mode]
-            ax.hist(arrays[k], bins=edges, alpha=0.55, color=color,
-                    label=f"{mode} Wt={num(r['scaling.target_norm'])}")
-        ax.set_xlabel(label)
-        ax.set_ylabel("neurons")
-    for ax in axes:
-        ax.legend(fontsize=8)
-    fig.suptitle("per-neuron weight statistics of the two runs above")
-    fig.tight_layout()
-    png = fig_dir / "weight_stats.png"
-    fig.savefig(png, dpi=110)
-    plt.close(fig)
-    out += [f"![weight statistics]({rel(png, page_dir)})", "",
-            "Selectivity: Gini coefficient of a neuron's input weight vector (0 uniform, → 1 all on one "
-            "pixel; uniform noise gives 1/3). Sparsity: fraction of its weights below 1 % of w_max. "
-            "Definitions: `lava_wta/experiments/results.py`.", ""]
-    # per-setting averages over all finished runs
+            f"{pair[0]['n_train']} training images, seed {pair[0]['seed']}), side by side on one colour "
+            f"scale: `{pair[0]['folder']}` and `{pair[1]['folder']}`.", ""]
+    out += md_table(["l1", "l2"], [cells]) + [""]
+    out += section_weight_statistics(sweeps, fig_dir, page_dir, make_cmd, pair)
+    # pixel statistics of every sweep (lava_wta.experiments.results)
     rows = [r for sw in sweeps for r in done(sw.rows)]
     agg_rows = []
     keyset = ("sweep", "dataset", "scaling.mode", "scaling.target_norm", "network.n_neurons")
@@ -413,14 +646,19 @@ def section_weights(sweeps, fig_dir: Path, page_dir: Path) -> ty.List[str]:
     for k, members in sorted(groups.items(), key=lambda kv: tuple((str(type(x)), x if x is not None else "")
                                                                    for x in kv[0])):
         k = tuple(num(x) for x in k)
+
         def m(col):
             v = [x.get(col) for x in members if x.get(col) is not None]
             return f"{np.mean(v):.3f}" if v else "–"
         agg_rows.append(list(k) + [str(len(members)), m("w_mean"), m("selectivity_gini_mean"),
                                    m("top10_l2_mass_mean"), m("sparsity_mean"), m("theta_mean")])
-    out += ["Weight statistics, mean over the runs of each setting (all seeds, all sweeps):", ""]
-    out += md_table(["sweep", "dataset", "scaling", "Wt", "neurons", "runs", "mean w", "Gini",
-                     "top-10 % L2 mass", "sparsity", "θ mean (mV)"], agg_rows)
+    out += ["### Pixel statistics of every sweep", "",
+            "Mean over the runs of each setting (all seeds, all sweeps), from `lava-wta results`: Gini "
+            "coefficient of a neuron's weight vector over pixels (0 uniform, → 1 all on one pixel; uniform "
+            "noise gives 1/3), share of its L2 mass in its top 10 % pixels, fraction of its weights below "
+            "1 % of w_max (definitions: `lava_wta/experiments/results.py`).", ""]
+    out += md_table(["sweep", "dataset", "scaling", "Wt", "neurons", "runs", "mean w", "pixel Gini",
+                     "top-10 % L2 mass", "frac < 0.01 w_max", "θ mean (mV)"], agg_rows)
     return out + [""]
 
 
@@ -468,7 +706,7 @@ def build(sweeps: ty.Sequence[Sweep], out: Path, fig_dir: Path, make_cmd: str) -
     for sw in sweeps:
         if sw.name not in KNOWN:
             lines += section_generic(sw, f"Sweep `{sw.name}`", make_cmd)
-    lines += section_weights(sweeps, fig_dir, page_dir)
+    lines += section_weights(sweeps, fig_dir, page_dir, make_cmd)
     lines += section_failures(sweeps)
     return "\n".join(lines).rstrip() + "\n"
 
