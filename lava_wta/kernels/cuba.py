@@ -35,6 +35,7 @@ import numpy as np
 from numba import njit
 
 from lava_wta import dynamics
+from lava_wta.kernels.threshold import adaptive_threshold
 
 # Excitatory block: (X_...)
 (X_V_REST, X_V_RESET, X_V_THRESH, X_THETA_OFFSET, X_KEEP_U, X_KEEP_V, X_DV, X_CUR_EXC,
@@ -77,7 +78,7 @@ def exc_step(S, P, hold, learning):
     keep_u, keep_v, dv = P[X_KEEP_U], P[X_KEEP_V], P[X_DV]
     c_exc, c_inh, plus = P[X_CUR_EXC], P[X_CUR_INH], P[X_THETA_PLUS]
     ve, ie, a_exc, a_inh = S.ve, S.ie, S.gee, S.gie
-    theta, re, spikes = S.theta, S.re, S.spikes
+    re = S.re
     n = ve.shape[0]
     for j in range(n):
         i = ie[j] * keep_u + (c_exc * a_exc[j] - c_inh * a_inh[j])
@@ -88,23 +89,7 @@ def exc_step(S, P, hold, learning):
         a_exc[j] = 0.0
         a_inh[j] = 0.0
     dth = P[X_DTHETA] if learning else 1.0
-    n_spikes = 0
-    for j in range(n):
-        th = theta[j] * dth
-        theta[j] = th
-        r = re[j]
-        spike = (r <= 0) & (ve[j] > (v_thresh + th) - offset)
-        spikes[j] = spike
-        n_spikes += spike
-        re[j] = max(r - 1, 0)
-    if n_spikes:
-        for j in range(n):
-            if spikes[j]:
-                ve[j] = v_reset
-                re[j] = hold
-                if learning:
-                    theta[j] += plus
-    return n_spikes
+    return adaptive_threshold(S, v_thresh, offset, v_reset, dth, plus, hold, learning)
 
 
 @njit(cache=True, inline="always", error_model="numpy")

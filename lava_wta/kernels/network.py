@@ -52,6 +52,7 @@ from numba import njit, prange
 
 from lava_wta.kernels import cuba as CU
 from lava_wta.kernels.poisson import presentation_raster
+from lava_wta.kernels.threshold import adaptive_threshold
 
 # ----------------------------------------------------------------------------- layout
 # Float parameters (FP[...]).
@@ -266,7 +267,7 @@ def _exc_step(S, FP, hold, learning):
     v_rest, v_reset, v_thresh = FP[E_V_REST], FP[E_V_RESET], FP[E_V_THRESH]
     offset, e_exc, e_inh, tau_m = FP[E_THETA_OFFSET], FP[E_E_EXC], FP[E_E_INH], FP[E_TAU_M]
     dge, dgi, dt, plus = FP[E_DGE], FP[E_DGI], FP[DT_MS], FP[E_THETA_PLUS]
-    ve, gee, gie, theta, re, spikes = S.ve, S.gee, S.gie, S.theta, S.re, S.spikes
+    ve, gee, gie, re = S.ve, S.gee, S.gie, S.re
     n = ve.shape[0]
     c = dt / tau_m
     # (integer counts, not float max: LLVM vectorises these reductions)
@@ -295,25 +296,8 @@ def _exc_step(S, FP, hold, learning):
             ve[j] = v if re[j] > 0 else v_new
             gee[j] = ge * dge
             gie[j] = gi * dgi
-    # θ decay, threshold, refractory count-down in one pass (branch-free, vectorises)
     dth = FP[E_DTHETA] if learning else 1.0
-    n_spikes = 0
-    for j in range(n):
-        th = theta[j] * dth
-        theta[j] = th
-        r = re[j]
-        spike = (r <= 0) & (ve[j] > (v_thresh + th) - offset)
-        spikes[j] = spike
-        n_spikes += spike
-        re[j] = max(r - 1, 0)
-    if n_spikes:
-        for j in range(n):
-            if spikes[j]:
-                ve[j] = v_reset
-                re[j] = hold
-                if learning:
-                    theta[j] += plus
-    return n_spikes
+    return adaptive_threshold(S, v_thresh, offset, v_reset, dth, plus, hold, learning)
 
 
 @njit(cache=True, inline="always", error_model="numpy")

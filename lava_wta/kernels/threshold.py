@@ -1,0 +1,35 @@
+"""The adaptive-threshold pass shared by both excitatory neuron models (compiled with numba).
+
+After a neuron model has integrated ``S.ve`` (holding v while refractory), one
+branch-free pass (it vectorises) decays θ, tests ``v > (v_thresh + θ) - θ_offset`` for
+neurons that are not refractory and counts the refractory steps down; then the spiking
+neurons are reset, made refractory for ``hold`` steps, and θ += θ_plus while learning.
+"""
+from __future__ import annotations
+
+from numba import njit
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def adaptive_threshold(S, v_thresh, offset, v_reset, dth, plus, hold, learning):
+    """Threshold, reset and θ of the excitatory layer. Writes ``S.spikes``; returns the
+    number of spikes. ``dth`` is θ's decay factor per step (1.0 when frozen)."""
+    ve, theta, re, spikes = S.ve, S.theta, S.re, S.spikes
+    n = ve.shape[0]
+    n_spikes = 0
+    for j in range(n):
+        th = theta[j] * dth
+        theta[j] = th
+        r = re[j]
+        spike = (r <= 0) & (ve[j] > (v_thresh + th) - offset)
+        spikes[j] = spike
+        n_spikes += spike
+        re[j] = max(r - 1, 0)
+    if n_spikes:
+        for j in range(n):
+            if spikes[j]:
+                ve[j] = v_reset
+                re[j] = hold
+                if learning:
+                    theta[j] += plus
+    return n_spikes
