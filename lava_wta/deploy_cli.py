@@ -45,8 +45,9 @@ def cmd_nir_roundtrip(args: argparse.Namespace) -> int:
     from lava_wta.nir.report import nir_roundtrip_report
 
     r = nir_roundtrip_report(args.run, _dataset(args), n_label=args.label_images,
-                             n_test=args.test_images, label_from=args.label_from, nir_path=args.nir)
-    print(f"original (lava-wta processes): {100 * r['original_accuracy']:.2f} %, imported from NIR "
+                             n_test=args.test_images, label_from=args.label_from, nir_path=args.nir,
+                             original_backend=args.original_backend)
+    print(f"original ({r['original_backend']}): {100 * r['original_accuracy']:.2f} %, imported from NIR "
           f"(lava-nc LIF/Dense): {100 * r['imported_accuracy']:.2f} % on {r['n_test']} test images; "
           f"spike counts identical: {r['counts_identical']} "
           f"({r['images_with_different_counts']} of {r['n_label'] + r['n_test']} images differ)")
@@ -60,8 +61,8 @@ def cmd_loihi_report(args: argparse.Namespace) -> int:
     from lava_wta.loihi import loihi_report
 
     r = loihi_report(args.run, _dataset(args), n_label=args.label_images, n_test=args.test_images,
-                     label_from=args.label_from)
-    print(f"floating point: {100 * r['float_accuracy']:.2f} %, Loihi fixed point (bit-accurate): "
+                     label_from=args.label_from, float_backend=args.float_backend)
+    print(f"floating point ({r['float_backend']}): {100 * r['float_accuracy']:.2f} %, Loihi fixed point (bit-accurate): "
           f"{100 * r['fixed_accuracy']:.2f} % ({r['difference_percentage_points']:+.2f} points; with the "
           f"float neuron labels {100 * r['fixed_accuracy_with_float_labels']:.2f} %) on {r['n_test']} "
           f"test images; identical spike counts on {r['images_with_identical_counts']} of {r['images']} images")
@@ -75,7 +76,9 @@ def _eval_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("run", type=Path, help="run folder (config.json, state.npz, metrics.json)")
     p.add_argument("--dataset", choices=DATASETS, help="default: the run's dataset")
     p.add_argument("--data-dir", type=Path, help="folder with the four standard IDX files")
-    p.add_argument("--label-images", type=int, default=1000, help="images used to label neurons")
+    p.add_argument("--label-images", type=int, default=0,
+                   help="images presented to label the neurons here; 0 (default): keep the labels "
+                        "stored in the run (from its own labelling pass) and present test images only")
     p.add_argument("--test-images", type=int, default=1000, help="test images to classify")
     p.add_argument("--label-from", choices=("heldout", "train"), default="heldout",
                    help="label with the held-out training images after the run's training set "
@@ -93,11 +96,17 @@ def add_commands(subparsers) -> None:
         "nir-roundtrip", help="export to NIR, import into lava-nc and compare with the original network")
     _eval_flags(p)
     p.add_argument("--nir", type=Path, metavar="FILE", help="NIR file to write (default RUN/network.nir)")
+    p.add_argument("--original-backend", choices=("engine", "lava"), default="engine",
+                   help="where the original network runs: the engine (default; spike for spike "
+                        "the composed Lava graph, as the equivalence tests check) or that graph")
     p.set_defaults(func=cmd_nir_roundtrip)
 
     p = subparsers.add_parser(
         "loihi-report", help="Loihi 2 fixed-point (bit-accurate) accuracy against floating point")
     _eval_flags(p)
+    p.add_argument("--float-backend", choices=("engine", "nir", "lava"), default="engine",
+                   help="the floating-point reference: the engine (default), the NIR-imported "
+                        "lava-nc network, or the composed Lava graph")
     p.set_defaults(func=cmd_loihi_report)
 
 

@@ -8,19 +8,24 @@ from pathlib import Path
 
 import numpy as np
 
-from lava_wta.nir.report import eval_images, load_run, score
+from lava_wta.nir.report import eval_images, float_reference, load_run, run_labels, score
 from lava_wta.state import STREAM_EVAL_INPUT, stream_seed
 
 
-def loihi_report(run_dir: ty.Union[str, Path], dataset, *, n_label: int = 1000, n_test: int = 1000,
-                 label_from: str = "heldout", out: ty.Union[str, Path, None] = None) -> dict:
+def loihi_report(run_dir: ty.Union[str, Path], dataset, *, n_label: int = 0, n_test: int = 1000,
+                 label_from: str = "heldout", out: ty.Union[str, Path, None] = None,
+                 float_backend: str = "engine") -> dict:
     """Quantise the run's current-based network, run it with Loihi's bit-accurate models
-    (``select_tag="fixed_pt"``) and in floating point (the NIR-imported network, lava-nc
-    float models) on the same labelling and test images and Poisson stream; report both
-    accuracies, the quantisation errors and how many images got other spike counts.
+    (``select_tag="fixed_pt"``) and in floating point on the same labelling and test images
+    and Poisson stream; report both accuracies, the quantisation errors and how many images
+    got other spike counts. Floating point: the engine (default; the NIR round trip shows the
+    imported lava-nc network gives the same counts), ``float_backend="nir"`` for the
+    NIR-imported network in lava-nc's float models, ``"lava"`` for the composed graph.
 
-    Neurons are labelled separately in each arithmetic (as a deployed chip would label
-    its own neurons); the fixed-point accuracy under the float labels is reported too.
+    With ``n_label`` > 0, neurons are labelled separately in each arithmetic on those images
+    (as a deployed chip would label its own neurons) and the fixed-point accuracy under the
+    float labels is reported too; with ``n_label`` 0 (the default) both use the labels
+    stored in the run and only the test images are presented.
     Writes ``loihi_report.json`` into the run folder (or ``out``).
     """
     from lava_wta.loihi.quantize import build_fixed, quantize
@@ -38,18 +43,24 @@ def loihi_report(run_dir: ty.Union[str, Path], dataset, *, n_label: int = 1000, 
     t = config.time
     reset = t.between_images == "reset"
 
-    float_pass = present_imported(config, images, import_nir(graph, period_steps=t.period_steps,
-                                                             reset_between=reset), input_seed=seed)
+    labels = run_labels(state, split, run)
+    if float_backend == "nir":
+        float_pass = present_imported(config, images, import_nir(graph, period_steps=t.period_steps,
+                                                                 reset_between=reset), input_seed=seed)
+    else:
+        float_pass = float_reference(config, images, state, input_seed=seed, backend=float_backend)
     fixed_pass = present_imported(config, images, build_fixed(fixed, period_steps=t.period_steps,
                                                               reset_between=reset),
                                   input_seed=seed, select_tag="fixed_pt")
-    s_float = score(float_pass.counts, split)
-    s_fixed = score(fixed_pass.counts, split)
+    s_float = score(float_pass.counts, split, labels)
+    s_fixed = score(fixed_pass.counts, split, labels)
     s_fixed_float_labels = score(fixed_pass.counts, split, assignments=s_float["assignments"])
     same = (float_pass.counts == fixed_pass.counts).all(axis=1)
     report = {
         "run": str(run), "dataset": dataset.name, "n_label": len(split["label_y"]),
-        "n_test": len(split["test_y"]), "label_from": split["label_from"], "input_seed": seed,
+        "n_test": len(split["test_y"]),
+        "label_from": split["label_from"] if labels is None else "the run's neuron labels",
+        "input_seed": seed, "float_backend": float_backend,
         "float_accuracy": s_float["accuracy"], "fixed_accuracy": s_fixed["accuracy"],
         "fixed_accuracy_with_float_labels": s_fixed_float_labels["accuracy"],
         "difference_percentage_points": 100 * (s_fixed["accuracy"] - s_float["accuracy"]),

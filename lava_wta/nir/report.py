@@ -47,24 +47,55 @@ def score(counts: np.ndarray, split: dict, assignments: ty.Optional[np.ndarray] 
     is given) and classify the rest."""
     n_label = len(split["label_y"])
     if assignments is None:
+        if n_label == 0:
+            raise ValueError("score: no labelling images and no neuron labels (assignments)")
         assignments = evaluation.assign_labels(counts[:n_label], split["label_y"], split["n_classes"])
     pred = evaluation.predict(counts[n_label:], assignments, split["n_classes"])
     return {"accuracy": evaluation.accuracy(split["test_y"], pred), "assignments": assignments,
             "predictions": pred}
 
 
-def nir_roundtrip_report(run_dir: ty.Union[str, Path], dataset, *, n_label: int = 1000,
+def run_labels(state: WTAState, split: dict, run: Path) -> ty.Optional[np.ndarray]:
+    """The run's own neuron labels when no labelling images are presented (``n_label`` 0)."""
+    if len(split["label_y"]):
+        return None
+    if state.assignments is None:
+        raise ValueError(f"{run / 'state.npz'}: no neuron labels (assignments) stored; "
+                         "pass --label-images N to label the neurons here")
+    return state.assignments
+
+
+def float_reference(config: WTAConfig, images: np.ndarray, state: WTAState, *, input_seed: int,
+                    backend: str):
+    """Counts of the original (floating-point) network: the engine (default; equal to the
+    composed Lava graph spike for spike, tests/test_engine.py and tests/test_cuba_engine.py)
+    or the composed Lava graph itself (``backend="lava"``)."""
+    if backend == "engine":
+        from lava_wta.engine import present_engine
+
+        return present_engine(config, images, state, learning=False, input_seed=input_seed)
+    if backend == "lava":
+        from lava_wta.simulation import present_lava
+
+        return present_lava(config, images, state, learning=False, input_seed=input_seed)
+    raise ValueError(f"original backend: expected 'engine' or 'lava', got {backend!r}")
+
+
+def nir_roundtrip_report(run_dir: ty.Union[str, Path], dataset, *, n_label: int = 0,
                          n_test: int = 1000, label_from: str = "heldout",
                          nir_path: ty.Union[str, Path, None] = None,
-                         out: ty.Union[str, Path, None] = None) -> dict:
+                         out: ty.Union[str, Path, None] = None,
+                         original_backend: str = "engine") -> dict:
     """Export the run's network to NIR, import it into lava-nc, and present the labelling and
-    test images to both the original current-based network (frozen, lava-wta's processes)
-    and the imported one, with the same Poisson stream. Reports the accuracies and whether
-    the spike counts are identical; writes ``nir_roundtrip.json`` into the run folder (or ``out``)."""
+    test images to both the original current-based network (frozen; in the engine, or in
+    the composed graph of lava-wta's processes with ``original_backend="lava"``) and the
+    imported one, with the same Poisson stream. With ``n_label`` 0 (the default) neurons
+    keep the labels stored in the run (from its own labelling pass) and only the test images
+    are presented. Reports the accuracies and whether the spike counts are identical; writes
+    ``nir_roundtrip.json`` into the run folder (or ``out``)."""
     from lava_wta.nir.export import export_nir
     from lava_wta.nir.importer import import_nir
     from lava_wta.nir.present import present_imported
-    from lava_wta.simulation import present_lava
 
     run = Path(run_dir)
     config, state, metrics = load_run(run)
@@ -75,17 +106,19 @@ def nir_roundtrip_report(run_dir: ty.Union[str, Path], dataset, *, n_label: int 
     seed = stream_seed(config, STREAM_EVAL_INPUT)
     t = config.time
 
+    labels = run_labels(state, split, run)
     t0 = time.perf_counter()
-    original = present_lava(config, images, state, learning=False, input_seed=seed)
+    original = float_reference(config, images, state, input_seed=seed, backend=original_backend)
     t_orig = time.perf_counter() - t0
     net = import_nir(nir_path, period_steps=t.period_steps, reset_between=t.between_images == "reset")
     imported = present_imported(config, images, net, input_seed=seed)
-    s_orig, s_imp = score(original.counts, split), score(imported.counts, split)
+    s_orig, s_imp = score(original.counts, split, labels), score(imported.counts, split, labels)
     differing = np.flatnonzero((original.counts != imported.counts).any(axis=1))
     report = {
         "run": str(run), "nir_file": str(nir_path), "dataset": dataset.name,
         "n_label": len(split["label_y"]), "n_test": len(split["test_y"]),
-        "label_from": split["label_from"], "input_seed": seed,
+        "label_from": split["label_from"] if labels is None else "the run's neuron labels",
+        "input_seed": seed, "original_backend": original_backend,
         "original_accuracy": s_orig["accuracy"], "imported_accuracy": s_imp["accuracy"],
         "counts_identical": bool(differing.size == 0),
         "images_with_different_counts": int(differing.size),
