@@ -3,33 +3,14 @@ import math
 
 import numpy as np
 import pytest
-from lava.magma.core.run_conditions import RunSteps
-from lava.proc.io.sink import RingBuffer as Sink
-from lava.proc.io.source import RingBuffer as Source
 
 from lava_wta import WTAConfig, dynamics
 from lava_wta.config import ConfigError, CubaExcitatoryConfig, CubaInhibitoryConfig
 from lava_wta.processes import AdaptiveCurrentLIF, CurrentLIF
-from lava_wta.run_config import WTASimCfg
+
+from lava_harness import attach_input, run_for
 
 DT = 0.5
-
-
-def _run(proc, steps, *vars_):
-    proc.run(condition=RunSteps(num_steps=steps), run_cfg=WTASimCfg())
-    try:
-        return [np.array(v.get()) for v in vars_]
-    finally:
-        proc.stop()
-
-
-def _drive(neuron, exc, inh=None):
-    n, steps = exc.shape
-    Source(data=exc).s_out.connect(neuron.a_exc)
-    Source(data=np.zeros_like(exc) if inh is None else inh).s_out.connect(neuron.a_inh)
-    sink = Sink(shape=(n,), buffer=steps)
-    neuron.s_out.connect(sink.a_in)
-    return sink
 
 
 def test_current_decays_exactly_and_v_integrates_it_in_closed_form():
@@ -40,8 +21,8 @@ def test_current_decays_exactly_and_v_integrates_it_in_closed_form():
     inh = np.zeros((2, steps))
     inh[1, 0] = 1.0                                       # neuron 1: one inhibitory kick
     neuron = CurrentLIF(shape=(2,), params=p, exc_current_mv=3.0, inh_current_mv=5.0, dt_ms=DT)
-    sink = _drive(neuron, exc, inh)
-    v, i_syn, spikes = _run(neuron, steps, neuron.v, neuron.i_syn, sink.data)
+    sink = attach_input(neuron, exc, inh)
+    v, i_syn, spikes = run_for(neuron, steps, neuron.v, neuron.i_syn, sink.data)
     assert spikes.sum() == 0
     a = math.exp(-DT / p.tau_syn_ms)
     b = math.exp(-DT / p.tau_m_ms)
@@ -56,8 +37,8 @@ def test_current_decays_exactly_and_v_integrates_it_in_closed_form():
 def test_free_decay_of_v_towards_rest():
     p = CubaExcitatoryConfig()
     neuron = CurrentLIF(shape=(1,), params=p, dt_ms=DT, v=-58.0)
-    _drive(neuron, np.zeros((1, 40)))
-    (v,) = _run(neuron, 40, neuron.v)
+    attach_input(neuron, np.zeros((1, 40)))
+    (v,) = run_for(neuron, 40, neuron.v)
     assert v[0] == pytest.approx(p.v_rest_mv + 7.0 * math.exp(-40 * DT / p.tau_m_ms), rel=1e-12)
 
 
@@ -66,8 +47,8 @@ def test_threshold_reset_and_refractory_period(t_ref_ms):
     p = CubaInhibitoryConfig(t_ref_ms=t_ref_ms, v_reset_mv=-70.0)
     steps = 50
     neuron = CurrentLIF(shape=(1,), params=p, exc_current_mv=1.0, dt_ms=DT)
-    sink = _drive(neuron, np.full((1, steps), 1e4))       # far above threshold every step
-    spikes, v = _run(neuron, steps, sink.data, neuron.v)
+    sink = attach_input(neuron, np.full((1, steps), 1e4))       # far above threshold every step
+    spikes, v = run_for(neuron, steps, sink.data, neuron.v)
     times = np.flatnonzero(spikes[0])
     r = max(int(round(t_ref_ms / DT)), 1)
     assert times[0] == 0
@@ -82,8 +63,8 @@ def test_spike_exactly_when_v_crosses_threshold():
     steps = 30
     drive = np.full((1, steps), 0.8)
     neuron = CurrentLIF(shape=(1,), params=p, exc_current_mv=25.0, dt_ms=DT)
-    sink = _drive(neuron, drive)
-    (spikes,) = _run(neuron, steps, sink.data)
+    sink = attach_input(neuron, drive)
+    (spikes,) = run_for(neuron, steps, sink.data)
     # the same recursion by hand
     i, v, expect = 0.0, p.v_rest_mv, []
     for _ in range(steps):
@@ -100,8 +81,8 @@ def test_theta_grows_per_spike_while_learning_and_is_frozen_otherwise():
     p = CubaExcitatoryConfig(tau_theta_ms=50.0, theta_plus_mv=0.3)
     steps = 80
     learner = AdaptiveCurrentLIF(shape=(1,), params=p, dt_ms=DT, learning=True)
-    sink = _drive(learner, np.full((1, steps), 50.0))
-    spikes, theta = _run(learner, steps, sink.data, learner.theta)
+    sink = attach_input(learner, np.full((1, steps), 50.0))
+    spikes, theta = run_for(learner, steps, sink.data, learner.theta)
     t_k = np.flatnonzero(spikes[0]) + 1
     d = math.exp(-DT / p.tau_theta_ms)
     expected = p.theta_init_mv * d ** steps + p.theta_plus_mv * sum(d ** (steps - t) for t in t_k)
@@ -109,8 +90,8 @@ def test_theta_grows_per_spike_while_learning_and_is_frozen_otherwise():
     assert theta[0] == pytest.approx(expected, rel=1e-12)
 
     frozen = AdaptiveCurrentLIF(shape=(1,), params=p, dt_ms=DT, learning=False, theta=23.5)
-    sink = _drive(frozen, np.full((1, steps), 50.0))
-    spikes, theta = _run(frozen, steps, sink.data, frozen.theta)
+    sink = attach_input(frozen, np.full((1, steps), 50.0))
+    spikes, theta = run_for(frozen, steps, sink.data, frozen.theta)
     assert spikes.sum() > 3 and theta[0] == 23.5
 
 
@@ -121,8 +102,8 @@ def test_adaptive_threshold_is_v_thresh_plus_theta_minus_offset():
     neuron = AdaptiveCurrentLIF(shape=(2,), params=p, dt_ms=DT, theta=np.array([40.0, 30.0]),
                                 learning=False)
     drive = np.full((2, 2000), 30.0 * du / p.input_current_mv)
-    sink = _drive(neuron, drive)
-    (spikes,) = _run(neuron, 2000, sink.data)
+    sink = attach_input(neuron, drive)
+    (spikes,) = run_for(neuron, 2000, sink.data)
     assert spikes[0].sum() == 0 and spikes[1].sum() > 0     # -32 mV unreachable, -42 mV reached
 
 
@@ -131,8 +112,8 @@ def test_reset_between_presentations_returns_state_to_rest():
     neuron = CurrentLIF(shape=(1,), params=p, dt_ms=DT, period_steps=10, reset_between=True)
     exc = np.zeros((1, 10))
     exc[0, :9] = 0.1
-    _drive(neuron, exc)
-    v, i_syn = _run(neuron, 10, neuron.v, neuron.i_syn)
+    attach_input(neuron, exc)
+    v, i_syn = run_for(neuron, 10, neuron.v, neuron.i_syn)
     assert (v[0], i_syn[0]) == (p.v_rest_mv, 0.0)
 
 

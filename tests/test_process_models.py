@@ -11,25 +11,9 @@ from lava_wta.config import ExcitatoryConfig, InhibitoryConfig, InputConfig, Sca
 from lava_wta.processes import AdaptiveConductanceLIF, ConductanceLIF, PlasticDense, PoissonImageInput
 from lava_wta.run_config import WTASimCfg
 
+from lava_harness import attach_input, run_for
+
 DT = 0.5
-
-
-def _run(proc, steps, *vars_):
-    proc.run(condition=RunSteps(num_steps=steps), run_cfg=WTASimCfg())
-    try:
-        return [np.array(v.get()) for v in vars_]
-    finally:
-        proc.stop()
-
-
-def _drive(neuron, exc, inh=None):
-    """Connect scripted conductance increments (n, T) and a spike recorder."""
-    n, steps = exc.shape
-    Source(data=exc).s_out.connect(neuron.a_exc)
-    Source(data=np.zeros_like(exc) if inh is None else inh).s_out.connect(neuron.a_inh)
-    sink = Sink(shape=(n,), buffer=steps)
-    neuron.s_out.connect(sink.a_in)
-    return sink
 
 
 def test_subthreshold_v_and_conductances_follow_closed_form():
@@ -40,8 +24,8 @@ def test_subthreshold_v_and_conductances_follow_closed_form():
     inh = np.zeros((2, steps))
     inh[1, 0] = 0.4           # neuron 1: one inhibitory kick
     neuron = ConductanceLIF(shape=(2,), params=p, dt_ms=DT, v=np.array([-60.0, -50.0]))
-    sink = _drive(neuron, exc, inh)
-    v, ge, gi, spikes = _run(neuron, steps, neuron.v, neuron.g_exc, neuron.g_inh, sink.data)
+    sink = attach_input(neuron, exc, inh)
+    v, ge, gi, spikes = run_for(neuron, steps, neuron.v, neuron.g_exc, neuron.g_inh, sink.data)
     assert spikes.sum() == 0
     # independent re-derivation: exponential Euler with conductances held over each step
     ref_v = np.array([-60.0, -50.0])
@@ -59,8 +43,8 @@ def test_subthreshold_v_and_conductances_follow_closed_form():
 def test_free_decay_towards_rest():
     p = ExcitatoryConfig()
     neuron = ConductanceLIF(shape=(1,), params=p, dt_ms=DT, v=-58.0)
-    _drive(neuron, np.zeros((1, 40)))
-    (v,) = _run(neuron, 40, neuron.v)
+    attach_input(neuron, np.zeros((1, 40)))
+    (v,) = run_for(neuron, 40, neuron.v)
     assert v[0] == pytest.approx(p.v_rest_mv + 7.0 * math.exp(-40 * DT / p.tau_m_ms), rel=1e-13)
 
 
@@ -69,8 +53,8 @@ def test_threshold_reset_and_refractory_period(t_ref_ms):
     p = InhibitoryConfig(t_ref_ms=t_ref_ms)
     steps = 60
     neuron = ConductanceLIF(shape=(1,), params=p, dt_ms=DT)
-    sink = _drive(neuron, np.full((1, steps), 50.0))      # drive far above threshold
-    spikes, v, refr = _run(neuron, steps, sink.data, neuron.v, neuron.refractory_steps)
+    sink = attach_input(neuron, np.full((1, steps), 50.0))      # drive far above threshold
+    spikes, v, refr = run_for(neuron, steps, sink.data, neuron.v, neuron.refractory_steps)
     times = np.flatnonzero(spikes[0])
     r = int(round(t_ref_ms / DT))
     assert times[0] == 0, "a strong input must make the neuron fire in its first step"
@@ -86,8 +70,8 @@ def test_theta_grows_per_spike_while_learning_and_is_frozen_otherwise():
     p = ExcitatoryConfig(tau_theta_ms=50.0)   # short, so the decay is visible
     steps = 80
     learner = AdaptiveConductanceLIF(shape=(1,), params=p, dt_ms=DT, learning=True)
-    sink = _drive(learner, np.full((1, steps), 50.0))
-    spikes, theta = _run(learner, steps, sink.data, learner.theta)
+    sink = attach_input(learner, np.full((1, steps), 50.0))
+    spikes, theta = run_for(learner, steps, sink.data, learner.theta)
     t_k = np.flatnonzero(spikes[0]) + 1                    # 1-based steps of spikes
     d = math.exp(-DT / p.tau_theta_ms)
     expected = p.theta_init_mv * d ** steps + p.theta_plus_mv * sum(d ** (steps - t) for t in t_k)
@@ -95,8 +79,8 @@ def test_theta_grows_per_spike_while_learning_and_is_frozen_otherwise():
     assert theta[0] == pytest.approx(expected, rel=1e-12)
 
     frozen = AdaptiveConductanceLIF(shape=(1,), params=p, dt_ms=DT, learning=False, theta=23.5)
-    sink = _drive(frozen, np.full((1, steps), 50.0))
-    spikes, theta = _run(frozen, steps, sink.data, frozen.theta)
+    sink = attach_input(frozen, np.full((1, steps), 50.0))
+    spikes, theta = run_for(frozen, steps, sink.data, frozen.theta)
     assert spikes.sum() > 3 and theta[0] == 23.5
 
 
@@ -107,8 +91,8 @@ def test_adaptive_threshold_blocks_spikes_below_v_thresh_plus_theta():
                                     learning=False)
     exc = np.zeros((2, 400))
     exc[:, :] = 0.6 * (1 - math.exp(-DT / p.tau_ge_ms))   # holds g_e near 0.6
-    sink = _drive(neuron, exc)
-    (spikes,) = _run(neuron, 400, sink.data)
+    sink = attach_input(neuron, exc)
+    (spikes,) = run_for(neuron, 400, sink.data)
     assert spikes[0].sum() == 0 and spikes[1].sum() > 0
 
 
@@ -117,8 +101,8 @@ def test_reset_between_presentations_returns_state_to_rest():
     neuron = ConductanceLIF(shape=(1,), params=p, dt_ms=DT, period_steps=10, reset_between=True)
     exc = np.zeros((1, 10))
     exc[0, :9] = 0.1
-    _drive(neuron, exc)
-    v, ge, refr = _run(neuron, 10, neuron.v, neuron.g_exc, neuron.refractory_steps)
+    attach_input(neuron, exc)
+    v, ge, refr = run_for(neuron, 10, neuron.v, neuron.g_exc, neuron.refractory_steps)
     assert (v[0], ge[0], refr[0]) == (p.v_rest_mv, 0.0, 0)
 
 
@@ -136,7 +120,7 @@ def test_poisson_rates_match_pixel_over_4_hz():
     inp = PoissonImageInput(images=img[None], dt_ms=DT, presentation_steps=steps, seed=7)
     sink = Sink(shape=(img.size,), buffer=steps)
     inp.s_out.connect(sink.a_in)
-    (raster,) = _run(inp, steps, sink.data)
+    (raster,) = run_for(inp, steps, sink.data)
     for value, sl in ((255, slice(0, 50)), (128, slice(50, 100))):
         p = value / 4 * DT * 1e-3
         n = steps * 50
@@ -156,7 +140,7 @@ def test_adaptive_intensity_retries_weak_presentations_with_higher_rates():
     Source(data=np.zeros((4, 1))).s_out.connect(inp.s_in_response)   # a silent network
     sink = Sink(shape=(30,), buffer=steps * 8)
     inp.s_out.connect(sink.a_in)
-    raster, index, total, capped = _run(inp, steps * 8, sink.data, inp.image_index,
+    raster, index, total, capped = run_for(inp, steps * 8, sink.data, inp.image_index,
                                         inp.total_retries, inp.capped)
     assert (index[0], total[0], capped[0]) == (2, 2 * retries, 2)
     for k in range(8):
@@ -172,7 +156,7 @@ def test_strong_response_is_recorded_and_the_next_image_follows():
     inp = PoissonImageInput(images=np.full((2, 5), 50.0), n_response=3, dt_ms=DT,
                             presentation_steps=steps, seed=0, buffer_images=4)
     Source(data=response).s_out.connect(inp.s_in_response)
-    index, counts, retries = _run(inp, steps * 2, inp.image_index, inp.count_buffer, inp.total_retries)
+    index, counts, retries = run_for(inp, steps * 2, inp.image_index, inp.count_buffer, inp.total_retries)
     assert index[0] == 2 and retries[0] == 0
     np.testing.assert_array_equal(counts[:2], [[0, 10, 0], [0, 10, 0]])
 
@@ -192,7 +176,7 @@ def test_stdp_weight_change_equals_the_rule_for_a_scripted_pairing():
     Source(data=post).s_out.connect(syn.s_in_bap)
     sink = Sink(shape=(2,), buffer=steps)
     syn.a_out.connect(sink.a_in)
-    w, a_out = _run(syn, steps, syn.weights, sink.data)
+    w, a_out = run_for(syn, steps, syn.weights, sink.data)
     d = lambda n, tau: math.exp(-n * DT / tau)  # noqa: E731
     expected = w0.copy()
     expected[1, 0] -= s.nu_pre * d(3, s.tau_post1_ms)
@@ -213,7 +197,7 @@ def test_scaling_runs_inside_the_model_at_the_presentation_boundary(mode, target
                        period_steps=10)
     Source(data=np.zeros((25, 1))).s_out.connect(syn.s_in)
     Source(data=np.zeros((4, 1))).s_out.connect(syn.s_in_bap)
-    (w,) = _run(syn, 10, syn.weights)
+    (w,) = run_for(syn, 10, syn.weights)
     np.testing.assert_allclose(row_norms(w[:3], mode), target, rtol=1e-12)
     assert (w[3] == 0).all()
     np.testing.assert_allclose(w[:3] / w[:3, :1], w0[:3] / w0[:3, :1], rtol=1e-12)
@@ -224,7 +208,7 @@ def test_frozen_synapses_neither_learn_nor_scale():
     syn = PlasticDense(weights=w0, dt_ms=DT, period_steps=5, learning=False)
     Source(data=np.ones((6, 1))).s_out.connect(syn.s_in)
     Source(data=np.ones((2, 1))).s_out.connect(syn.s_in_bap)
-    (w,) = _run(syn, 10, syn.weights)
+    (w,) = run_for(syn, 10, syn.weights)
     assert (w == w0).all()
 
 
