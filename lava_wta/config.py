@@ -78,6 +78,12 @@ class TimeConfig:
     ``"rest"`` simulates ``rest_ms`` with no input (Diehl & Cook)."""
     rest_ms: float = 150.0
     """Duration of the input-free rest (ms), used only when ``between_images == "rest"``."""
+    eval_presentation_ms: float = 0.0
+    """Presentation time of the frozen labelling and test passes (ms); 0 (the default):
+    ``presentation_ms``, the paper's protocol. Longer test presentations give more output
+    spikes per image and a less noisy vote (measured in README: a network trained with
+    150 ms presentations, MNIST, 400 neurons, l2 Wt 5, tested at 350 ms: 88.27 % instead of
+    87.22 %)."""
 
     @property
     def presentation_steps(self) -> int:
@@ -386,7 +392,10 @@ class WTAConfig:
                 f"time.between_images: expected 'reset' or 'rest', got {self.time.between_images!r}")
         if self.time.between_images == "rest":
             _positive("time.rest_ms", self.time.rest_ms)
+        _non_negative("time.eval_presentation_ms", self.time.eval_presentation_ms)
         stepped = ["time.presentation_ms", "exc.t_ref_ms", "inh.t_ref_ms"]
+        if self.time.eval_presentation_ms > 0:
+            stepped.append("time.eval_presentation_ms")
         if self.time.between_images == "rest":
             stepped.append("time.rest_ms")
         for path in stepped:
@@ -478,6 +487,13 @@ class WTAConfig:
     def replace(self, **changes: ty.Any) -> "WTAConfig":
         """A copy with top-level fields or whole sections replaced."""
         return dataclasses.replace(self, **changes)
+
+    def for_evaluation(self) -> "WTAConfig":
+        """The configuration of frozen labelling and test passes: ``time.presentation_ms``
+        replaced by ``time.eval_presentation_ms`` when that is set (> 0)."""
+        if self.time.eval_presentation_ms <= 0:
+            return self
+        return self.with_overrides({"time.presentation_ms": self.time.eval_presentation_ms})
 
     def with_overrides(self, overrides: ty.Mapping[str, ty.Any]) -> "WTAConfig":
         """A copy with dotted fields replaced, e.g. ``{"scaling.mode": "l1"}``."""

@@ -146,9 +146,11 @@ def evaluate(config: WTAConfig, state: WTAState, label_images: np.ndarray, label
              progress: bool = True, n_classes: int = 10, backend: str = "engine") -> EvalResult:
     """Frozen network: label neurons on the labelled images, then classify the test images.
 
-    Both sets go through one pass (weights and theta frozen); the progress bar shows
-    the test accuracy so far once the labelling images are done.
+    Both sets go through one pass (weights and theta frozen), with the presentation time
+    of :meth:`WTAConfig.for_evaluation`; the progress bar shows the test accuracy so far
+    once the labelling images are done.
     """
+    config = config.for_evaluation()
     config.check_image_size(label_images.shape[1], source="labelling set")
     config.check_image_size(test_images.shape[1], source="test set")
     state.check(config)

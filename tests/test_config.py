@@ -70,3 +70,14 @@ def test_unparsable_file_is_named(tmp_path):
     p.write_text("exc: [1, 2\n")
     with pytest.raises(ConfigError, match="broken.yaml"):
         WTAConfig.load(p)
+
+
+def test_eval_presentation_time_replaces_the_presentation_of_frozen_passes_only():
+    cfg = WTAConfig().with_overrides({"time.eval_presentation_ms": 350.0})
+    assert cfg.time.presentation_steps == 300
+    assert cfg.for_evaluation().time.presentation_steps == 700
+    assert WTAConfig().for_evaluation() == WTAConfig()             # 0: the training presentation
+    with pytest.raises(ConfigError, match="time.eval_presentation_ms"):
+        WTAConfig().with_overrides({"time.eval_presentation_ms": -1.0})
+    with pytest.raises(ConfigError, match="time.eval_presentation_ms: expected a multiple of time.dt_ms"):
+        WTAConfig().with_overrides({"time.eval_presentation_ms": 100.25})

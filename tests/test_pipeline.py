@@ -36,3 +36,15 @@ def test_interrupted_evaluation_reuses_the_finished_training(tmp_path, monkeypat
     monkeypatch.setattr(pipeline, "train", no_training)
     with pytest.raises(AssertionError, match="training ran again"):
         pipeline.run_experiment(cfg, data, **{**kwargs, "n_train": 14})
+
+
+def test_evaluation_uses_the_eval_presentation_time(tmp_path):
+    data = load_dataset("digits")
+    base = {"network.n_inputs": 64, "network.n_neurons": 6, "time.presentation_ms": 20.0,
+            "input.pixel_rate_hz": 1.0, "input.max_retries": 0}
+    kwargs = dict(n_train=4, n_label=5, n_test=5, progress=False)
+    short = pipeline.run_experiment(WTAConfig().with_overrides(base), data, out_dir=tmp_path / "a", **kwargs)
+    long = pipeline.run_experiment(WTAConfig().with_overrides({**base, "time.eval_presentation_ms": 35.0}),
+                                   data, out_dir=tmp_path / "b", **kwargs)
+    assert short["train"]["steps"] == long["train"]["steps"] == 4 * 40         # training unchanged
+    assert short["evaluate"]["steps"] == 10 * 40 and long["evaluate"]["steps"] == 10 * 70

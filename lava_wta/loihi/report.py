@@ -35,6 +35,7 @@ def loihi_report(run_dir: ty.Union[str, Path], dataset, *, n_label: int = 0, n_t
 
     run = Path(run_dir)
     config, state, metrics = load_run(run)
+    config = config.for_evaluation()
     graph = to_nir_graph(state, config)
     fixed = quantize(plan_nir(graph), config.loihi)
     split = eval_images(dataset, metrics, n_label=n_label, n_test=n_test, label_from=label_from)

@@ -99,6 +99,7 @@ def nir_roundtrip_report(run_dir: ty.Union[str, Path], dataset, *, n_label: int 
 
     run = Path(run_dir)
     config, state, metrics = load_run(run)
+    config = config.for_evaluation()
     nir_path = Path(nir_path) if nir_path else run / "network.nir"
     export_nir(state, config, nir_path)
     split = eval_images(dataset, metrics, n_label=n_label, n_test=n_test, label_from=label_from)
