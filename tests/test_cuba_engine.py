@@ -14,9 +14,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from test_engine import RTOL, _cfg, _lava_record, digits  # noqa: E402,F401  (digits: fixture)
+from test_engine import RTOL, _cfg, check_three_executions, digits  # noqa: E402,F401  (digits: fixture)
 
-from lava_wta.engine import EngineNetwork, present_engine  # noqa: E402
+from lava_wta.engine import present_engine  # noqa: E402
 from lava_wta.evaluation import assign_labels, predict  # noqa: E402
 from lava_wta.kernels import network as K  # noqa: E402
 from lava_wta.pipeline import present  # noqa: E402
@@ -51,32 +51,8 @@ def test_three_executions_agree_on_the_current_based_model(digits, scenario):
     state = WTAState.initial(cfg)
     steps = 34 * cfg.time.period_steps
 
-    eng = EngineNetwork(cfg, state, learning=True, input_seed=21)
-    counts = np.zeros((len(images), cfg.network.n_neurons), np.int64)
-    exc, inh = eng.record(images, counts, steps)
-    assert eng.image >= 20, "at least 20 training images must be covered"
-    assert eng.retries > 0, "the scenario must exercise the adaptive intensity"
+    eng, exc, inh = check_three_executions(cfg, images, state, steps)
     assert exc.sum() > 500 and inh.sum() > 500
-
-    fused = _lava_record(cfg, images, state, learning=True, seed=21, fused=True, steps=steps)
-    composed = _lava_record(cfg, images, state, learning=True, seed=21, fused=False, steps=steps)
-
-    np.testing.assert_array_equal(fused["exc"], exc)
-    np.testing.assert_array_equal(fused["inh_count"], inh.sum(axis=0))
-    np.testing.assert_array_equal(fused["weights"], eng.state().weights)
-    np.testing.assert_array_equal(fused["theta"], eng.state().theta)
-    np.testing.assert_array_equal(fused["counts"], counts)
-    assert (fused["image"], fused["presentations"], fused["retries"]) == (eng.image, eng.presentations,
-                                                                          eng.retries)
-
-    np.testing.assert_array_equal(composed["exc"], exc)
-    np.testing.assert_array_equal(composed["inh_count"], inh.sum(axis=0))
-    np.testing.assert_array_equal(composed["counts"], counts)
-    assert (composed["image"], composed["presentations"], composed["retries"]) == (
-        eng.image, eng.presentations, eng.retries)
-    np.testing.assert_allclose(composed["weights"], eng.state().weights, rtol=RTOL, atol=1e-15)
-    np.testing.assert_allclose(composed["theta"], eng.state().theta, rtol=RTOL)
-    assert not np.allclose(eng.state().weights, state.weights), "learning must have happened"
     assert not np.allclose(eng.state().theta, state.theta), "theta must have adapted"
 
 
