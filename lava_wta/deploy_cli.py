@@ -61,13 +61,31 @@ def cmd_loihi_report(args: argparse.Namespace) -> int:
     from lava_wta.loihi import loihi_report
 
     r = loihi_report(args.run, _dataset(args), n_label=args.label_images, n_test=args.test_images,
-                     label_from=args.label_from, float_backend=args.float_backend)
-    print(f"floating point ({r['float_backend']}): {100 * r['float_accuracy']:.2f} %, Loihi fixed point (bit-accurate): "
+                     label_from=args.label_from, float_backend=args.float_backend,
+                     fixed_backend=args.fixed_backend, loihi_overrides=_loihi_overrides(args.set))
+    print(f"floating point ({r['float_backend']}): {100 * r['float_accuracy']:.2f} %, Loihi fixed point "
+          f"(bit-accurate, {r['fixed_backend']}): "
           f"{100 * r['fixed_accuracy']:.2f} % ({r['difference_percentage_points']:+.2f} points; with the "
           f"float neuron labels {100 * r['fixed_accuracy_with_float_labels']:.2f} %) on {r['n_test']} "
           f"test images; identical spike counts on {r['images_with_identical_counts']} of {r['images']} images")
     print(f"report: {args.run / 'loihi_report.json'}")
     return 0
+
+
+def _loihi_overrides(items) -> dict:
+    """``--set loihi.FIELD=VALUE`` items as ``{FIELD: value}`` (YAML-parsed values)."""
+    import yaml
+
+    from lava_wta.config import ConfigError
+
+    out = {}
+    for item in items or ():
+        key, sep, value = item.partition("=")
+        if not sep or not key.startswith("loihi."):
+            raise ConfigError(f"--set {item}: expected loihi.FIELD=VALUE (only the quantiser's "
+                              f"loihi section can change after training)")
+        out[key[len("loihi."):]] = yaml.safe_load(value)
+    return out
 
 
 def _eval_flags(p: argparse.ArgumentParser) -> None:
@@ -107,6 +125,13 @@ def add_commands(subparsers) -> None:
     p.add_argument("--float-backend", choices=("engine", "nir", "lava"), default="engine",
                    help="the floating-point reference: the engine (default), the NIR-imported "
                         "lava-nc network, or the composed Lava graph")
+    p.add_argument("--fixed-backend", choices=("lava", "emulator"), default="lava",
+                   help="the fixed-point run: lava-nc's bit-accurate models in Lava (default; "
+                        "about a millisecond per step) or lava_wta.loihi.emulate (the same "
+                        "integers, tested image for image, in seconds)")
+    p.add_argument("--set", action="append", metavar="loihi.FIELD=VALUE",
+                   help="change a quantiser setting of the run's loihi section for this report "
+                        "(e.g. --set loihi.u_range_spikes=64); repeatable")
     p.set_defaults(func=cmd_loihi_report)
 
 
