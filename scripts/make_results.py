@@ -442,7 +442,7 @@ def plot_stat_histograms(groups: ty.Dict[str, ty.Dict[str, ty.List[ty.Any]]], wt
                     n_runs = sum(key in p for p in per[mode])
                     ax.hist(a, bins=edges, weights=np.full(a.size, 1 / a.size), alpha=0.55, color=color,
                             label=f"{mode} Wt={num(wts[ds][mode])} ({n_runs} run{'s' if n_runs > 1 else ''})")
-                ax.legend(fontsize=7)
+                ax.legend(fontsize=7, loc="upper left")
             ax.set_xlabel(label)
             ax.set_ylabel("fraction of neurons")
             ax.set_title(ds, fontsize=9)
@@ -511,9 +511,12 @@ def section_weight_statistics(sweeps, fig_dir: Path, page_dir: Path, make_cmd: s
     # l1 against l2, per dataset: histograms and the verdict
     per_ds: ty.Dict[str, ty.Dict[str, list]] = {}
     wts: ty.Dict[str, dict] = {}
-    verdict = []
+    verdict, facts, across = [], {}, []
     for ds in [d for d in DATASETS if any(k[0] == d for k in keys)] + \
             sorted({k[0] for k in keys if k[0] not in DATASETS}, key=str):
+        line = _across_modes(ds, keys, groups, stats)
+        if line:
+            across.append(line)
         g = {m: [k for k in keys if k[0] == ds and k[1] == m] for m in ("l1", "l2")}
         if len(g["l1"]) != 1 or len(g["l2"]) != 1:
             if g["l1"] and g["l2"]:
@@ -522,7 +525,8 @@ def section_weight_statistics(sweeps, fig_dir: Path, page_dir: Path, make_cmd: s
         m1, m2 = groups[g["l1"][0]], groups[g["l2"][0]]
         per_ds[ds] = {"l1": [loaded[r["folder"]] for r in m1], "l2": [loaded[r["folder"]] for r in m2]}
         wts[ds] = {"l1": g["l1"][0][2], "l2": g["l2"][0][2]}
-        verdict.append(_verdict(ds, m1, m2, stats, wts[ds]))
+        line, facts[ds] = _verdict(ds, m1, m2, stats, wts[ds])
+        verdict.append(line)
     if per_ds:
         png = plot_stat_histograms(per_ds, wts, fig_dir / "weight_stats.png")
         out += [f"![weight statistics, l1 against l2]({rel(png, page_dir)})", ""]
@@ -530,6 +534,12 @@ def section_weight_statistics(sweeps, fig_dir: Path, page_dir: Path, make_cmd: s
             "is called clear when Welch's t test over the seeds rejects equal means at 5 % (two-sided); "
             "with 2 or 3 seeds per side only large differences pass):", ""]
     out += verdict or ["- no dataset has finished l1 and l2 runs yet."]
+    if across:
+        out += ["", "Every scaling mode of the table (means over seeds; selectivity over the runs that have "
+                "labelling counts): do lower mean weight and higher selectivity go with higher accuracy "
+                "across modes?", ""] + across
+    if facts:
+        out += ["", _conclusion(facts)]
     out += ["", "The paper's explanation needs, on a dataset where l2 is more accurate, a lower mean weight "
             "**and** a higher selectivity for l2. Note that the mean weight is set by the scaling itself: "
             "under l1 every neuron's mean weight is exactly Wt / n_inputs (78 / 784 = 0.0995); under l2 it is "
@@ -546,7 +556,7 @@ def section_weight_statistics(sweeps, fig_dir: Path, page_dir: Path, make_cmd: s
     return out
 
 
-def _verdict(ds, m1, m2, stats, wts) -> str:
+def _verdict(ds, m1, m2, stats, wts) -> ty.Tuple[str, dict]:
     def col(members, key):
         return [stats[r["folder"]][key] for r in members if stats[r["folder"]][key] is not None]
 
@@ -560,6 +570,7 @@ def _verdict(ds, m1, m2, stats, wts) -> str:
     parts.append(f"l2 has the **{'lower' if lower else 'higher'} mean weight** ({_pm(a2, 4)} against "
                  f"{_pm(a1, 4)}; {phrase})")
     checks.append(f"lower mean weight: {_yes(lower, clear)}")
+    facts = {"lower_w": (lower, clear), "higher_sel": None}
     h1, h2 = col(m1, "hoyer_mean"), col(m2, "hoyer_mean")
     parts.append(f"{'sparser' if mean(h2) > mean(h1) else 'less sparse'} weight vectors "
                  f"(Hoyer {_pm(h2)} against {_pm(h1)}; {_compare(h2, h1)[0]})")
@@ -569,6 +580,7 @@ def _verdict(ds, m1, m2, stats, wts) -> str:
         higher = mean(s2) > mean(s1)
         parts.append(f"**{'higher' if higher else 'lower'} selectivity** ({_pm(s2)} against {_pm(s1)}; {phrase})")
         checks.append(f"higher selectivity: {_yes(higher, clear)}")
+        facts["higher_sel"] = (higher, clear)
     else:
         parts.append("selectivity not measured (labelling counts missing for l1 or l2)")
         checks.append("higher selectivity: not measured")
@@ -578,8 +590,96 @@ def _verdict(ds, m1, m2, stats, wts) -> str:
     better = mean(acc2) > mean(acc1)
     parts.append(f"accuracy l2 {_pm(acc2, 2)} % against l1 {_pm(acc1, 2)} % ({phrase})")
     checks.insert(0, f"l2 more accurate: {_yes(better, clear)}")
+    facts["better"] = (better, clear)
     return (f"- **{ds}** (l1 Wt {num(wts['l1'])}: {len(m1)} run(s), l2 Wt {num(wts['l2'])}: {len(m2)} run(s)): "
-            + "; ".join(parts) + ". In short: " + "; ".join(checks) + ".")
+            + "; ".join(parts) + ". In short: " + "; ".join(checks) + "."), facts
+
+
+def _conclusion(facts: ty.Dict[str, dict]) -> str:
+    """One plain paragraph on the paper's explanation from the per-dataset facts of :func:`_verdict`."""
+    if not facts:
+        return ""
+
+    def which(pred, key) -> str:
+        return ", ".join(ds + _clarity(facts[ds][key][1]) for ds, f in facts.items() if pred(f)) or "none"
+
+    better = [ds for ds, f in facts.items() if f["better"][0]]
+    text = ("**In plain words:** l2 is more accurate than l1 on "
+            + (", ".join(ds + _clarity(facts[ds]["better"][1]) for ds in better)
+               if better else "no dataset here, so there is no l2 advantage for the explanation to account for")
+            + ". ")
+    text += (f"l2 has the lower mean weight on: {which(lambda f: f['lower_w'][0], 'lower_w')}; the higher on: "
+             f"{which(lambda f: not f['lower_w'][0], 'lower_w')}. ")
+    measured = {ds: f for ds, f in facts.items() if f["higher_sel"] is not None}
+    if measured:
+        text += (f"l2 neurons are more class-selective on: "
+                 f"{which(lambda f: f['higher_sel'] is not None and f['higher_sel'][0], 'higher_sel')}; "
+                 f"less selective on: "
+                 f"{which(lambda f: f['higher_sel'] is not None and not f['higher_sel'][0], 'higher_sel')}. ")
+    holds = [ds for ds, f in facts.items() if f["better"][0] and f["lower_w"][0]
+             and f["higher_sel"] is not None and f["higher_sel"][0]]
+    text += ("Both parts of the explanation (lower mean weight and higher selectivity with higher accuracy) hold "
+             f"together on: {', '.join(holds) or 'no dataset'}.")
+    return text
+
+
+def _clarity(clear: ty.Optional[bool]) -> str:
+    return "" if clear else " (not clearly)" if clear is False else " (one seed)"
+
+
+def _ranks(x: ty.Sequence[float]) -> ty.List[float]:
+    order = sorted(range(len(x)), key=lambda i: x[i])
+    r = [0.0] * len(x)
+    i = 0
+    while i < len(order):
+        j = i
+        while j + 1 < len(order) and x[order[j + 1]] == x[order[i]]:
+            j += 1
+        for k in range(i, j + 1):
+            r[order[k]] = (i + j) / 2
+        i = j + 1
+    return r
+
+
+def _spearman(x: ty.Sequence[float], y: ty.Sequence[float]) -> ty.Optional[float]:
+    if len(x) < 3:
+        return None
+    rx, ry = _ranks(x), _ranks(y)
+    mx, my = sum(rx) / len(rx), sum(ry) / len(ry)
+    sxy = sum((a - mx) * (b - my) for a, b in zip(rx, ry))
+    sxx = sum((a - mx) ** 2 for a in rx)
+    syy = sum((b - my) ** 2 for b in ry)
+    return sxy / math.sqrt(sxx * syy) if sxx > 0 and syy > 0 else None
+
+
+def _across_modes(ds, keys, groups, stats) -> ty.Optional[str]:
+    """Every scaling mode of one dataset ordered by accuracy, with its mean weight and
+    selectivity, and the rank correlations across modes."""
+    entries = []
+    for k in keys:
+        if k[0] != ds:
+            continue
+        members = groups[k]
+        acc = [100 * r["accuracy"] for r in members if r.get("accuracy") is not None]
+        w = [stats[r["folder"]]["w_mean"] for r in members]
+        sel = [stats[r["folder"]]["selectivity_mean"] for r in members
+               if stats[r["folder"]]["selectivity_mean"] is not None]
+        if acc:
+            entries.append((k[1] + (f" Wt {num(k[2])}" if k[2] is not None else ""), sum(acc) / len(acc),
+                            sum(w) / len(w), sum(sel) / len(sel) if sel else None))
+    if len(entries) < 2:
+        return None
+    entries.sort(key=lambda e: -e[1])
+    listed = "; ".join(f"{name}: {acc:.2f} %, mean w {w:.4f}, selectivity "
+                       f"{'–' if sel is None else f'{sel:.3f}'}" for name, acc, w, sel in entries)
+    out = f"- **{ds}**, every scaling mode by accuracy — {listed}."
+    rho_w = _spearman([e[1] for e in entries], [e[2] for e in entries])
+    with_sel = [e for e in entries if e[3] is not None]
+    rho_s = _spearman([e[1] for e in with_sel], [e[3] for e in with_sel]) if len(with_sel) == len(entries) else None
+    if rho_w is not None:
+        out += (f" Spearman rank correlation with accuracy across the {len(entries)} modes: mean weight "
+                f"{rho_w:+.2f}" + (f", selectivity {rho_s:+.2f}" if rho_s is not None else "") + ".")
+    return out
 
 
 def _yes(holds: bool, clear: ty.Optional[bool]) -> str:

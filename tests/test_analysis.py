@@ -229,11 +229,11 @@ def test_results_page_weight_section_from_hand_built_runs(tmp_path):
     labels = np.repeat(np.arange(3), 4)
     rows = []
 
-    def run(name, mode, seed, w, counts, status="done"):
+    def run(name, mode, seed, w, counts, status="done", acc=0.8):
         folder = _run_folder(tmp_path / name, w, rng.uniform(20, 30, w.shape[0]),
                              counts=counts, labels=labels if counts is not None else None)
         rows.append({"status": status, "dataset": "mnist", "scaling.mode": mode, "seed": seed,
-                     "scaling.target_norm": {"l1": 78.0, "l2": 5.0}[mode], "accuracy": 0.8,
+                     "scaling.target_norm": {"l1": 78.0, "l2": 5.0}[mode], "accuracy": acc,
                      "network.n_neurons": w.shape[0], "n_train": 40000, "n_label": 10000, "n_test": 10000,
                      "time.between_images": "reset", "time.presentation_ms": 150.0, "folder": str(folder),
                      "run_id": name})
@@ -245,8 +245,8 @@ def test_results_page_weight_section_from_hand_built_runs(tmp_path):
     selective[labels[:, None] == (np.arange(6) % 3)[None, :]] = 3    # each neuron fires for one class
     mixed = np.ones((12, 6), int)
     run("l1s0", "l1", 0, broad, mixed)
-    run("l2s0", "l2", 0, sharp, selective)
-    run("l2s1", "l2", 1, sharp * 0.9, selective)
+    run("l2s0", "l2", 0, sharp, selective, acc=0.85)
+    run("l2s1", "l2", 1, sharp * 0.9, selective, acc=0.86)
     run("l2s2", "l2", 2, sharp, None, status="partial")             # unfinished: not counted
     sweep = make.Sweep("paper_table", tmp_path, None, rows)
     page_dir = tmp_path / "docs"
@@ -256,9 +256,14 @@ def test_results_page_weight_section_from_hand_built_runs(tmp_path):
     assert "| 2 |" in l2                                            # two finished seeds
     assert "1.000 ± 0.000" in l2                                    # selectivity of one-class neurons
     assert "lower mean weight" in text and "higher selectivity" in text
+    assert "l2 is more accurate than l1 on mnist (one seed)" in text       # one l1 seed: no test
+    assert "hold together on: mnist." in text
     assert (page_dir / "results" / "weight_stats.png").stat().st_size > 1000
     assert "results/weight_stats.png" in text
     assert "python scripts/make_results.py" in text
+
+    assert make._spearman([1, 2, 3], [10, 30, 20]) == 0.5 and make._spearman([1, 2], [1, 2]) is None
+    assert make._spearman([1, 2, 3, 4], [4, 3, 2, 1]) == -1.0
 
     # no finished runs at all: a plain "not run yet", no exception
     empty = make.Sweep("paper_table", tmp_path, None, [dict(rows[3])])
