@@ -824,6 +824,8 @@ def main(argv: ty.Optional[ty.Sequence[str]] = None) -> int:
     sweeps = find_sweeps(args.sweeps, specs)
     fig_dir = args.figures or args.out.parent / "results"
     shown = ["python", "scripts/make_results.py"] + [str(s) for s in args.sweeps]
+    if args.specs is not None and not args.sweeps:
+        shown += ["--specs"] + [rel(s, ROOT) if Path(s).is_absolute() else str(s) for s in args.specs]
     if args.out.resolve() != (ROOT / "docs" / "RESULTS.md").resolve():
         shown += ["--out", str(args.out)]
     make_cmd = " ".join(shlex.quote(a) for a in shown)
