@@ -30,6 +30,7 @@ import lava.magma.runtime.message_infrastructure.multiprocessing  # noqa: E402,F
 from tqdm.auto import tqdm  # noqa: E402
 
 from lava_wta import evaluation, plots
+from lava_wta.analysis.weights import LABEL_COUNTS_FILE, save_label_counts
 from lava_wta.config import WTAConfig
 from lava_wta.data import Dataset
 from lava_wta.presentation import BACKENDS, Checkpoint, PresentationResult, ProgressFn, images_digest
@@ -335,6 +336,9 @@ def _evaluate_and_write(config, state, dataset, label_x, label_y, n_test, out, *
                   backend=backend)
     state = WTAState(state.weights, state.theta, ev.assignments)
     state.save(out / "state.npz")
+    # the labelling counts behind the assignments (selectivity, lava_wta.analysis)
+    save_label_counts(out / LABEL_COUNTS_FILE, ev.label_counts, label_y, n_classes,
+                      source="lava_wta.pipeline")
     test_y = dataset.test_labels[:n_test]
     per_class = {dataset.class_names[c]: float(ev.confusion[c, c] / max(ev.confusion[c].sum(), 1))
                  for c in range(n_classes)}

@@ -48,3 +48,7 @@ def test_evaluation_uses_the_eval_presentation_time(tmp_path):
                                    data, out_dir=tmp_path / "b", **kwargs)
     assert short["train"]["steps"] == long["train"]["steps"] == 4 * 40         # training unchanged
     assert short["evaluate"]["steps"] == 10 * 40 and long["evaluate"]["steps"] == 10 * 70
+    from lava_wta.analysis.weights import load_label_counts
+
+    counts, labels, n_classes, _ = load_label_counts(tmp_path / "a" / "label_counts.npz", n_neurons=6)
+    assert counts.shape == (5, 6) and labels.shape == (5,) and n_classes == 10
