@@ -4,6 +4,10 @@ After a neuron model has integrated ``S.ve`` (holding v while refractory), one
 branch-free pass (it vectorises) decays θ, tests ``v > (v_thresh + θ) - θ_offset`` for
 neurons that are not refractory and counts the refractory steps down; then the spiking
 neurons are reset, made refractory for ``hold`` steps, and θ += θ_plus while learning.
+
+This function is inlined into :func:`lava_wta.kernels.network.step`, whose numba cache is
+keyed on ``network.py`` only: after editing this file, delete
+``lava_wta/kernels/__pycache__`` (or touch ``network.py``) so the step is recompiled.
 """
 from __future__ import annotations
 
