@@ -14,10 +14,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from test_engine import RTOL, _cfg, check_three_executions, digits  # noqa: E402,F401  (digits: fixture)
+from test_engine import RTOL, _cfg, check_frozen_predictions, check_three_executions, digits  # noqa: E402,F401  (digits: fixture)
 
-from lava_wta.engine import present_engine  # noqa: E402
-from lava_wta.evaluation import assign_labels, predict  # noqa: E402
 from lava_wta.kernels import network as K  # noqa: E402
 from lava_wta.pipeline import present  # noqa: E402
 from lava_wta.state import WTAState  # noqa: E402
@@ -70,24 +68,4 @@ def test_current_based_training_and_predictions_agree(digits):
     np.testing.assert_allclose(lava.state.weights, eng.state.weights, rtol=RTOL, atol=1e-15)
     np.testing.assert_allclose(lava.state.theta, eng.state.theta, rtol=RTOL)
 
-    trained = eng.state
-    label_x, label_y = digits.train_images[60:100], digits.train_labels[60:100]
-    test_x, test_y = digits.test_images[:30], digits.test_labels[:30]
-    images = np.concatenate([label_x, test_x])
-    runs = {
-        "engine-parallel": present_engine(cfg, images, trained, learning=False, input_seed=2).counts,
-        "engine-serial": present_engine(cfg, images, trained, learning=False, input_seed=2,
-                                        parallel=False).counts,
-        "fused": present(cfg, images, trained, backend="lava-fused", learning=False,
-                         input_seed=2).counts,
-        "composed": present(cfg, images, trained, backend="lava", learning=False, input_seed=2).counts,
-    }
-    ref = runs["engine-serial"]
-    assert ref.sum() > 0
-    predictions = {}
-    for name, c in runs.items():
-        np.testing.assert_array_equal(c, ref, err_msg=name)
-        predictions[name] = predict(c[40:], assign_labels(c[:40], label_y))
-    for name, p in predictions.items():
-        np.testing.assert_array_equal(p, predictions["composed"], err_msg=name)
-    assert (predictions["engine-serial"] == test_y).mean() > 0.15, "above chance (10 %)"
+    check_frozen_predictions(cfg, eng.state, digits)
