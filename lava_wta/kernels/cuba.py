@@ -35,7 +35,7 @@ import numpy as np
 from numba import njit
 
 from lava_wta import dynamics
-from lava_wta.kernels.threshold import adaptive_threshold
+from lava_wta.kernels.threshold import adaptive_threshold, fixed_threshold
 
 # Excitatory block: (X_...)
 (X_V_REST, X_V_RESET, X_V_THRESH, X_THETA_OFFSET, X_KEEP_U, X_KEEP_V, X_DV, X_CUR_EXC,
@@ -100,7 +100,7 @@ def inh_step(S, P, hold, n_listed):
     v_rest, v_reset, v_thresh = P[H_V_REST], P[H_V_RESET], P[H_V_THRESH]
     keep_u, keep_v, dv = P[H_KEEP_U], P[H_KEEP_V], P[H_DV]
     c_exc, c_inh = P[H_CUR_EXC], P[H_CUR_INH]
-    vi, ii, a_exc, ri, out = S.vi, S.ii, S.gei, S.ri, S.inh_spikes
+    vi, ii, a_exc, ri = S.vi, S.ii, S.gei, S.ri
     n_spikes = 0
     for k in range(n_listed):
         j = S.inh_list[k]
@@ -111,13 +111,5 @@ def inh_step(S, P, hold, n_listed):
         v = vi[j]
         if not refractory:
             v = v_rest + ((v - v_rest) * keep_v + dv * i)
-        spike = (not refractory) and v > v_thresh
-        if refractory:
-            ri[j] -= 1
-        if spike:
-            v = v_reset
-            ri[j] = hold
-            n_spikes += 1
-        vi[j] = v
-        out[j] = spike
+        n_spikes += fixed_threshold(S, j, v, refractory, v_thresh, v_reset, hold)
     return n_spikes

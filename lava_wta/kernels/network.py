@@ -52,7 +52,7 @@ from numba import njit, prange
 
 from lava_wta.kernels import cuba as CU
 from lava_wta.kernels.poisson import presentation_raster
-from lava_wta.kernels.threshold import adaptive_threshold
+from lava_wta.kernels.threshold import adaptive_threshold, fixed_threshold
 
 # ----------------------------------------------------------------------------- layout
 # Float parameters (FP[...]).
@@ -322,15 +322,7 @@ def _inh_step(S, FP, hold):
             v_inf = (v_rest + ge * e_exc) / total
             v = v_inf + (v - v_inf) * exp_neg(-dt * total / tau_m)
         gei[j] = ge * dge
-        spike = (not refractory) and v > v_thresh
-        if refractory:
-            ri[j] -= 1
-        if spike:
-            v = v_reset
-            ri[j] = hold
-            n_spikes += 1
-        vi[j] = v
-        out[j] = spike
+        n_spikes += fixed_threshold(S, j, v, refractory, v_thresh, v_reset, hold)
     return n_spikes
 
 

@@ -1,11 +1,12 @@
-"""The adaptive-threshold pass shared by both excitatory neuron models (compiled with numba).
+"""The threshold steps shared by both neuron models (compiled with numba): the adaptive
+threshold of the excitatory layer and the fixed one of the inhibitory layer.
 
 After a neuron model has integrated ``S.ve`` (holding v while refractory), one
 branch-free pass (it vectorises) decays θ, tests ``v > (v_thresh + θ) - θ_offset`` for
 neurons that are not refractory and counts the refractory steps down; then the spiking
 neurons are reset, made refractory for ``hold`` steps, and θ += θ_plus while learning.
 
-This function is inlined into :func:`lava_wta.kernels.network.step`, whose numba cache is
+These functions are inlined into :func:`lava_wta.kernels.network.step`, whose numba cache is
 keyed on ``network.py`` only: after editing this file, delete
 ``lava_wta/kernels/__pycache__`` (or touch ``network.py``) so the step is recompiled.
 """
@@ -37,3 +38,20 @@ def adaptive_threshold(S, v_thresh, offset, v_reset, dth, plus, hold, learning):
                 if learning:
                     theta[j] += plus
     return n_spikes
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def fixed_threshold(S, j, v, refractory, v_thresh, v_reset, hold):
+    """Inhibitory neuron ``j`` with its integrated ``v`` (held while ``refractory``):
+    spike when ``v > v_thresh`` and not refractory (then reset and refractory for ``hold``
+    steps), count the refractory steps down; writes ``S.vi[j]`` and ``S.inh_spikes[j]``.
+    Returns 1 on a spike, else 0."""
+    spike = (not refractory) and v > v_thresh
+    if refractory:
+        S.ri[j] -= 1
+    if spike:
+        v = v_reset
+        S.ri[j] = hold
+    S.vi[j] = v
+    S.inh_spikes[j] = spike
+    return 1 if spike else 0
