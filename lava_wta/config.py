@@ -519,6 +519,29 @@ class WTAConfig:
             node[parts[-1]] = value
         return WTAConfig.from_dict(data)
 
+    #: Fields that do not change training (evaluation protocol, fixed-point export): a
+    #: partly trained run may resume when only these differ from its saved configuration.
+    NOT_TRAINING_FIELDS: ty.ClassVar[ty.Tuple[str, ...]] = ("time.eval_presentation_ms", "loihi.")
+
+    def diff(self, other: "WTAConfig") -> ty.List[str]:
+        """The dotted fields whose values differ, as ``"field: A -> B"`` strings (A from
+        ``self``, B from ``other``)."""
+        def flat(d: ty.Mapping[str, ty.Any], prefix: str = "") -> ty.Dict[str, ty.Any]:
+            out: ty.Dict[str, ty.Any] = {}
+            for k, v in d.items():
+                if isinstance(v, dict):
+                    out.update(flat(v, f"{prefix}{k}."))
+                else:
+                    out[f"{prefix}{k}"] = v
+            return out
+        a, b = flat(self.to_dict()), flat(other.to_dict())
+        return [f"{k}: {a.get(k)!r} -> {b.get(k)!r}" for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
+
+    def training_diff(self, other: "WTAConfig") -> ty.List[str]:
+        """:meth:`diff` without the fields of :attr:`NOT_TRAINING_FIELDS`."""
+        return [d for d in self.diff(other)
+                if not any(d.startswith(f if f.endswith(".") else f + ":") for f in self.NOT_TRAINING_FIELDS)]
+
     # ------------------------------------------------------------------ (de)serialisation
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

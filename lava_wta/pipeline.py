@@ -243,9 +243,12 @@ def run_experiment(config: WTAConfig, dataset: Dataset, *, n_train: int, n_label
         raise ValueError(f"n_test: {dataset.name} has {len(dataset.test_images)} test images, got {n_test}")
     saved_cfg = out / "config.json"
     resumable = any((out / f).is_file() for f in ("checkpoint.npz", "train.json"))
-    if saved_cfg.is_file() and resumable and WTAConfig.load(saved_cfg) != config:
-        raise ValueError(f"{out}: holds a (partly) trained run of a different configuration; "
-                         f"choose another --out or delete {out}")
+    if saved_cfg.is_file() and resumable:
+        changed = WTAConfig.load(saved_cfg).training_diff(config)
+        if changed:
+            raise ValueError(f"{out}: holds a (partly) trained run of a different configuration "
+                             f"(saved -> requested: {'; '.join(changed)}); "
+                             f"choose another --out or delete {out}")
     config.save(saved_cfg)
     label_x, label_y = label_split(dataset, n_train, n_label, label_from)
     n_classes = len(dataset.class_names)

@@ -52,3 +52,24 @@ def test_evaluation_uses_the_eval_presentation_time(tmp_path):
 
     counts, labels, n_classes, _ = load_label_counts(tmp_path / "a" / "label_counts.npz", n_neurons=6)
     assert counts.shape == (5, 6) and labels.shape == (5,) and n_classes == 10
+
+
+def test_a_changed_configuration_is_named_and_only_training_fields_block_resuming(tmp_path, monkeypatch):
+    data = load_dataset("digits")
+    base = {"network.n_inputs": 64, "network.n_neurons": 6, "time.presentation_ms": 20.0,
+            "input.pixel_rate_hz": 1.0, "input.max_retries": 0}
+    kwargs = dict(n_train=4, n_label=5, n_test=5, out_dir=tmp_path / "run", progress=False)
+    pipeline.run_experiment(WTAConfig().with_overrides(base), data, **kwargs)
+    with pytest.raises(ValueError, match=r"different configuration.*stdp\.nu_post: 0\.01 -> 0\.02"):
+        pipeline.run_experiment(WTAConfig().with_overrides({**base, "stdp.nu_post": 0.02}), data, **kwargs)
+
+    def no_training(*args, **kw):
+        raise AssertionError("training ran again")
+
+    # evaluation and fixed-point fields do not change the trained state: it is reused
+    monkeypatch.setattr(pipeline, "train", no_training)
+    metrics = pipeline.run_experiment(
+        WTAConfig().with_overrides({**base, "loihi.u_range_spikes": 16.0, "time.eval_presentation_ms": 30.0}),
+        data, **kwargs)
+    assert metrics["evaluate"]["steps"] == 10 * 60
+    assert WTAConfig.load(tmp_path / "run" / "config.json").loihi.u_range_spikes == 16.0
