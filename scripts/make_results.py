@@ -291,9 +291,42 @@ def section_curve(sweep, name, title, intro, xkey, xlabel, fig_path, page_dir, m
     if png:
         out += [f"![{title}]({rel(png, page_dir)})", ""]
     out += _curve_table(rows, xkey, xlabel)
+    if name == "protocol":
+        out += [""] + protocol_verdict(rows)
     out += ["", f"Runs: {status_line(rows)} in `{sweep.folder}`." + ignored_note(sweep), "",
             commands(sweep, name, make_cmd), ""]
     return out
+
+
+def protocol_verdict(rows) -> ty.List[str]:
+    """For every protocol (between_images x presentation_ms) of a protocol sweep: l2 against
+    each l1 target, difference of the means over seeds and Welch's test."""
+    out = []
+    for ds in values(done(rows), "dataset"):
+        sel = done(rows, dataset=ds)
+        for between in values(sel, "time.between_images"):
+            for pres in values(done(sel, **{"time.between_images": between}), "time.presentation_ms"):
+                here = done(sel, **{"time.between_images": between, "time.presentation_ms": pres})
+                l2 = done(here, **{"scaling.mode": "l2"})
+                for wt2 in values(l2, "scaling.target_norm"):
+                    a2 = [100 * r["accuracy"] for r in done(l2, **{"scaling.target_norm": wt2})]
+                    for wt1 in values(done(here, **{"scaling.mode": "l1"}), "scaling.target_norm"):
+                        a1 = [100 * r["accuracy"] for r in done(here, **{"scaling.mode": "l1",
+                                                                            "scaling.target_norm": wt1})]
+                        d = R.summarize(a2)["mean"] - R.summarize(a1)["mean"]
+                        test, clear = _compare(a1, a2)
+                        if clear is None:
+                            word = "no test"
+                        elif not clear:
+                            word = "no clear difference"
+                        else:
+                            word = "l2 better" if d > 0 else "l1 better"
+                        out.append(f"- {ds}, {between}, {num(pres)} ms: l2 Wt {num(wt2)} ({len(a2)} seeds) − "
+                                   f"l1 Wt {num(wt1)} ({len(a1)} seeds) = {d:+.2f} points; {test} → **{word}**")
+    if not out:
+        return []
+    return ["**Does l2 beat l1 under each protocol?** (difference of the means over seeds; Welch's t test "
+            "at 5 %, two-sided):", ""] + out + [""]
 
 
 def section_generic(sweep, title, make_cmd) -> ty.List[str]:

@@ -295,3 +295,22 @@ def test_results_page_weights_section_for_any_sweep(tmp_path):
     assert "| digits | l2 | 1 | 4 | 20 | 1 |" in text                 # the broken seed is left out ...
     assert "`d` left out:" in text and "state.npz: cannot read" in text  # ... and named
     assert "one seed on a side" in text and "higher selectivity: not measured" in text
+
+
+def test_results_page_protocol_verdict_names_the_winner_per_protocol():
+    make = _make_results()
+
+    def row(between, pres, mode, wt, seed, acc):
+        return {"status": "done", "dataset": "mnist", "time.between_images": between, "time.presentation_ms": pres,
+                "scaling.mode": mode, "scaling.target_norm": wt, "seed": seed, "accuracy": acc}
+    rows = []
+    for seed, jitter in enumerate((0.0, 0.002, -0.002)):
+        rows += [row("reset", 150.0, "l2", 5.0, seed, 0.89 + jitter), row("reset", 150.0, "l1", 78.0, seed, 0.87 + jitter),
+                 row("rest", 150.0, "l2", 5.0, seed, 0.88 + jitter), row("rest", 150.0, "l1", 78.0, seed, 0.88 - jitter)]
+    lines = make.protocol_verdict(rows)
+    text = "\n".join(lines)
+    assert "mnist, reset, 150 ms: l2 Wt 5 (3 seeds) − l1 Wt 78 (3 seeds) = +2.00 points" in text
+    assert "reset, 150 ms" in text and "**l2 better**" in text
+    assert "mnist, rest, 150 ms: l2 Wt 5 (3 seeds) − l1 Wt 78 (3 seeds) = +0.00 points" in text
+    assert "**no clear difference**" in text
+    assert make.protocol_verdict([]) == []
