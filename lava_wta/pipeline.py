@@ -244,11 +244,16 @@ def run_experiment(config: WTAConfig, dataset: Dataset, *, n_train: int, n_label
     saved_cfg = out / "config.json"
     resumable = any((out / f).is_file() for f in ("checkpoint.npz", "train.json"))
     if saved_cfg.is_file() and resumable:
-        changed = WTAConfig.load(saved_cfg).training_diff(config)
+        saved = WTAConfig.load(saved_cfg)
+        changed = saved.training_diff(config)
         if changed:
             raise ValueError(f"{out}: holds a (partly) trained run of a different configuration "
                              f"(saved -> requested: {'; '.join(changed)}); "
                              f"choose another --out or delete {out}")
+        if saved.diff(config):
+            # only evaluation / fixed-point fields changed: the old metrics describe another
+            # evaluation; drop them first, so an interruption cannot leave them beside this config
+            (out / "metrics.json").unlink(missing_ok=True)
     config.save(saved_cfg)
     label_x, label_y = label_split(dataset, n_train, n_label, label_from)
     n_classes = len(dataset.class_names)

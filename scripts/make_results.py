@@ -839,21 +839,29 @@ def competition_rows(sweeps) -> ty.Tuple[ty.List[dict], ty.List[str]]:
     return out, problems
 
 
-def section_competition(sweeps, make_cmd: str) -> ty.List[str]:
-    """Why l2 wins when it does: how often the competition picks the best-matching prototype."""
-    from lava_wta.analysis.competition import COMPETITION_KEYS  # noqa: F401 - documents the columns
+def _mean_or_none(values) -> ty.Optional[float]:
+    x = [v for v in values if v is not None and not (isinstance(v, float) and math.isnan(v))]
+    return R.summarize(x)["mean"] if x else None
 
-    out = ["### Why l2 wins when it does: the competition", "",
-           "A neuron's drive by an image is `w_j · x = ||w_j||₂ ||x||₂ cos(w_j, x)`. Under l2 scaling every "
-           "`||w_j||₂` is Wt, so the most driven neuron is the prototype closest to the image in angle; under "
-           "l1 (or max) the L2 norms differ between neurons and a neuron with concentrated weights gets more "
-           "drive for the same match. Measured on the trained networks (`lava_wta/analysis/competition.py`): "
+
+def section_competition(sweeps, make_cmd: str) -> ty.List[str]:
+    """l1 against l2: how often the competition picks the best-matching prototype, and how good
+    the prototypes are; the prose is derived from the numbers it shows."""
+    out = ["### l1 against l2: does the competition pick the best-matching prototype?", "",
+           "A neuron's drive by an image is `w_j · x = ‖w_j‖₂ ‖x‖₂ cos(w_j, x)`. Under l2 scaling every "
+           "`‖w_j‖₂` is Wt, so among neurons with equal thresholds the most driven one is the prototype "
+           "closest to the image in angle; under l1 (or max) the L2 norms differ between neurons, and a "
+           "neuron whose weights are concentrated on fewer pixels has the larger L2 norm at the same L1 sum. "
+           "The adaptive thresholds θ and the Poisson noise also decide who fires first, so whether the "
+           "norm matters is measured here (`lava_wta/analysis/competition.py`, definitions in "
+           "[SWEEPS.md](SWEEPS.md#competition-statistics-does-the-competition-pick-the-best-matching-prototype)): "
            "**best match wins** = share of labelling images on which the neuron of highest cosine similarity "
-           "fired most (a tie for the top count between k neurons counts 1/k); **winner rank** = mean number of neurons with a better cosine "
-           "than the most active one; **prototype accuracy** = test accuracy of the weights alone as a "
-           "nearest-prototype (cosine) classifier with the run's neuron labels, no spikes; **‖w‖₂ CV** = "
-           "coefficient of variation of the neurons' L2 norms; **ρ(‖w‖₂, θ)** = Spearman correlation over "
-           "neurons of the L2 norm with the adaptive threshold. Mean ± std over seeds.", ""]
+           "fired most (a tie for the top count between k neurons counts 1/k); **winner rank** = mean number "
+           "of neurons with a better cosine than the most active one; **prototype accuracy** = test accuracy "
+           "of the weights alone as a nearest-prototype (cosine) classifier with the run's neuron labels, no "
+           "spikes; **‖w‖₂ CV** = coefficient of variation of the neurons' L2 norms; **ρ** = Spearman "
+           "correlations over neurons of the L2 norm with θ and with the neuron's labelling spikes. "
+           "Mean ± std over seeds.", ""]
     rows, problems = competition_rows(sweeps)
     if not rows:
         return out + [f"_{NOT_RUN}_ (needs finished l1 and l2 runs of `paper_table` or `cuba` with "
@@ -861,51 +869,65 @@ def section_competition(sweeps, make_cmd: str) -> ty.List[str]:
     groups: ty.Dict[tuple, ty.List[dict]] = {}
     for r in rows:
         groups.setdefault((r["dataset"], r["network.neuron_model"], r["scaling.mode"],
-                           R._key(r.get("scaling.target_norm"))), []).append(r)
+                           R._key(r.get("scaling.target_norm")), r.get("network.n_neurons"), r.get("n_train")),
+                          []).append(r)
     order = {d: i for i, d in enumerate(DATASETS)}
-    keys = sorted(groups, key=lambda k: (order.get(k[0], 99), str(k[0]), str(k[1]), MODES.index(k[2])))
+    keys = sorted(groups, key=lambda k: (order.get(k[0], 99), str(k[0]), str(k[1]), MODES.index(k[2]),
+                                         str(k[4]), str(k[5])))
+    pct100 = lambda xs: [None if x is None else 100 * x for x in xs]  # noqa: E731
     table = []
     for k in keys:
         g = groups[k]
-        col = lambda key: [x[key] for x in g]  # noqa: E731
-        table.append([num(k[0]), num(k[1]), num(k[2]), num(k[3]), str(len(g)),
-                      _pm([100 * a for a in col("accuracy")], 2), _pm([100 * a for a in col("best_match_wins")], 1),
-                      _pm(col("winner_rank_mean"), 1), _pm([100 * a for a in col("prototype_accuracy")], 2),
-                      _pm(col("norm_cv"), 3), _pm(col("rho_norm_theta"), 2)])
-    out += md_table(["dataset", "neuron model", "scaling", "Wt", "runs", "accuracy (%)", "best match wins (%)",
-                     "winner rank", "prototype accuracy (%)", "‖w‖₂ CV", "ρ(‖w‖₂, θ)"], table)
-    out += ["", "**What it says** (l2 against l1 in each dataset and neuron model; clear = Welch's t test "
-            "over seeds at 5 %):", ""]
-    agree = 0
-    pairs = 0
+        col = lambda key: [x.get(key) for x in g]  # noqa: E731
+        table.append([num(k[0]), num(k[1]), num(k[2]), num(k[3]), num(k[4]), num(k[5]), str(len(g)),
+                      _pm(pct100(col("accuracy")), 2), _pm(pct100(col("best_match_wins")), 1),
+                      _pm(col("winner_rank_mean"), 1), _pm(pct100(col("prototype_accuracy")), 2),
+                      _pm(col("norm_cv"), 3), _pm(col("rho_norm_theta"), 2), _pm(col("rho_norm_spikes"), 2)])
+    out += md_table(["dataset", "neuron model", "scaling", "Wt", "neurons", "train", "runs", "accuracy (%)",
+                     "best match wins (%)", "winner rank", "prototype accuracy (%)", "‖w‖₂ CV", "ρ(‖w‖₂, θ)",
+                     "ρ(‖w‖₂, spikes)"], table)
+    out += ["", "**l2 against l1** in each dataset and neuron model (same neurons and training images; "
+            "clear = Welch's t test over seeds at 5 %, two-sided):", ""]
+    both_clear, same_sign_clear, unresolved = 0, 0, 0
     for ds in sorted({k[0] for k in keys}, key=lambda d: (order.get(d, 99), str(d))):
         for model in sorted({k[1] for k in keys if k[0] == ds}):
-            g1 = [groups[k] for k in keys if k[:3] == (ds, model, "l1")]
-            g2 = [groups[k] for k in keys if k[:3] == (ds, model, "l2")]
-            if len(g1) != 1 or len(g2) != 1:
-                continue
-            a1, a2 = [100 * x["accuracy"] for x in g1[0]], [100 * x["accuracy"] for x in g2[0]]
-            b1, b2 = [100 * x["best_match_wins"] for x in g1[0]], [100 * x["best_match_wins"] for x in g2[0]]
-            p1, p2 = [100 * x["prototype_accuracy"] for x in g1[0]], [100 * x["prototype_accuracy"] for x in g2[0]]
-            da, db, dp = (R.summarize(a2)["mean"] - R.summarize(a1)["mean"], R.summarize(b2)["mean"] -
-                          R.summarize(b1)["mean"], R.summarize(p2)["mean"] - R.summarize(p1)["mean"])
-            ca, _ = _compare(a1, a2)
-            cb, _ = _compare(b1, b2)
-            pairs += 1
-            agree += (da > 0) == (db > 0)
-            out.append(f"- **{ds}, {model}**: l2 − l1 accuracy {da:+.2f} points ({ca}); best match wins "
-                       f"{db:+.1f} points ({cb}); prototype accuracy {dp:+.2f} points. "
-                       f"{'Same sign' if (da > 0) == (db > 0) else 'Opposite signs'}.")
-    if pairs:
-        out += ["", f"In {agree} of {pairs} dataset × neuron-model pairs the scaling mode whose competition "
-                f"picks the best-matching prototype more often is also the more accurate one. Under l1 the "
-                f"adaptive threshold follows the L2 norm (ρ(‖w‖₂, θ) in the table): neurons with concentrated "
-                f"weights fire more and θ rises to hold them back, an additive correction that cannot undo a "
-                f"multiplicative advantage for every image. Compare the best-match rates across neuron "
-                f"models too. A likely reason for the difference, not measured separately: the current-based "
-                f"neuron integrates `w · x` linearly, so the normalisation decides the winner, while the "
-                f"conductance-based neuron's drive `g_e (E_exc − v)` saturates and its fast conductance "
-                f"(τ_ge = 1 ms) lets the timing of single input spikes decide, so the norm matters less."]
+            for setting in sorted({(k[4], k[5]) for k in keys if k[:2] == (ds, model)}, key=str):
+                g1 = [groups[k] for k in keys if k[:3] == (ds, model, "l1") and (k[4], k[5]) == setting]
+                g2 = [groups[k] for k in keys if k[:3] == (ds, model, "l2") and (k[4], k[5]) == setting]
+                if len(g1) != 1 or len(g2) != 1:
+                    continue
+                parts, clears, signs = [], [], []
+                for key, label, digits in (("accuracy", "accuracy", 2), ("best_match_wins", "best match wins", 1),
+                                           ("prototype_accuracy", "prototype accuracy", 2)):
+                    v1 = [100 * x[key] for x in g1[0] if x.get(key) is not None and not math.isnan(x[key])]
+                    v2 = [100 * x[key] for x in g2[0] if x.get(key) is not None and not math.isnan(x[key])]
+                    m1, m2 = _mean_or_none(v1), _mean_or_none(v2)
+                    if m1 is None or m2 is None:
+                        parts.append(f"{label} –")
+                        clears.append(None)
+                        signs.append(None)
+                        continue
+                    test, clear = _compare(v1, v2)
+                    parts.append(f"{label} {m2 - m1:+.{digits}f} points ({test})")
+                    clears.append(clear)
+                    signs.append(m2 > m1)
+                if clears[0] and clears[1]:
+                    both_clear += 1
+                    same = signs[0] == signs[1]
+                    same_sign_clear += same
+                    tail = ("both clear, same direction" if same else "both clear, opposite directions")
+                else:
+                    unresolved += 1
+                    tail = "not both clear: no conclusion"
+                out.append(f"- **{ds}, {model}** ({num(setting[0])} neurons, {num(setting[1])} training images): "
+                           f"l2 − l1: " + "; ".join(parts) + f". {tail.capitalize()}.")
+    if both_clear or unresolved:
+        out += ["", f"Pairs where the accuracy difference and the best-match difference are both clear: "
+                f"{both_clear}; in {same_sign_clear} of them the scaling mode whose competition picks the best "
+                f"match more often is also the more accurate one. {unresolved} pair(s) give no conclusion "
+                f"(a difference not clear, or one seed on a side). The ρ columns are correlations, not causes: "
+                f"under l1 the neurons with the larger L2 norm also have the higher θ, as the adaptive threshold "
+                f"rises with every spike."]
     if problems:
         out += ["", "Left out: " + "; ".join(problems) + "."]
     return out + ["", f"Regenerate: `{make_cmd}` (labelling counts of older runs: "

@@ -68,3 +68,28 @@ def test_competition_statistics_l2_has_equal_norms_l1_correlates_norm_and_theta(
         CP.competition_statistics(l1, norms, label_images=images[:49], label_counts=counts)
     with pytest.raises(ValueError, match="theta"):
         CP.competition_statistics(l1, norms[:3], label_images=images, label_counts=counts)
+
+
+def test_spearman_uses_average_ranks_for_ties_and_all_silent_images_give_nan():
+    norms = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+    spikes = np.array([0, 0, 0, 1, 2])                 # three silent neurons tie at 0
+    from scipy.stats import spearmanr
+
+    assert CP._spearman(norms, spikes) == pytest.approx(spearmanr(norms, spikes).correlation)
+    assert CP._spearman(norms, spikes) == pytest.approx(np.corrcoef([1, 2, 3, 4, 5], [2, 2, 2, 4, 5])[0, 1])
+    frac, rank, n = CP.best_match_wins(np.zeros((4, 3)), np.ones((4, 3)))
+    assert n == 0 and np.isnan(frac) and np.isnan(rank)
+
+
+def test_prototype_accuracy_ignores_an_unassigned_neuron_that_matches_best():
+    centres = np.eye(3, 6)                              # three classes on disjoint pixels
+    w = np.vstack([centres, np.eye(6)[[3, 4]]])         # two extra neurons on pixels 3 and 4
+    assignments = np.array([0, 1, 2, -1, 0])            # neuron 3 unassigned, neuron 4 labelled 0
+    x = np.vstack([np.eye(6)[[0]] + 0.1, np.eye(6)[[3]] + 0.01])   # image 2 is nearest to neuron 3
+    y = np.array([0, 1])
+    cos = CP.cosine_similarity(w, x)
+    assert cos[1].argmax() == 3
+    # with neuron 3 left out, image 2's nearest assigned neuron is one of the class centres (all
+    # equal cosine: the first, class 0), so it is wrong for label 1; image 1 is right
+    assert CP.prototype_accuracy(w, assignments, x, y) == 0.5
+    assert CP.prototype_accuracy(w, assignments, x, np.array([0, 0])) == 1.0

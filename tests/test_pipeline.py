@@ -66,8 +66,20 @@ def test_a_changed_configuration_is_named_and_only_training_fields_block_resumin
     def no_training(*args, **kw):
         raise AssertionError("training ran again")
 
-    # evaluation and fixed-point fields do not change the trained state: it is reused
+    # evaluation and fixed-point fields do not change the trained state: it is reused, and the
+    # old metrics (another evaluation) are gone even if the new evaluation is interrupted
     monkeypatch.setattr(pipeline, "train", no_training)
+    real_evaluate = pipeline._evaluate_and_write
+
+    def crash(*args, **kw):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pipeline, "_evaluate_and_write", crash)
+    with pytest.raises(KeyboardInterrupt):
+        pipeline.run_experiment(WTAConfig().with_overrides({**base, "time.eval_presentation_ms": 30.0}), data,
+                                **kwargs)
+    assert not (tmp_path / "run" / "metrics.json").exists()
+    monkeypatch.setattr(pipeline, "_evaluate_and_write", real_evaluate)
     metrics = pipeline.run_experiment(
         WTAConfig().with_overrides({**base, "loihi.u_range_spikes": 16.0, "time.eval_presentation_ms": 30.0}),
         data, **kwargs)

@@ -64,7 +64,8 @@ def cosine_similarity(weights: ty.Any, images: ty.Any) -> np.ndarray:
 
 def best_match_wins(counts: ty.Any, cosine: ty.Any) -> ty.Tuple[float, float, int]:
     """``(fraction, winner_rank_mean, n_images)`` over the images with at least one spike:
-    the fraction on which the highest-cosine neuron has the top spike count (shared by
+    the fraction on which the highest-cosine neuron (the first of equal cosines) has the
+    top spike count (shared by
     ``k`` neurons, the top counts ``1 / k``: the chance that it wins a random tie-break), and the mean number of neurons whose cosine exceeds the
     cosine of the first neuron of top count. ``(nan, nan, 0)`` without such images."""
     c = _matrix(counts, "counts")
@@ -87,8 +88,8 @@ def best_match_wins(counts: ty.Any, cosine: ty.Any) -> ty.Tuple[float, float, in
 
 def prototype_accuracy(weights: ty.Any, assignments: ty.Any, images: ty.Any, labels: ty.Any) -> float:
     """Accuracy of the nearest-prototype classifier: image ``m`` gets
-    ``assignments[argmax_j cos(w_j, x_m)]``, taken over the neurons with an assignment
-    (``>= 0``); NaN if no neuron has one."""
+    ``assignments[argmax_j cos(w_j, x_m)]``, the argmax taken over the neurons with an
+    assignment (``>= 0``; the first of equal cosines); NaN if no neuron has one."""
     a = np.asarray(assignments)
     y = np.asarray(labels)
     cos = cosine_similarity(weights, images)
@@ -104,11 +105,13 @@ def prototype_accuracy(weights: ty.Any, assignments: ty.Any, images: ty.Any, lab
 
 
 def _spearman(a: np.ndarray, b: np.ndarray) -> float:
+    """Spearman's rho with average ranks for ties; NaN if either side is constant (the L2
+    norms under l2 scaling are equal up to rounding: relative spread below 1e-9)."""
+    from scipy.stats import rankdata
+
     if a.size < 3 or np.ptp(a) <= 1e-9 * max(abs(a).max(), 1e-300) or np.ptp(b) == 0:
         return float("nan")
-    ra = np.argsort(np.argsort(a, kind="stable"), kind="stable").astype(float)
-    rb = np.argsort(np.argsort(b, kind="stable"), kind="stable").astype(float)
-    return float(np.corrcoef(ra, rb)[0, 1])
+    return float(np.corrcoef(rankdata(a), rankdata(b))[0, 1])
 
 
 def competition_statistics(weights: ty.Any, theta: ty.Any, *, label_images: ty.Any, label_counts: ty.Any,

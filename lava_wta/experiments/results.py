@@ -48,8 +48,8 @@ import numpy as np
 
 from lava_wta.experiments.sweep import RUN_RECORD, SWEEP_RECORD, read_json, run_status
 
-CONFIG_COLUMNS = ("network.n_neurons", "scaling.mode", "scaling.target_norm", "time.presentation_ms",
-                  "time.between_images", "exc.theta_plus_mv", "seed")
+CONFIG_COLUMNS = ("network.n_neurons", "network.neuron_model", "scaling.mode", "scaling.target_norm",
+                  "time.presentation_ms", "time.between_images", "exc.theta_plus_mv", "seed")
 """Configuration fields always in the table (from ``config.json``), swept or not."""
 
 METRIC_COLUMNS = ("accuracy", "train_seconds", "eval_seconds", "train_retries", "eval_retries",
