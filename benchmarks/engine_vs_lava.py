@@ -3,7 +3,8 @@
     .venv/bin/python benchmarks/engine_vs_lava.py                 # 400 neurons, 150 ms (the paper)
     .venv/bin/python benchmarks/engine_vs_lava.py --neurons 100 --lava-images 3
 
-Prints, for the composed Lava graph, the fused Lava model and the engine (training, STDP
+Prints, for the composed Lava graph, the fused Lava model (synchronous, tag "fused", and
+asynchronous, tag "fused-async") and the engine (training, STDP
 and scaling on, MNIST, the same first images and input stream for all three):
 microseconds per simulated 0.5 ms step, milliseconds per presentation, and the ratios;
 then test images per second of the engine's batched (parallel) frozen inference, and the
@@ -26,7 +27,7 @@ import time
 import numpy as np
 
 
-def _lava_timing(cfg, images, state, n_images: int, fused: bool) -> dict:
+def _lava_timing(cfg, images, state, n_images: int, tag) -> dict:
     from lava.magma.core.run_conditions import RunSteps
 
     from lava_wta.processes import WTANetwork
@@ -35,7 +36,7 @@ def _lava_timing(cfg, images, state, n_images: int, fused: bool) -> dict:
     period = cfg.time.period_steps
     net = WTANetwork(config=cfg, images=images[:n_images + 1], weights=state.weights, theta=state.theta,
                      learning=True, input_seed=1, buffer_images=n_images + 1)
-    run_cfg = WTASimCfg(models={WTANetwork: "fused"} if fused else None)
+    run_cfg = WTASimCfg(models={WTANetwork: tag} if tag else None)
     try:
         net.run(condition=RunSteps(num_steps=period), run_cfg=run_cfg)          # warm-up
         t0 = time.perf_counter()
@@ -83,6 +84,8 @@ def main(argv=None) -> int:
     p.add_argument("--presentation-ms", type=float, default=150.0)
     p.add_argument("--lava-images", type=int, default=5, help="presentations timed in the composed graph")
     p.add_argument("--fused-images", type=int, default=40, help="presentations timed in the fused model")
+    p.add_argument("--async-images", type=int, default=2000,
+                   help="presentations timed in the asynchronous fused model")
     p.add_argument("--engine-images", type=int, default=4000, help="presentations timed in the engine")
     p.add_argument("--test-images", type=int, default=10000, help="images for the batched inference")
     p.add_argument("--no-memory", action="store_true", help="skip the peak-memory runs")
@@ -101,20 +104,23 @@ def main(argv=None) -> int:
     cfg = WTAConfig().with_overrides({"network.n_neurons": args.neurons,
                                       "time.presentation_ms": args.presentation_ms})
     state = WTAState.initial(cfg)
-    n_max = max(args.lava_images, args.fused_images, args.engine_images) + 2
+    n_max = max(args.lava_images, args.fused_images, args.async_images, args.engine_images) + 2
     images = data.train_images[:n_max]
     print(f"MNIST, {args.neurons} neurons, {args.presentation_ms:g} ms presentation "
           f"({cfg.time.period_steps} steps of {cfg.time.dt_ms} ms), training (STDP, l2 scaling, theta)")
     print(f"threads available to numba: {os.cpu_count()}; numpy {np.__version__}")
 
     rows = {}
-    rows["lava (composed graph)"] = _lava_timing(cfg, images, state, args.lava_images, fused=False)
-    rows["lava-fused"] = _lava_timing(cfg, images, state, args.fused_images, fused=True)
+    rows["lava (composed graph)"] = _lava_timing(cfg, images, state, args.lava_images, None)
+    rows["lava-fused"] = _lava_timing(cfg, images, state, args.fused_images, "fused")
+    rows["lava-fused-async"] = _lava_timing(cfg, images, state, args.async_images, "fused-async")
     same = _engine_timing(cfg, images, state, args.lava_images)
+    same_async = _engine_timing(cfg, images, state, args.async_images)
     rows["engine"] = _engine_timing(cfg, images, state, args.engine_images)
 
-    # the three agree on the same work (weights after the same presentations)
+    # they agree on the same work (weights after the same presentations)
     np.testing.assert_allclose(rows["lava (composed graph)"]["weights"], same["weights"], rtol=1e-9, atol=1e-15)
+    np.testing.assert_array_equal(rows["lava-fused-async"]["weights"], same_async["weights"])
 
     print(f"\n{'execution':24s} {'presentations':>13s} {'steps':>9s} {'us/step':>10s} {'ms/presentation':>16s}")
     us = {}
@@ -123,10 +129,12 @@ def main(argv=None) -> int:
         ms_img = 1e3 * r["seconds"] / max(r["presentations"], 1)
         print(f"{name:24s} {r['presentations']:13d} {r['steps']:9d} {us[name]:10.3f} {ms_img:16.4f}")
     lava, fused, eng = us["lava (composed graph)"], us["lava-fused"], us["engine"]
+    fa = us["lava-fused-async"]
     print(f"\nratios (per step): engine vs composed graph {lava / eng:,.0f}x, "
-          f"engine vs fused {fused / eng:,.0f}x, fused vs composed graph {lava / fused:,.1f}x")
+          f"engine vs fused {fused / eng:,.0f}x, fused vs composed graph {lava / fused:,.1f}x, "
+          f"fused-async vs composed graph {lava / fa:,.0f}x, fused-async vs engine {fa / eng:.2f}x")
     print(f"check: engine and composed graph agree on the weights after the same {args.lava_images} "
-          f"presentations (rtol 1e-9)")
+          f"presentations (rtol 1e-9); fused-async and engine after {args.async_images} (bit for bit)")
 
     # batched inference: frozen network, reset between images, images over all cores
     trained = present_engine(cfg, data.train_images[:2000], state, learning=True, input_seed=2).state

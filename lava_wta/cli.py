@@ -74,8 +74,9 @@ def _add_data_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.add_argument("--backend", choices=BACKENDS, default="engine",
                    help="engine: standalone compiled engine (default, fast); lava-fused: the whole "
-                        "network in one Lava process; lava: the composed graph of Lava processes "
-                        "(the reference, about 1 ms per 0.5 ms step)")
+                        "network in one Lava process, synchronised every step; lava-async: the same "
+                        "in one asynchronous Lava process (engine speed); lava: the composed graph of "
+                        "Lava processes (the reference, about 1 ms per 0.5 ms step)")
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -88,7 +89,8 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--train-images", type=int, default=1000)
     p.add_argument("--out", type=Path, help="run folder (default runs/<dataset>-<time>)")
     p.add_argument("--checkpoint-every", type=int,
-                   help="images between checkpoints (default 5000 engine, 500 lava-fused, 200 lava)")
+                   help="images between checkpoints (default 5000 engine and lava-async, 500 lava-fused, "
+                        "200 lava)")
     _add_model_flags(p)
 
     p = sub.add_parser("evaluate", help="re-label and re-test the state of a run folder")

@@ -37,7 +37,11 @@ from lava_wta.presentation import BACKENDS, Checkpoint, PresentationResult, Prog
 from lava_wta.state import STREAM_EVAL_INPUT, STREAM_TRAIN_INPUT, WTAState, stream_seed
 
 Models = ty.Optional[ty.Mapping[type, ty.Any]]
-DEFAULT_CHECKPOINT_EVERY = {"engine": 5000, "lava-fused": 500, "lava": 200}
+DEFAULT_CHECKPOINT_EVERY = {"engine": 5000, "lava-fused": 500, "lava-async": 5000, "lava": 200}
+LAVA_MODEL_TAGS = {"lava-fused": "fused", "lava-async": "fused-async"}
+"""The WTANetwork ProcessModel (by tag) of each Lava backend other than the composed graph."""
+ASYNC_BUFFER_IMAGES = 1000
+"""Images per ``run`` call of the ``lava-async`` backend (each call has a fixed cost of a few ms)."""
 
 
 def present(config: WTAConfig, images: np.ndarray, state: WTAState, *, backend: str = "engine",
@@ -47,7 +51,7 @@ def present(config: WTAConfig, images: np.ndarray, state: WTAState, *, backend: 
     if backend == "engine":
         if models:
             raise ValueError("models: custom ProcessModels run in the Lava backends only "
-                             "(--backend lava or lava-fused), not in the engine")
+                             "(--backend lava, lava-fused or lava-async), not in the engine")
         from lava_wta.engine import present_engine
 
         return present_engine(config, images, state, learning=learning, input_seed=input_seed,
@@ -56,15 +60,18 @@ def present(config: WTAConfig, images: np.ndarray, state: WTAState, *, backend: 
         raise ValueError(f"backend: expected one of {list(BACKENDS)}, got {backend!r}")
     from lava_wta.simulation import present_lava
 
-    if backend == "lava-fused":
+    extra = {}
+    if backend in LAVA_MODEL_TAGS:
         from lava_wta.engine import check_engine_support
         from lava_wta.processes import WTANetwork
 
-        check_engine_support(config)      # the fused model runs the engine's kernels
+        check_engine_support(config)      # the fused models run the engine's kernels
 
-        models = {WTANetwork: "fused", **(models or {})}
+        models = {WTANetwork: LAVA_MODEL_TAGS[backend], **(models or {})}
+        if backend == "lava-async":
+            extra["buffer_images"] = ASYNC_BUFFER_IMAGES
     return present_lava(config, images, state, learning=learning, input_seed=input_seed,
-                        on_progress=on_progress, models=models, checkpoint=checkpoint)
+                        on_progress=on_progress, models=models, checkpoint=checkpoint, **extra)
 
 
 @dataclass

@@ -22,7 +22,7 @@ def test_bad_values_exit_2_and_name_the_field(capsys):
     assert "network.n_inputs" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("backend", ["engine", "lava-fused", "lava"])
+@pytest.mark.parametrize("backend", ["engine", "lava-fused", "lava-async", "lava"])
 def test_train_then_evaluate_writes_a_run_folder(tmp_path, capsys, backend):
     out = tmp_path / "run"
     args = ["train", "--dataset", "digits", "--neurons", "6", "--train-images", "12", "--label-images", "10",

@@ -152,8 +152,8 @@ def test_engine_equals_the_independent_numpy_reference(digits):
 
 def check_frozen_predictions(cfg, trained, digits):
     """Label (40 images) and test (30 images) the frozen ``trained`` state in the engine's
-    parallel batch, the serial engine, the fused model and the composed graph: identical
-    counts and predictions, above chance."""
+    parallel batch, the serial engine, the fused model (synchronous and asynchronous) and
+    the composed graph: identical counts and predictions, above chance."""
     label_x, label_y = digits.train_images[60:100], digits.train_labels[60:100]
     test_x, test_y = digits.test_images[:30], digits.test_labels[:30]
     images = np.concatenate([label_x, test_x])
@@ -163,6 +163,8 @@ def check_frozen_predictions(cfg, trained, digits):
                                         parallel=False).counts,
         "fused": present_lava(cfg, images, trained, learning=False, input_seed=2,
                               models={WTANetwork: "fused"}).counts,
+        "fused-async": present_lava(cfg, images, trained, learning=False, input_seed=2,
+                                    models={WTANetwork: "fused-async"}, buffer_images=7).counts,
         "composed": present_lava(cfg, images, trained, learning=False, input_seed=2).counts,
     }
     ref = runs["engine-serial"]

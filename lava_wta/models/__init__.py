@@ -4,6 +4,7 @@ Importing this package registers every built-in model; :class:`lava_wta.run_conf
 selects among them (and among users' subclasses) by tag.
 """
 from lava_wta.models.fused import PyWTANetworkFusedModel
+from lava_wta.models.fused_async import PyWTANetworkAsyncModel
 from lava_wta.models.network import SubWTANetworkModel
 from lava_wta.models.neurons import (
     AbstractPyConductanceLIFModelFloat,
@@ -19,6 +20,7 @@ __all__ = [
     "PyConductanceLIFModelFloat",
     "PyPlasticDenseModelFloat",
     "PyPoissonImageInputModel",
+    "PyWTANetworkAsyncModel",
     "PyWTANetworkFusedModel",
     "SubWTANetworkModel",
 ]

@@ -31,26 +31,12 @@ from lava_wta.kernels import network as K
 from lava_wta.processes.network import WTANetwork
 
 
-@implements(proc=WTANetwork, protocol=LoihiProtocol)
-@requires(CPU)
-@tag("fused")
-class PyWTANetworkFusedModel(PyLoihiProcessModel):
-    """Input, plastic synapses, both layers and their loop in one process (compiled step)."""
+class _FusedNetworkMixin:
+    """What both fused models share: the kernel's parameters, its view of the model's Vars,
+    registered Python scaling rules and the position Vars. The model classes declare the
+    Vars (Lava reads them from each model class)."""
 
-    s_out: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, bool, precision=1)
-    weights: np.ndarray = LavaPyType(np.ndarray, float)
-    theta: np.ndarray = LavaPyType(np.ndarray, float)
-    exc_spike_count: np.ndarray = LavaPyType(np.ndarray, int)
-    inh_spike_count: np.ndarray = LavaPyType(np.ndarray, int)
-    count_buffer: np.ndarray = LavaPyType(np.ndarray, int)
-    image_index: np.ndarray = LavaPyType(np.ndarray, int)
-    retry: np.ndarray = LavaPyType(np.ndarray, int)
-    presentations: np.ndarray = LavaPyType(np.ndarray, int)
-    total_retries: np.ndarray = LavaPyType(np.ndarray, int)
-    capped: np.ndarray = LavaPyType(np.ndarray, int)
-
-    def __init__(self, proc_params) -> None:
-        super().__init__(proc_params)
+    def _setup(self, proc_params) -> None:
         config = proc_params["config"]
         from lava_wta.engine import check_engine_support
 
@@ -78,21 +64,53 @@ class PyWTANetworkFusedModel(PyLoihiProcessModel):
             C[K.C_PRESENTATIONS] = C[K.C_PERIODS] = self.presentations[0]
         return S
 
-    def run_spk(self) -> None:
-        S = self._state()
-        before = S.C[K.C_RETRIES], S.C[K.C_CAPPED]
-        K.step(S, self.FP, self.IP, self.traces, self.images_f64, self.count_buffer)
+    def _apply_python_scaling(self, S: K.NetState) -> None:
+        """A registered (Python) scaling rule is due: apply it to the shared weights."""
         if S.C[K.C_SCALE_DUE]:
             from lava_wta.rules import get_scaling_rule
 
             get_scaling_rule(self.config.scaling.mode)(self.weights, self.config.scaling.target_norm)
             S.C[K.C_SCALE_DUE] = 0
             S.C[K.C_OUT_OF_BOUNDS] = K.out_of_bounds(self.weights, self.config.stdp.w_max)
-        self.exc_spike_count += S.spikes
-        self.inh_spike_count += S.inh_spikes
+
+    def _publish(self, S: K.NetState, before: tuple) -> None:
+        """Copy the kernel's counters into the position Vars (``before``: retries and capped
+        presentations when the steps began)."""
         C = S.C
         self.image_index[0], self.retry[0] = C[K.C_IMAGE], C[K.C_RETRY]
         self.presentations[0] = C[K.C_PRESENTATIONS]
         self.total_retries[0] += C[K.C_RETRIES] - before[0]
         self.capped[0] += C[K.C_CAPPED] - before[1]
+
+
+@implements(proc=WTANetwork, protocol=LoihiProtocol)
+@requires(CPU)
+@tag("fused")
+class PyWTANetworkFusedModel(_FusedNetworkMixin, PyLoihiProcessModel):
+    """Input, plastic synapses, both layers and their loop in one process (compiled step)."""
+
+    s_out: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, bool, precision=1)
+    weights: np.ndarray = LavaPyType(np.ndarray, float)
+    theta: np.ndarray = LavaPyType(np.ndarray, float)
+    exc_spike_count: np.ndarray = LavaPyType(np.ndarray, int)
+    inh_spike_count: np.ndarray = LavaPyType(np.ndarray, int)
+    count_buffer: np.ndarray = LavaPyType(np.ndarray, int)
+    image_index: np.ndarray = LavaPyType(np.ndarray, int)
+    retry: np.ndarray = LavaPyType(np.ndarray, int)
+    presentations: np.ndarray = LavaPyType(np.ndarray, int)
+    total_retries: np.ndarray = LavaPyType(np.ndarray, int)
+    capped: np.ndarray = LavaPyType(np.ndarray, int)
+
+    def __init__(self, proc_params) -> None:
+        super().__init__(proc_params)
+        self._setup(proc_params)
+
+    def run_spk(self) -> None:
+        S = self._state()
+        before = S.C[K.C_RETRIES], S.C[K.C_CAPPED]
+        K.step(S, self.FP, self.IP, self.traces, self.images_f64, self.count_buffer)
+        self._apply_python_scaling(S)
+        self.exc_spike_count += S.spikes
+        self.inh_spike_count += S.inh_spikes
+        self._publish(S, before)
         self.s_out.send(S.spikes.copy())
