@@ -40,8 +40,11 @@ Models = ty.Optional[ty.Mapping[type, ty.Any]]
 DEFAULT_CHECKPOINT_EVERY = {"engine": 5000, "lava-fused": 500, "lava-async": 5000, "lava": 200}
 LAVA_MODEL_TAGS = {"lava-fused": "fused", "lava-async": "fused-async"}
 """The WTANetwork ProcessModel (by tag) of each Lava backend other than the composed graph."""
-ASYNC_BUFFER_IMAGES = 1000
-"""Images per ``run`` call of the ``lava-async`` backend (each call has a fixed cost of a few ms)."""
+ASYNC_BUFFER_IMAGES = 256
+"""Images per ``run`` call of the ``lava-async`` backend. Between calls the host reads the
+per-image spike counts with ``Var.get``, which lava-nc 0.10 transfers one value per message
+(about 20 µs per value here): reading the counts, not simulating, dominates this backend's
+time (see README)."""
 
 
 def present(config: WTAConfig, images: np.ndarray, state: WTAState, *, backend: str = "engine",
