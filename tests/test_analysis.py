@@ -314,3 +314,24 @@ def test_results_page_protocol_verdict_names_the_winner_per_protocol():
     assert "mnist, rest, 150 ms: l2 Wt 5 (3 seeds) − l1 Wt 78 (3 seeds) = +0.00 points" in text
     assert "**no clear difference**" in text
     assert make.protocol_verdict([]) == []
+
+
+def test_results_page_best_configurations_rank_settings_and_judge_the_targets(tmp_path):
+    make = _make_results()
+
+    def row(ds, mode, wt, seed, acc, retries, n_neurons=400, n_train=40000):
+        return {"status": "done", "dataset": ds, "scaling.mode": mode, "scaling.target_norm": wt, "seed": seed,
+                "accuracy": acc, "network.n_neurons": n_neurons, "n_train": n_train, "train_retries": retries,
+                "time.presentation_ms": 150.0, "time.between_images": "reset"}
+    rows = [row("mnist", "l2", 5.0, s, 0.87 + 0.001 * s, 15000) for s in range(3)]
+    rows += [row("mnist", "l1", 10.0, s, 0.91 + 0.002 * s, 130000) for s in range(3)]
+    rows += [row("mnist", "l1", 10.0, 0, 0.99, 0, n_neurons=1600)]             # not the paper's size
+    rows += [row("fashion-mnist", "l1", 10.0, 0, 0.70, 80000)]
+    sweeps = [make.Sweep("demo", tmp_path, None, rows)]
+    text = "\n".join(make.section_best(sweeps, "make"))
+    lines = [x for x in text.splitlines() if x.startswith("| mnist")]
+    assert len(lines) == 2 and "| l1 | 10 |" in lines[0] and "91.20 ± 0.20 (n=3)" in lines[0]
+    assert "| 4.25 ± 0.00 |" in lines[0] or "| 4.25 |" in lines[0]          # (40000 + 130000) / 40000
+    assert "99.00" not in text
+    assert "**mnist**: best 91.20 %" in text and "target 90.5 %: **met**" in text
+    assert "**fashion-mnist**: best 70.00 %" in text and "**missed** (fewer than 3 seeds)" in text
