@@ -852,7 +852,9 @@ def section_weights(sweeps, fig_dir: Path, page_dir: Path, make_cmd: str = "pyth
     return out + [""]
 
 
-COMPETITION_SWEEPS = ("paper_table", "cuba")
+COMPETITION_SWEEPS = {"paper_table": "paper's", "cuba": "paper's", "best": "low", "best_l2": "low"}
+"""Sweeps whose l1 / l2 / max runs the competition section reads, and which Wt they use: the
+paper's (l1 78, l2 5, max 0.5) or the low targets the Wt sweep found best (l1 10, l2 0.5)."""
 
 
 def competition_rows(sweeps) -> ty.Tuple[ty.List[dict], ty.List[str]]:
@@ -862,7 +864,7 @@ def competition_rows(sweeps) -> ty.Tuple[ty.List[dict], ty.List[str]]:
     from lava_wta.data import load_dataset
     from lava_wta.pipeline import label_split
 
-    rows = [r for sw in sweeps if sw.name in COMPETITION_SWEEPS for r in done(sw.rows)
+    rows = [{**r, "sweep_name": sw.name} for sw in sweeps if sw.name in COMPETITION_SWEEPS for r in done(sw.rows)
             if r.get("scaling.mode") in ("l1", "l2", "max")]
     loaded, problems = _load_runs(rows)
     datasets: dict = {}
@@ -889,7 +891,8 @@ def competition_rows(sweeps) -> ty.Tuple[ty.List[dict], ty.List[str]]:
         except Exception as exc:  # noqa: BLE001 - one unreadable run must not stop the page
             problems.append(f"`{r['run_id']}` left out: {exc}")
             continue
-        out.append({**r, **stats, "network.neuron_model": r.get("network.neuron_model") or "conductance"})
+        out.append({**r, **stats, "network.neuron_model": r.get("network.neuron_model") or "conductance",
+                    "wt_choice": COMPETITION_SWEEPS[r["sweep_name"]]})
     return out, problems
 
 
@@ -918,26 +921,27 @@ def section_competition(sweeps, make_cmd: str) -> ty.List[str]:
            "Mean ± std over seeds.", ""]
     rows, problems = competition_rows(sweeps)
     if not rows:
-        return out + [f"_{NOT_RUN}_ (needs finished l1 and l2 runs of `paper_table` or `cuba` with "
-                      f"labelling counts).", ""]
+        return out + [f"_{NOT_RUN}_ (needs finished l1 and l2 runs of "
+                      f"{', '.join(f'`{n}`' for n in COMPETITION_SWEEPS)} with labelling counts).", ""]
     groups: ty.Dict[tuple, ty.List[dict]] = {}
     for r in rows:
         groups.setdefault((r["dataset"], r["network.neuron_model"], r["scaling.mode"],
-                           R._key(r.get("scaling.target_norm")), r.get("network.n_neurons"), r.get("n_train")),
-                          []).append(r)
+                           R._key(r.get("scaling.target_norm")), r.get("network.n_neurons"), r.get("n_train"),
+                           r["wt_choice"]), []).append(r)
     order = {d: i for i, d in enumerate(DATASETS)}
-    keys = sorted(groups, key=lambda k: (order.get(k[0], 99), str(k[0]), str(k[1]), MODES.index(k[2]),
-                                         str(k[4]), str(k[5])))
+    keys = sorted(groups, key=lambda k: (order.get(k[0], 99), str(k[0]), str(k[1]), str(k[6]),
+                                         MODES.index(k[2]), str(k[4]), str(k[5])))
     pct100 = lambda xs: [None if x is None else 100 * x for x in xs]  # noqa: E731
     table = []
     for k in keys:
         g = groups[k]
         col = lambda key: [x.get(key) for x in g]  # noqa: E731
-        table.append([num(k[0]), num(k[1]), num(k[2]), num(k[3]), num(k[4]), num(k[5]), str(len(g)),
+        table.append([num(k[0]), num(k[1]), num(k[2]), num(k[3]), num(k[6]), num(k[4]), num(k[5]), str(len(g)),
                       _pm(pct100(col("accuracy")), 2), _pm(pct100(col("best_match_wins")), 1),
                       _pm(col("winner_rank_mean"), 1), _pm(pct100(col("prototype_accuracy")), 2),
                       _pm(col("norm_cv"), 3), _pm(col("rho_norm_theta"), 2), _pm(col("rho_norm_spikes"), 2)])
-    out += md_table(["dataset", "neuron model", "scaling", "Wt", "neurons", "train", "runs", "accuracy (%)",
+    out += md_table(["dataset", "neuron model", "scaling", "Wt", "Wt choice", "neurons", "train", "runs",
+                     "accuracy (%)",
                      "best match wins (%)", "winner rank", "prototype accuracy (%)", "‖w‖₂ CV", "ρ(‖w‖₂, θ)",
                      "ρ(‖w‖₂, spikes)"], table)
     out += ["", "**l2 against l1** in each dataset and neuron model (same neurons and training images; "
@@ -945,9 +949,9 @@ def section_competition(sweeps, make_cmd: str) -> ty.List[str]:
     both_clear, same_sign_clear, unresolved = 0, 0, 0
     for ds in sorted({k[0] for k in keys}, key=lambda d: (order.get(d, 99), str(d))):
         for model in sorted({k[1] for k in keys if k[0] == ds}):
-            for setting in sorted({(k[4], k[5]) for k in keys if k[:2] == (ds, model)}, key=str):
-                g1 = [groups[k] for k in keys if k[:3] == (ds, model, "l1") and (k[4], k[5]) == setting]
-                g2 = [groups[k] for k in keys if k[:3] == (ds, model, "l2") and (k[4], k[5]) == setting]
+            for setting in sorted({(k[4], k[5], k[6]) for k in keys if k[:2] == (ds, model)}, key=str):
+                g1 = [groups[k] for k in keys if k[:3] == (ds, model, "l1") and (k[4], k[5], k[6]) == setting]
+                g2 = [groups[k] for k in keys if k[:3] == (ds, model, "l2") and (k[4], k[5], k[6]) == setting]
                 if len(g1) != 1 or len(g2) != 1:
                     continue
                 parts, clears, signs = [], [], []
@@ -973,7 +977,8 @@ def section_competition(sweeps, make_cmd: str) -> ty.List[str]:
                 else:
                     unresolved += 1
                     tail = "not both clear: no conclusion"
-                out.append(f"- **{ds}, {model}** ({num(setting[0])} neurons, {num(setting[1])} training images): "
+                out.append(f"- **{ds}, {model}, {setting[2]} Wt** ({num(setting[0])} neurons, {num(setting[1])} "
+                           f"training images): "
                            f"l2 − l1: " + "; ".join(parts) + f". {tail.capitalize()}.")
     if both_clear or unresolved:
         out += ["", f"Pairs where the accuracy difference and the best-match difference are both clear: "
