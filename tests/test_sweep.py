@@ -114,8 +114,9 @@ def test_yaml_errors_name_the_file(tmp_path):
         load_spec(tmp_path / "missing.yaml")
 
 
-@pytest.mark.parametrize("name, n", [("paper_table", 24), ("wt_sweep", 92), ("neurons", 36),
-                                     ("protocol", 36), ("tiny", 4)])
+@pytest.mark.parametrize("name, n", [("paper_table", 24), ("wt_sweep", 108), ("neurons", 36),
+                                     ("protocol", 36), ("tiny", 4), ("stdp_tau", 16), ("cuba", 12),
+                                     ("best", 4), ("best_l2", 6)])
 def test_shipped_specifications_expand(name, n):
     spec = load_spec(ROOT / "experiments" / f"{name}.yaml")
     runs = spec.expand()
