@@ -4,30 +4,21 @@ registered Python scaling rule. (Lava's asynchronous runtime supports ``Var.get`
 runs, not ``Var.set``.)"""
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 from lava.magma.core.run_conditions import RunSteps
 from lava.proc.io.sink import RingBuffer as Sink
 
-from lava_wta import WTAConfig
-from lava_wta.data import load_dataset
 from lava_wta.engine import EngineNetwork
 from lava_wta.processes import WTANetwork
 from lava_wta.run_config import WTASimCfg
 from lava_wta.state import WTAState
 
-
-@pytest.fixture(scope="module")
-def digits():
-    return load_dataset("digits")
-
-
-def _cfg(**over):
-    base = {"network.n_inputs": 64, "network.n_neurons": 12, "time.presentation_ms": 40.0,
-            "input.pixel_rate_hz": 2.0, "input.min_spikes": 8, "input.max_retries": 3,
-            "scaling.target_norm": 3.0}
-    base.update(over)
-    return WTAConfig().with_overrides(base)
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from test_engine import _cfg, digits  # noqa: E402,F401  (digits: fixture)
 
 
 def _async_run(cfg, images, state, chunks, *, seed):

@@ -32,11 +32,24 @@ from lava_wta.processes.network import WTANetwork
 
 
 class _FusedNetworkMixin:
-    """What both fused models share: the kernel's parameters, its view of the model's Vars,
-    registered Python scaling rules and the position Vars. The model classes declare the
-    Vars (Lava reads them from each model class)."""
+    """What both fused models share: the Vars' types (inherited, as lava-nc's abstract
+    models share theirs), the kernel's parameters, its view of the model's Vars, registered
+    Python scaling rules and the position Vars."""
 
-    def _setup(self, proc_params) -> None:
+    s_out: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, bool, precision=1)
+    weights: np.ndarray = LavaPyType(np.ndarray, float)
+    theta: np.ndarray = LavaPyType(np.ndarray, float)
+    exc_spike_count: np.ndarray = LavaPyType(np.ndarray, int)
+    inh_spike_count: np.ndarray = LavaPyType(np.ndarray, int)
+    count_buffer: np.ndarray = LavaPyType(np.ndarray, int)
+    image_index: np.ndarray = LavaPyType(np.ndarray, int)
+    retry: np.ndarray = LavaPyType(np.ndarray, int)
+    presentations: np.ndarray = LavaPyType(np.ndarray, int)
+    total_retries: np.ndarray = LavaPyType(np.ndarray, int)
+    capped: np.ndarray = LavaPyType(np.ndarray, int)
+
+    def __init__(self, proc_params) -> None:
+        super().__init__(proc_params)       # PyLoihiProcessModel or PyAsyncProcessModel
         config = proc_params["config"]
         from lava_wta.engine import check_engine_support
 
@@ -73,6 +86,18 @@ class _FusedNetworkMixin:
             S.C[K.C_SCALE_DUE] = 0
             S.C[K.C_OUT_OF_BOUNDS] = K.out_of_bounds(self.weights, self.config.stdp.w_max)
 
+    def _step_and_send(self) -> None:
+        """One step of the compiled kernel, the Vars updated, the step's excitatory spikes
+        sent on ``s_out``."""
+        S = self._state()
+        before = S.C[K.C_RETRIES], S.C[K.C_CAPPED]
+        K.step(S, self.FP, self.IP, self.traces, self.images_f64, self.count_buffer)
+        self._apply_python_scaling(S)
+        self.exc_spike_count += S.spikes
+        self.inh_spike_count += S.inh_spikes
+        self._publish(S, before)
+        self.s_out.send(S.spikes.copy())
+
     def _publish(self, S: K.NetState, before: tuple) -> None:
         """Copy the kernel's counters into the position Vars (``before``: retries and capped
         presentations when the steps began)."""
@@ -89,28 +114,6 @@ class _FusedNetworkMixin:
 class PyWTANetworkFusedModel(_FusedNetworkMixin, PyLoihiProcessModel):
     """Input, plastic synapses, both layers and their loop in one process (compiled step)."""
 
-    s_out: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, bool, precision=1)
-    weights: np.ndarray = LavaPyType(np.ndarray, float)
-    theta: np.ndarray = LavaPyType(np.ndarray, float)
-    exc_spike_count: np.ndarray = LavaPyType(np.ndarray, int)
-    inh_spike_count: np.ndarray = LavaPyType(np.ndarray, int)
-    count_buffer: np.ndarray = LavaPyType(np.ndarray, int)
-    image_index: np.ndarray = LavaPyType(np.ndarray, int)
-    retry: np.ndarray = LavaPyType(np.ndarray, int)
-    presentations: np.ndarray = LavaPyType(np.ndarray, int)
-    total_retries: np.ndarray = LavaPyType(np.ndarray, int)
-    capped: np.ndarray = LavaPyType(np.ndarray, int)
-
-    def __init__(self, proc_params) -> None:
-        super().__init__(proc_params)
-        self._setup(proc_params)
 
     def run_spk(self) -> None:
-        S = self._state()
-        before = S.C[K.C_RETRIES], S.C[K.C_CAPPED]
-        K.step(S, self.FP, self.IP, self.traces, self.images_f64, self.count_buffer)
-        self._apply_python_scaling(S)
-        self.exc_spike_count += S.spikes
-        self.inh_spike_count += S.inh_spikes
-        self._publish(S, before)
-        self.s_out.send(S.spikes.copy())
+        self._step_and_send()

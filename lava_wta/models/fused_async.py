@@ -25,11 +25,8 @@ the position or load weights, create the process with them, or use the ``"fused"
 """
 from __future__ import annotations
 
-import numpy as np
 from lava.magma.core.decorator import implements, requires, tag
 from lava.magma.core.model.py.model import PyAsyncProcessModel
-from lava.magma.core.model.py.ports import PyOutPort
-from lava.magma.core.model.py.type import LavaPyType
 from lava.magma.core.resources import CPU
 from lava.magma.core.sync.protocols.async_protocol import AsyncProtocol
 
@@ -44,22 +41,6 @@ from lava_wta.processes.network import WTANetwork
 @tag("fused-async")
 class PyWTANetworkAsyncModel(_FusedNetworkMixin, PyAsyncProcessModel):
     """The whole network in one process, ``N`` steps per ``run`` in one compiled loop."""
-
-    s_out: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, bool, precision=1)
-    weights: np.ndarray = LavaPyType(np.ndarray, float)
-    theta: np.ndarray = LavaPyType(np.ndarray, float)
-    exc_spike_count: np.ndarray = LavaPyType(np.ndarray, int)
-    inh_spike_count: np.ndarray = LavaPyType(np.ndarray, int)
-    count_buffer: np.ndarray = LavaPyType(np.ndarray, int)
-    image_index: np.ndarray = LavaPyType(np.ndarray, int)
-    retry: np.ndarray = LavaPyType(np.ndarray, int)
-    presentations: np.ndarray = LavaPyType(np.ndarray, int)
-    total_retries: np.ndarray = LavaPyType(np.ndarray, int)
-    capped: np.ndarray = LavaPyType(np.ndarray, int)
-
-    def __init__(self, proc_params) -> None:
-        super().__init__(proc_params)
-        self._setup(proc_params)
 
     def run_async(self) -> None:
         if getattr(self.s_out, "csp_ports", None):
@@ -80,12 +61,5 @@ class PyWTANetworkAsyncModel(_FusedNetworkMixin, PyAsyncProcessModel):
 
     def _run_sending(self) -> None:
         """``s_out`` is connected: one Python-level step at a time, sending its spikes."""
-        S = self._state()
-        for k in range(int(self.num_steps)):
-            before = S.C[K.C_RETRIES], S.C[K.C_CAPPED]
-            K.step(S, self.FP, self.IP, self.traces, self.images_f64, self.count_buffer)
-            self._apply_python_scaling(S)
-            self.exc_spike_count += S.spikes
-            self.inh_spike_count += S.inh_spikes
-            self._publish(S, before)
-            self.s_out.send(S.spikes.copy())
+        for _ in range(int(self.num_steps)):
+            self._step_and_send()
