@@ -134,6 +134,17 @@ def test_three_executions_give_the_same_spikes_theta_and_weights(digits, mode):
     assert exc.sum() > 100 and inh.sum() > 10
 
 
+def test_three_executions_agree_on_both_inhibitory_update_paths(digits):
+    """With 64 neurons the kernel updates the inhibitory layer through its list of active
+    neurons while at most 4 are listed and in one pass over all of them above that
+    (kernels.network._inh_step); both must agree with the composed graph."""
+    cfg = _cfg(**{"network.n_neurons": 64, "input.min_spikes": 12})
+    steps = 26 * cfg.time.period_steps
+    _, exc, inh = check_three_executions(cfg, digits.train_images[:24], WTAState.initial(cfg), steps)
+    per_period = inh.reshape(-1, cfg.time.period_steps, 64).any(axis=1).sum(axis=1)
+    assert (per_period <= 4).any() and (per_period > 4).any(), "both paths must run"
+
+
 def test_engine_equals_the_independent_numpy_reference(digits):
     import reference
 
