@@ -358,8 +358,9 @@ def protocol_verdict(rows) -> ty.List[str]:
                             word = "no clear difference"
                         else:
                             word = "l2 better" if d > 0 else "l1 better"
-                        out.append(f"- {ds}, {between}, {num(pres)} ms: l2 Wt {num(wt2)} ({len(a2)} seeds) − "
-                                   f"l1 Wt {num(wt1)} ({len(a1)} seeds) = {d:+.2f} points; {test} → **{word}**")
+                        seeds = lambda n: f"{n} seed" + ("s" if n != 1 else "")  # noqa: E731
+                        out.append(f"- {ds}, {between}, {num(pres)} ms: l2 Wt {num(wt2)} ({seeds(len(a2))}) − "
+                                   f"l1 Wt {num(wt1)} ({seeds(len(a1))}) = {d:+.2f} points; {test} → **{word}**")
     if not out:
         return []
     return ["**Does l2 beat l1 under each protocol?** (difference of the means over seeds; Welch's t test "
