@@ -32,7 +32,7 @@ from tqdm.auto import tqdm  # noqa: E402
 from lava_wta import evaluation, plots
 from lava_wta.analysis.weights import LABEL_COUNTS_FILE, save_label_counts
 from lava_wta.config import WTAConfig
-from lava_wta.data import Dataset
+from lava_wta.data import Dataset, label_split  # noqa: F401  (label_split: re-exported)
 from lava_wta.presentation import BACKENDS, Checkpoint, PresentationResult, ProgressFn, images_digest
 from lava_wta.state import STREAM_EVAL_INPUT, STREAM_TRAIN_INPUT, WTAState, stream_seed
 
@@ -194,23 +194,6 @@ def evaluate(config: WTAConfig, state: WTAState, label_images: np.ndarray, label
                       evaluation.confusion_matrix(test_labels, predictions, n_classes),
                       label_counts, test_counts, result)
 
-
-def label_split(dataset: Dataset, n_train: int, n_label: int, label_from: str) -> tuple:
-    """Images and labels used to label the neurons.
-
-    ``heldout``: the ``n_label`` training images after the first ``n_train`` (never
-    seen in training; the paper's protocol). ``train``: the first ``n_label`` training images.
-    """
-    if label_from == "heldout":
-        lo, hi = n_train, n_train + n_label
-    elif label_from == "train":
-        lo, hi = 0, n_label
-    else:
-        raise ValueError(f"label_from: expected 'heldout' or 'train', got {label_from!r}")
-    if hi > len(dataset.train_images):
-        raise ValueError(f"label images: {dataset.name} has {len(dataset.train_images)} training images, "
-                         f"{label_from} labelling needs images {lo}..{hi - 1}")
-    return dataset.train_images[lo:hi], dataset.train_labels[lo:hi]
 
 
 def _versions() -> dict:

@@ -898,7 +898,7 @@ def competition_rows(sweeps) -> ty.Tuple[ty.List[dict], ty.List[str]]:
     labelling counts, each with its :func:`lava_wta.analysis.competition.competition_statistics`."""
     from lava_wta.analysis import competition as CP
     from lava_wta.data import load_dataset
-    from lava_wta.pipeline import label_split
+    from lava_wta.data import label_split
 
     rows = [{**r, "sweep_name": sw.name} for sw in sweeps if sw.name in COMPETITION_SWEEPS for r in done(sw.rows)
             if r.get("scaling.mode") in ("l1", "l2", "max")]

@@ -223,7 +223,7 @@ def test_sweep_runs_skips_resumes_records_failures_and_tabulates(tmp_path, clien
     lines = []
     task = functools.partial(kill_worker_after_first_checkpoint, victim=killed.run_id)
     report = run_sweep(spec, client=client, log=lines.append, task=task)
-    assert sorted(report.done) == sorted(r.run_id for r in runs if r is not failing)
+    assert sorted(report.done) == sorted(r.run_id for r in runs if r is not failing), lines
     assert report.failed == [failing.run_id]
     assert len([x for x in lines if x.startswith("[")]) == 4          # a line per finished run
     assert any("FAILED" in x and "different configuration" in x for x in lines)

@@ -221,3 +221,21 @@ def _check_mnist_arrays(arrays: tuple, source: str) -> None:
     expected = ((60000, 784), (60000,), (10000, 784), (10000,))
     if shapes != expected:
         raise DataError(f"{source}: MNIST arrays have shapes {shapes}, expected {expected}")
+
+
+def label_split(dataset: "Dataset", n_train: int, n_label: int, label_from: str) -> tuple:
+    """Images and labels used to label the neurons.
+
+    ``heldout``: the ``n_label`` training images after the first ``n_train`` (never
+    seen in training; the paper's protocol). ``train``: the first ``n_label`` training images.
+    """
+    if label_from == "heldout":
+        lo, hi = n_train, n_train + n_label
+    elif label_from == "train":
+        lo, hi = 0, n_label
+    else:
+        raise ValueError(f"label_from: expected 'heldout' or 'train', got {label_from!r}")
+    if hi > len(dataset.train_images):
+        raise ValueError(f"label images: {dataset.name} has {len(dataset.train_images)} training images, "
+                         f"{label_from} labelling needs images {lo}..{hi - 1}")
+    return dataset.train_images[lo:hi], dataset.train_labels[lo:hi]

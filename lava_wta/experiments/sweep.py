@@ -322,6 +322,13 @@ def _submit_and_wait(client, todo, sweep_meta, retries, report, log, task) -> No
             record = read_json(Path(run.folder) / RUN_RECORD) or {"run_id": run.run_id, "params": run.params}
             record.update(status="failed", error=outcome["error"], finished=time.strftime("%Y-%m-%dT%H:%M:%S"))
             _write_record(Path(run.folder), record)
+        if outcome["status"] == "skipped":
+            # not finished when submitted: an earlier execution of this task finished it and
+            # Dask ran it again because its result was lost with a killed worker
+            record = read_json(Path(run.folder) / RUN_RECORD) or {}
+            if record.get("status") == "done" and record.get("accuracy") is not None:
+                outcome = {"run_id": run.run_id, "status": "done", "folder": str(run.folder),
+                           "accuracy": record["accuracy"], "seconds": float(record.get("seconds") or 0.0)}
         report.outcomes[run.run_id] = outcome
         if outcome["status"] == "done":
             what = f"accuracy {100 * outcome['accuracy']:.2f} % ({outcome['seconds']:.0f} s)"

@@ -26,7 +26,7 @@ def load_run(run_dir: ty.Union[str, Path]) -> ty.Tuple[WTAConfig, WTAState, dict
 def eval_images(dataset, metrics: dict, *, n_label: int, n_test: int, label_from: str = "heldout",
                 n_train: ty.Optional[int] = None) -> dict:
     """The labelling and test images of a run (the same split as ``lava-wta evaluate``)."""
-    from lava_wta.pipeline import label_split
+    from lava_wta.data import label_split
 
     n_train = metrics.get("n_train") if n_train is None else n_train
     if n_train is None:
