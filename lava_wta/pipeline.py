@@ -195,7 +195,6 @@ def evaluate(config: WTAConfig, state: WTAState, label_images: np.ndarray, label
                       label_counts, test_counts, result)
 
 
-
 def _versions() -> dict:
     from importlib.metadata import PackageNotFoundError, version
 

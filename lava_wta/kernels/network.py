@@ -332,7 +332,10 @@ def _inh_step(S, FP, hold):
     if 16 * S.C[C_N_INH] > n:
         # most neurons are away from rest (``rest`` mode resets nothing): one pass over all,
         # without the list. A neuron exactly at rest computes v_rest again exactly, so this
-        # gives the list's numbers bit for bit, in a loop LLVM can vectorise.
+        # gives the list's numbers bit for bit, in a loop LLVM can vectorise. The threshold
+        # step is written out branch-free on local arrays instead of calling fixed_threshold:
+        # measured, a shared per-neuron helper (or the list path's body with an index from
+        # either source) ran this mode at 6-36 µs per step instead of 2.7.
         for j in range(n):
             ge = gei[j]
             v = vi[j]
