@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from numba import njit
 
-from lava_wta.kernels.network import C_SCALE_DUE, step
+from lava_wta.kernels.network import C_SCALE_DUE, NO_REFCOUNT, step
 
 
-@njit(cache=True, error_model="numpy")
+@njit(**NO_REFCOUNT)
 def run_steps_counting(S, FP, IP, traces, images, counts_out, n_steps, exc_total, inh_total):
     """Step ``n_steps`` times, adding every step's excitatory and inhibitory spikes to
     ``exc_total`` / ``inh_total`` (what the synchronous fused model does after each
