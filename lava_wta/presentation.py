@@ -66,24 +66,36 @@ class Checkpoint:
         """Write atomically (temporary file, then rename): a kill at any moment leaves
         either the previous checkpoint or this one. ``extra`` holds backend state."""
         tmp = self.path.with_name(self.path.stem + ".tmp.npz")
-        done = counts[:image_index]
-        # spike counts are small and mostly zero: uint16 and compression keep a
-        # 40,000-image checkpoint to a few MB
-        if done.size and done.max() > np.iinfo(np.uint16).max:
-            raise ValueError(f"{self.path}: spike count {done.max()} does not fit the checkpoint format")
-        np.savez_compressed(
+        done = np.asarray(counts[:image_index])
+        # spike counts are mostly zero: stored sparse (image, neuron, count), uncompressed.
+        # (np.savez_compressed of the dense counts and the float weights took 0.2 s per
+        # checkpoint of a 40,000-image run, 1.3 s in all)
+        rows, cols = np.nonzero(done)
+        values = done[rows, cols]
+        if values.size and values.max() > np.iinfo(np.uint16).max:
+            raise ValueError(f"{self.path}: spike count {values.max()} does not fit the checkpoint format")
+        np.savez(
             tmp, weights=weights, theta=theta, image_index=image_index, retry=retry,
             n_images=counts.shape[0], images_sha256=images_sha256, backend=backend,
-            presentations=presentations, counts=done.astype(np.uint16), retries=retries,
+            presentations=presentations, counts_rows=rows.astype(np.int64),
+            counts_cols=cols.astype(np.int32), counts_values=values.astype(np.uint16),
+            counts_shape=np.array(done.shape, np.int64), retries=retries,
             capped=capped, steps=steps, seconds=seconds,
             **{f"extra_{k}": v for k, v in (extra or {}).items()})
         os.replace(tmp, self.path)
 
     def load(self) -> ty.Optional[dict]:
+        """The checkpoint's arrays, with ``counts`` dense (n_done, n_neurons) int64; None
+        when there is no checkpoint."""
         if not self.path.is_file():
             return None
         with np.load(self.path, allow_pickle=False) as z:
-            return {k: z[k] for k in z.files}
+            data = {k: z[k] for k in z.files}
+        if "counts_shape" in data:
+            counts = np.zeros(tuple(int(v) for v in data.pop("counts_shape")), np.int64)
+            counts[data.pop("counts_rows"), data.pop("counts_cols")] = data.pop("counts_values")
+            data["counts"] = counts
+        return data
 
     def resume(self, images_sha256: str, weights_shape: ty.Tuple[int, ...]) -> ty.Optional[dict]:
         """The checkpoint of this pass, or None; an error if it belongs to another pass."""

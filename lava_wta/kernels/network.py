@@ -551,7 +551,7 @@ def _cuba_step(S, FP, IP, learning):
 def step(S, FP, IP, traces, images, counts_out):
     """Advance the network by one time step (see the module docstring).
 
-    ``images`` (n_images, n_in) float64 pixel values; ``counts_out`` (rows, n) receives
+    ``images`` (n_images, n_in) pixel values, float64 or uint8 (the same float64 inside); ``counts_out`` (rows, n) receives
     the spike counts of each accepted presentation in row ``image % rows``. Returns the
     number of excitatory spikes of this step (they are in ``S.spikes``).
     """

@@ -56,7 +56,7 @@ def presentation_raster(image, gain_hz, dt_s, n_steps, seed, image_index, retry,
 
     Parameters
     ----------
-    image : float64 (n_in,)
+    image : float64 or uint8 (n_in,)
         Pixel values (0..255).
     gain_hz : float
         Rate per unit of pixel value (Hz), ``pixel_rate_hz + retry * retry_pixel_rate_hz``.
