@@ -277,3 +277,18 @@ def test_lava_still_imports_after_the_engine_ran_in_parallel():
             "print('ok')\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0 and out.stdout.strip().endswith("ok"), out.stderr[-2000:]
+
+
+def test_engine_gives_the_same_numbers_for_uint8_and_float_images(digits):
+    """uint8 images reach the kernels as they are (no float copy): same spikes, weights, θ."""
+    cfg = _cfg()
+    images = np.asarray(digits.train_images[:8])
+    assert images.dtype == np.uint8
+    a = present_engine(cfg, images, WTAState.initial(cfg), learning=True, input_seed=4)
+    b = present_engine(cfg, images.astype(np.float64), WTAState.initial(cfg), learning=True, input_seed=4)
+    np.testing.assert_array_equal(a.counts, b.counts)
+    np.testing.assert_array_equal(a.state.weights, b.state.weights)
+    np.testing.assert_array_equal(a.state.theta, b.state.theta)
+    c = present_engine(cfg, images, a.state, learning=False, input_seed=9)
+    d = present_engine(cfg, images.astype(np.float64), a.state, learning=False, input_seed=9)
+    np.testing.assert_array_equal(c.counts, d.counts)
