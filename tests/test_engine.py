@@ -54,6 +54,9 @@ def test_polynomial_exponentials_match_libm():
     zs = -np.linspace(0, K.PHI_MAX, 5001)[1:]
     phi = np.array([K.phi_small(z) for z in zs])
     np.testing.assert_allclose(phi, np.expm1(zs) / zs, rtol=2e-16 * 4, atol=0)
+    zs = -np.linspace(0, K.PHI_TINY_MAX, 5001)[1:]
+    phi = np.array([K.phi_tiny(z) for z in zs])
+    np.testing.assert_allclose(phi, np.expm1(zs) / zs, rtol=2e-16 * 4, atol=0)
 
 
 def test_poisson_raster_rates_and_stream():

@@ -263,6 +263,23 @@ def phi_small(z):
     return a + b * z4 + c * z8
 
 
+PHI_TINY_MAX = 0.03
+"""Largest ``dt * (1 + g_e + g_i) / tau_m`` for which :func:`phi_tiny` is used: at
+400 neurons most steps have every neuron below it (g_e + g_i <= 5 at tau_m = 100 ms)."""
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def phi_tiny(z):
+    """``(exp(z) - 1) / z`` for ``-PHI_TINY_MAX <= z <= 0``: degree-6 Taylor (truncation
+    below 6e-16 relative there; ``tests/test_engine.py`` checks it). Half the operations of
+    :func:`phi_small`; the excitatory step is 6-7 % faster with it (measured, A/B)."""
+    z2 = z * z
+    z4 = z2 * z2
+    a = (_F0 + _F1 * z) + (_F2 + _F3 * z) * z2
+    b = (_F4 + _F5 * z) + _F6 * z2
+    return a + b * z4
+
+
 G_FLUSH = 1e-30
 """Conductances below this are stored as 0. A decaying conductance never reaches 0 by
 itself: multiplied by a decay factor above 1/2 (``exp(-0.5 / 1)`` = 0.61 per step here),
@@ -280,6 +297,22 @@ def _flush(g):
 
 
 @njit(cache=True, inline="always", error_model="numpy")
+def _exc_integrate(ve, gee, gie, re, c, v_rest, e_exc, e_inh, dge, dgi, phi):
+    """The division-free exponential Euler step of :func:`_exc_step` (v held while
+    refractory), with ``phi`` one of the polynomials (numba compiles one loop per ``phi``)."""
+    for j in range(ve.shape[0]):
+        ge = gee[j]
+        gi = gie[j]
+        z = -c * (1.0 + ge + gi)
+        p = phi(z)
+        v = ve[j]
+        v_new = v * (1.0 + z * p) + (v_rest + ge * e_exc + gi * e_inh) * c * p
+        ve[j] = v if re[j] > 0 else v_new
+        gee[j] = _flush(ge * dge)
+        gie[j] = _flush(gi * dgi)
+
+
+@njit(cache=True, inline="always", error_model="numpy")
 def _exc_step(S, FP, hold, learning):
     """Excitatory layer: integrate, threshold, reset, θ. Writes ``S.spikes``.
 
@@ -289,8 +322,9 @@ def _exc_step(S, FP, hold, learning):
            = v exp(-y) + (v_rest + g_e E_exc + g_i E_inh) (dt / tau_m) phi(-y)
 
     with ``phi(z) = (exp(z) - 1) / z``. When every neuron has ``y <= PHI_MAX`` (almost
-    always), the second form needs neither a division nor an ``exp`` and vectorises;
-    otherwise the first form with :func:`exp_neg`. Both agree with the Lava model's
+    always), the second form needs neither a division nor an ``exp`` and vectorises
+    (:func:`phi_tiny` when every ``y <= PHI_TINY_MAX``, else :func:`phi_small`);
+    otherwise the first form with :func:`exp_neg`. All agree with the Lava model's
     numpy arithmetic to about 1e-15 relative.
     """
     v_rest, v_reset, v_thresh = FP[E_V_REST], FP[E_V_RESET], FP[E_V_THRESH]
@@ -301,19 +335,15 @@ def _exc_step(S, FP, hold, learning):
     c = dt / tau_m
     # (integer counts, not float max: LLVM vectorises these reductions)
     n_large = 0
+    n_mid = 0
     for j in range(n):
-        n_large += c * (1.0 + gee[j] + gie[j]) > PHI_MAX
-    if n_large == 0:
-        for j in range(n):
-            ge = gee[j]
-            gi = gie[j]
-            z = -c * (1.0 + ge + gi)
-            p = phi_small(z)
-            v = ve[j]
-            v_new = v * (1.0 + z * p) + (v_rest + ge * e_exc + gi * e_inh) * c * p
-            ve[j] = v if re[j] > 0 else v_new
-            gee[j] = _flush(ge * dge)
-            gie[j] = _flush(gi * dgi)
+        y = c * (1.0 + gee[j] + gie[j])
+        n_large += y > PHI_MAX
+        n_mid += y > PHI_TINY_MAX
+    if n_mid == 0:
+        _exc_integrate(ve, gee, gie, re, c, v_rest, e_exc, e_inh, dge, dgi, phi_tiny)
+    elif n_large == 0:
+        _exc_integrate(ve, gee, gie, re, c, v_rest, e_exc, e_inh, dge, dgi, phi_small)
     else:
         for j in range(n):
             ge = gee[j]
