@@ -84,9 +84,9 @@ NO_REFCOUNT = {"cache": True, "error_model": "numpy", "_nrt": False}
 loop): numba's runtime (NRT) is off, so arrays carry no reference counting. These
 functions allocate nothing (every buffer lives in :class:`NetState`) and every array they
 touch is owned by the caller. With NRT on, each step paid about 130 atomic increments and
-decrements of reference counts (the state is a tuple of 29 arrays, passed and unpacked
+decrements of reference counts (the state is a tuple of ~30 arrays, passed and unpacked
 in every inlined helper): measured with ``perf``, 46 % of the step's time; the step ran
-at 1.63 µs instead of 0.87 µs (frozen) and 1.92 instead of 0.98 µs (learning), same
+at 1.63 µs instead of 0.87-0.90 µs (frozen) and 1.92 instead of 0.95 µs (learning), same
 numbers bit for bit."""
 
 
