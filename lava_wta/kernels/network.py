@@ -581,9 +581,10 @@ def _cuba_step(S, FP, IP, learning):
 def step(S, FP, IP, traces, images, counts_out):
     """Advance the network by one time step (see the module docstring).
 
-    ``images`` (n_images, n_in) pixel values, float64 or uint8 (the same float64 inside); ``counts_out`` (rows, n) receives
-    the spike counts of each accepted presentation in row ``image % rows``. Returns the
-    number of excitatory spikes of this step (they are in ``S.spikes``).
+    ``images`` (n_images, n_in) pixel values, float64 or uint8 (the same float64 inside);
+    ``counts_out`` (rows, n) receives the spike counts of each accepted presentation in row
+    ``image % rows``. Returns the number of excitatory spikes of this step (they are in
+    ``S.spikes``).
     """
     C = S.C
     present, period = IP[PRESENT_STEPS], IP[PERIOD_STEPS]
@@ -712,7 +713,6 @@ def run_frozen_batch(W, theta, FP, IP, traces, images, counts_out, stats_out, lo
         if a >= b:
             continue
         S = alloc_state(W, theta, FP, IP[PRESENT_STEPS], a)
-        C = S.C
         for k in range(a, b):
             run_one_image(S, FP, IP, traces, images, counts_out, stats_out, k)
 
