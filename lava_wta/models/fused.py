@@ -114,6 +114,5 @@ class _FusedNetworkMixin:
 class PyWTANetworkFusedModel(_FusedNetworkMixin, PyLoihiProcessModel):
     """Input, plastic synapses, both layers and their loop in one process (compiled step)."""
 
-
     def run_spk(self) -> None:
         self._step_and_send()
