@@ -4,7 +4,8 @@ Per step: both populations integrate (exponential Euler, conductances held), thr
 reset and adapt theta; then this step's input spikes are taken and every spike is
 delivered (acting from the next step on) with the weights before plasticity; then STDP
 (trace decay, presynaptic depression, postsynaptic potentiation). At the end of each
-presentation period: scaling while learning, and in reset mode a return to rest. It
+presentation period: scaling while learning, and in reset mode a return to rest (theta
+decayed over ``rest_ms`` while learning). It
 shares no code with lava_wta's models; tests compare the Lava graph against it. The
 input spike trains are an input to the model, not part of it: they come from
 ``lava_wta.kernels.poisson.dense_raster``, the stream every execution shares.
@@ -80,6 +81,8 @@ def simulate(cfg, images, weights, theta, *, learning, seed):
             W[ok] *= (cfg.scaling.target_norm / norms[ok])[:, None]
         if reset_mode:
             st = rest()
+            if learning:    # the reset stands for a rest of rest_ms, over which theta decays
+                theta *= np.exp(-T.rest_ms / E.tau_theta_ms)
         if count.sum() < IN.min_spikes and retry < IN.max_retries:
             retry += 1
             retries += 1

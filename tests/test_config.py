@@ -47,8 +47,13 @@ def test_invalid_values_name_the_field(overrides, field):
         WTAConfig().with_overrides(overrides)
 
 
-def test_rest_ms_is_ignored_in_reset_mode():
-    assert WTAConfig().with_overrides({"time.rest_ms": 0.3}).time.rest_steps == 0
+def test_reset_mode_simulates_no_rest_but_theta_decays_over_it():
+    t = WTAConfig().with_overrides({"time.rest_ms": 0.3}).time
+    assert t.rest_steps == 0 and t.reset_rest_ms == 0.3
+    rest = WTAConfig().with_overrides({"time.between_images": "rest"}).time
+    assert rest.rest_steps == 300 and rest.reset_rest_ms == 0.0
+    with pytest.raises(ConfigError, match=r"time\.rest_ms"):
+        WTAConfig().with_overrides({"time.rest_ms": -1.0})
 
 
 def test_unknown_fields_are_named(tmp_path):

@@ -164,10 +164,11 @@ def test_engine_equals_the_independent_numpy_reference(digits):
     np.testing.assert_allclose(res.state.theta, theta, rtol=RTOL)
 
 
-def check_frozen_predictions(cfg, trained, digits):
+def check_frozen_predictions(cfg, trained, digits, above_chance=True):
     """Label (40 images) and test (30 images) the frozen ``trained`` state in the engine's
     parallel batch, the serial engine, the fused model (synchronous and asynchronous) and
-    the composed graph: identical counts and predictions, above chance."""
+    the composed graph: identical counts and predictions (and, if ``above_chance``, more
+    than 15 % correct)."""
     label_x, label_y = digits.train_images[60:100], digits.train_labels[60:100]
     test_x, test_y = digits.test_images[:30], digits.test_labels[:30]
     images = np.concatenate([label_x, test_x])
@@ -189,7 +190,8 @@ def check_frozen_predictions(cfg, trained, digits):
         predictions[name] = predict(counts[40:], assign_labels(counts[:40], label_y))
     for name, p in predictions.items():
         np.testing.assert_array_equal(p, predictions["composed"], err_msg=name)
-    assert (predictions["engine-serial"] == test_y).mean() > 0.15, "above chance (10 %)"
+    if above_chance:
+        assert (predictions["engine-serial"] == test_y).mean() > 0.15, "above chance (10 %)"
 
 
 def test_same_predictions_on_a_test_batch(digits):

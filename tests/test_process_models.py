@@ -106,6 +106,25 @@ def test_reset_between_presentations_returns_state_to_rest():
     assert (v[0], ge[0], refr[0]) == (p.v_rest_mv, 0.0, 0)
 
 
+@pytest.mark.parametrize("learning", [True, False])
+def test_reset_decays_theta_over_the_rest_it_stands_for(learning):
+    """Each reset stands for ``rest_ms`` of rest: while learning, θ decays over the
+    presentation's steps and then by ``exp(-rest_ms / tau_theta)`` at each reset."""
+    p = ExcitatoryConfig(tau_theta_ms=400.0)   # short, so the decay is visible
+    period, periods, rest_ms = 10, 3, 150.0
+    neuron = AdaptiveConductanceLIF(shape=(2,), params=p, dt_ms=DT, period_steps=period,
+                                    reset_between=True, learning=learning, rest_ms=rest_ms,
+                                    theta=np.array([20.0, 35.0]))
+    attach_input(neuron, np.zeros((2, period * periods)))
+    (theta,) = run_for(neuron, period * periods, neuron.theta)
+    if learning:
+        per_period = math.exp(-DT / p.tau_theta_ms) ** period * math.exp(-rest_ms / p.tau_theta_ms)
+        np.testing.assert_allclose(theta, np.array([20.0, 35.0]) * per_period ** periods, rtol=1e-13)
+        assert theta[1] < 35.0 * math.exp(-period * periods * DT / p.tau_theta_ms) - 1.0
+    else:
+        np.testing.assert_array_equal(theta, [20.0, 35.0])
+
+
 # ---------------------------------------------------------------------- Poisson input
 def _expected_raster(seed, image, retry, steps, cfg=InputConfig()):
     from lava_wta.kernels.poisson import dense_raster

@@ -26,7 +26,8 @@ step ``t`` (0-based within the run; ``local`` = step within the presentation per
    factor (see :func:`trace_tables`), which is what per-step decay computes, bit for bit;
 6. excitatory spikes of presentation steps are counted;
 7. at the last step of a period: count a presentation, scale (while learning, every
-   ``interval`` presentations), return to rest in ``reset`` mode (θ kept), and decide
+   ``interval`` presentations), return to rest in ``reset`` mode (θ kept, decayed over
+   ``rest_ms`` while learning), and decide
    between a retry at a higher rate (fewer than ``min_spikes`` spikes) and the next image.
 
 Weights are indexed ``W[i, j]`` (input ``i``, neuron ``j``): the engine passes a
@@ -60,7 +61,7 @@ from lava_wta.kernels.threshold import adaptive_threshold, fixed_threshold
  E_DTHETA, E_THETA_PLUS,
  I_V_REST, I_V_RESET, I_V_THRESH, I_E_EXC, I_TAU_M, I_DGE,
  DT_MS, D_PRE, D_POST1, D_POST2, NU_PRE, NU_POST, W_MAX, TARGET, W_EI, W_IE,
- RATE0_HZ, RATE_RETRY_HZ, CUBA_E0) = range(30)
+ RATE0_HZ, RATE_RETRY_HZ, E_DTHETA_REST, CUBA_E0) = range(31)
 # Current-based variant (network.neuron_model == "current"): the parameter blocks of
 # lava_wta.kernels.cuba; E_V_REST and I_V_REST then hold its rest potentials.
 CUBA_I0 = CUBA_E0 + CU.N_X
@@ -149,6 +150,9 @@ def pack_params(config, *, learning: bool, seed: int) -> ty.Tuple[np.ndarray, np
     fp[NU_PRE], fp[NU_POST], fp[W_MAX] = S.nu_pre, S.nu_post, S.w_max
     fp[TARGET], fp[W_EI], fp[W_IE] = config.scaling.target_norm, NET.w_ei, NET.w_ie
     fp[RATE0_HZ], fp[RATE_RETRY_HZ] = IN.pixel_rate_hz, IN.retry_pixel_rate_hz
+    # θ's decay over the rest that each reset stands for (1.0 in rest mode)
+    tau_theta = (config.cuba_exc if NET.neuron_model == "current" else E).tau_theta_ms
+    fp[E_DTHETA_REST] = dynamics.decay(T.reset_rest_ms, tau_theta)
     ip = np.zeros(N_IP, np.int64)
     ip[PRESENT_STEPS], ip[PERIOD_STEPS] = T.presentation_steps, T.period_steps
     ip[HOLD_E] = dynamics.refractory_steps(E.t_ref_ms, dt)
@@ -542,8 +546,13 @@ def scale_columns(W, mode, target, w_max, dirty, all_dirty, norms, sel):
 
 
 @njit(cache=True, inline="always", error_model="numpy")
-def _rest(S, FP):
-    """Return to rest between presentations (θ kept)."""
+def _rest(S, FP, learning):
+    """Return to rest between presentations: θ kept, and decayed over the rest this reset
+    stands for while learning (``TimeConfig.reset_rest_ms``)."""
+    if learning:
+        f = FP[E_DTHETA_REST]
+        for j in range(S.theta.shape[0]):
+            S.theta[j] *= f
     S.ve[:] = FP[E_V_REST]
     S.gee[:] = 0.0
     S.gie[:] = 0.0
@@ -629,7 +638,7 @@ def step(S, FP, IP, traces, images, counts_out):
             else:
                 C[C_SCALE_DUE] = 1        # a registered Python rule: the caller applies it
         if IP[RESET_BETWEEN]:
-            _rest(S, FP)
+            _rest(S, FP, learning)
         if active:
             C[C_PRESENTATIONS] += 1
             total = 0

@@ -47,12 +47,12 @@ class SubWTANetworkModel(AbstractSubProcessModel):
         if cfg.network.neuron_model == "current":   # the Loihi/NIR-native variant
             self.exc = AdaptiveCurrentLIF(
                 shape=(n,), params=cfg.cuba_exc, theta=p["theta"], learning=p["learning"],
-                name="exc", **clock)
+                rest_ms=cfg.time.reset_rest_ms, name="exc", **clock)
             self.inh = CurrentLIF(shape=(n,), params=cfg.cuba_inh, name="inh", **clock)
         else:
             self.exc = AdaptiveConductanceLIF(
-                shape=(n,), params=cfg.exc, theta=p["theta"], learning=p["learning"], name="exc",
-                **clock)
+                shape=(n,), params=cfg.exc, theta=p["theta"], learning=p["learning"],
+                rest_ms=cfg.time.reset_rest_ms, name="exc", **clock)
             self.inh = ConductanceLIF(shape=(n,), params=cfg.inh, name="inh", **clock)
         self.exc_to_inh = Dense(weights=cfg.network.w_ei * np.eye(n), name="exc_to_inh")
         self.inh_to_exc = Dense(weights=inhibition_weights(n, cfg.network.w_ie), name="inh_to_exc")

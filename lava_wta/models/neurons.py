@@ -11,7 +11,8 @@ Order of operations within one time step (the ``spk`` phase of LoihiProtocol):
 5. send the spikes, which act on their targets from the next step on.
 
 At the end of each presentation period, when ``reset_between``, the post-management
-phase returns the state to rest (theta is kept).
+phase returns the state to rest (theta is kept, and decays over the rest the reset
+stands for while learning).
 
 Subclass :class:`AbstractPyConductanceLIFModelFloat` (or one of the concrete models)
 and override the hook methods (``receive``, ``integrate``, ``spiking_activation``,
@@ -101,7 +102,8 @@ class AbstractPyLIFModelFloat(PresentationClock, PyLoihiProcessModel):
 class AdaptiveThresholdMixin:
     """Diehl & Cook's adaptive threshold θ for any lava-wta neuron model: a neuron fires
     when ``v > v_thresh + θ - θ_offset``; while ``learning`` is 1, θ decays with
-    ``tau_theta`` and rises by ``θ_plus`` per spike; otherwise it is frozen."""
+    ``tau_theta`` and rises by ``θ_plus`` per spike, and each reset between presentations
+    decays it over the ``rest_ms`` the reset stands for; otherwise it is frozen."""
 
     theta: np.ndarray = LavaPyType(np.ndarray, float)
     learning: np.ndarray = LavaPyType(np.ndarray, int)
@@ -109,6 +111,7 @@ class AdaptiveThresholdMixin:
     theta_init_mv: np.ndarray = LavaPyType(np.ndarray, float)
     theta_plus_mv: np.ndarray = LavaPyType(np.ndarray, float)
     tau_theta_ms: np.ndarray = LavaPyType(np.ndarray, float)
+    rest_ms: np.ndarray = LavaPyType(np.ndarray, float)
 
     def integrate(self, refractory: np.ndarray) -> None:
         super().integrate(refractory)
@@ -123,6 +126,11 @@ class AdaptiveThresholdMixin:
         super().on_spike(spikes)
         if self.learning[0]:
             self.theta[spikes] += self.theta_plus_mv[0]
+
+    def reset_state(self) -> None:
+        super().reset_state()
+        if self.learning[0]:
+            self.theta *= dynamics.decay(self.rest_ms[0], self.tau_theta_ms[0])
 
 
 class AbstractPyConductanceLIFModelFloat(AbstractPyLIFModelFloat):

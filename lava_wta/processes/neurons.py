@@ -97,13 +97,19 @@ class AdaptiveConductanceLIF(ConductanceLIF):
         Initial theta (mV); defaults to ``params.theta_init_mv``.
     learning : bool
         Training (True) or frozen (False) mode; a Var, so it can be switched between runs.
+    rest_ms : float
+        Rest (ms) that each reset between presentations stands for: with
+        ``reset_between``, θ decays by ``exp(-rest_ms / tau_theta)`` at each reset while
+        learning, as it would over that rest (:attr:`TimeConfig.reset_rest_ms`; default 0:
+        no decay at the reset).
     """
 
     def __init__(self, *, shape: ty.Tuple[int, ...], params: ExcitatoryConfig = ExcitatoryConfig(),
                  theta: ty.Optional[ty.Union[float, np.ndarray]] = None, learning: bool = True,
-                 **kwargs) -> None:
+                 rest_ms: float = 0.0, **kwargs) -> None:
         super().__init__(shape=shape, params=params, **kwargs)
         for name in ("theta_offset_mv", "theta_init_mv", "theta_plus_mv", "tau_theta_ms"):
             setattr(self, name, Var(shape=(1,), init=getattr(params, name)))
         self.theta = Var(shape=shape, init=params.theta_init_mv if theta is None else theta)
         self.learning = Var(shape=(1,), init=int(learning))
+        self.rest_ms = Var(shape=(1,), init=float(rest_ms))
