@@ -661,6 +661,38 @@ def step(S, FP, IP, traces, images, counts_out):
 
 
 @njit(**NO_REFCOUNT)
+def step_with_vars(S, FP, IP, traces, images, counts_out, exc_count, inh_count,
+                   image_index, retry, presentations, total_retries, capped):
+    """One :func:`step` with the bookkeeping of a Lava model around it, in one compiled call
+    (the synchronous fused model's ``run_spk``; done in Python it cost about 17 µs per step
+    beside the step's 4 µs of dispatch, measured).
+
+    Before the step, the position Vars (``image_index``, ``retry``, ``presentations``: one
+    value each, possibly ``set`` by the host between runs) move the kernel's position;
+    after it, the step's spikes are added to ``exc_count`` / ``inh_count`` and the position
+    and the totals (``total_retries``, ``capped``) are written back. Returns the number of
+    excitatory spikes."""
+    C = S.C
+    C[C_IMAGE] = image_index[0]
+    C[C_RETRY] = retry[0]
+    if C[C_PRESENTATIONS] != presentations[0]:
+        C[C_PRESENTATIONS] = presentations[0]
+        C[C_PERIODS] = presentations[0]
+    r0 = C[C_RETRIES]
+    c0 = C[C_CAPPED]
+    n_exc = step(S, FP, IP, traces, images, counts_out)
+    for j in range(exc_count.shape[0]):
+        exc_count[j] += S.spikes[j]
+        inh_count[j] += S.inh_spikes[j]
+    image_index[0] = C[C_IMAGE]
+    retry[0] = C[C_RETRY]
+    presentations[0] = C[C_PRESENTATIONS]
+    total_retries[0] += C[C_RETRIES] - r0
+    capped[0] += C[C_CAPPED] - c0
+    return n_exc
+
+
+@njit(**NO_REFCOUNT)
 def run_images(S, FP, IP, traces, images, counts_out, stop_image):
     """Step until image ``stop_image`` has been accepted (or all images), or until a
     registered scaling rule is due (``C[C_SCALE_DUE]`` set; the caller applies it and calls

@@ -88,14 +88,14 @@ class _FusedNetworkMixin:
 
     def _step_and_send(self) -> None:
         """One step of the compiled kernel, the Vars updated, the step's excitatory spikes
-        sent on ``s_out``."""
-        S = self._state()
-        before = S.C[K.C_RETRIES], S.C[K.C_CAPPED]
-        K.step(S, self.FP, self.IP, self.traces, self.images_f64, self.count_buffer)
-        self._apply_python_scaling(S)
-        self.exc_spike_count += S.spikes
-        self.inh_spike_count += S.inh_spikes
-        self._publish(S, before)
+        sent on ``s_out``. The position Vars are read before the step and written after it
+        inside the same compiled call (:func:`lava_wta.kernels.network.step_with_vars`)."""
+        S = self.S if self.S is not None else self._state()
+        K.step_with_vars(S, self.FP, self.IP, self.traces, self.images_f64, self.count_buffer,
+                         self.exc_spike_count, self.inh_spike_count, self.image_index,
+                         self.retry, self.presentations, self.total_retries, self.capped)
+        if S.C[K.C_SCALE_DUE]:
+            self._apply_python_scaling(S)
         self.s_out.send(S.spikes.copy())
 
     def _publish(self, S: K.NetState, before: tuple) -> None:
