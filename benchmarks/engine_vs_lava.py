@@ -10,6 +10,10 @@ microseconds per simulated 0.5 ms step, milliseconds per presentation, and the r
 then test images per second of the engine's batched (parallel) frozen inference, and the
 peak resident memory of an engine training process at 400 and 6,400 neurons.
 
+A row "lava floor" times a one-process Lava model that does no work
+(``benchmarks/lava_floor.py``): the per-step cost of Lava's synchronous runtime alone,
+which bounds any synchronous model from below.
+
 Compilation (numba, cached on disk) and Lava's process start-up are excluded: each
 execution runs one warm-up presentation before the timed ones. Timings are wall-clock
 on this machine; the script prints the numbers it measured, nothing else.
@@ -111,6 +115,10 @@ def main(argv=None) -> int:
     print(f"threads available to numba: {os.cpu_count()}; numpy {np.__version__}")
 
     rows = {}
+    from lava_floor import floor_timing
+
+    # Lava's own floor: a one-process model that does nothing but send s_out each step
+    floor = floor_timing(args.neurons, args.fused_images * cfg.time.period_steps)
     rows["lava (composed graph)"] = _lava_timing(cfg, images, state, args.lava_images, None)
     rows["lava-fused"] = _lava_timing(cfg, images, state, args.fused_images, "fused")
     rows["lava-fused-async"] = _lava_timing(cfg, images, state, args.async_images, "fused-async")
@@ -129,10 +137,14 @@ def main(argv=None) -> int:
         ms_img = 1e3 * r["seconds"] / max(r["presentations"], 1)
         print(f"{name:24s} {r['presentations']:13d} {r['steps']:9d} {us[name]:10.3f} {ms_img:16.4f}")
     lava, fused, eng = us["lava (composed graph)"], us["lava-fused"], us["engine"]
+    us_floor = 1e6 * floor["seconds"] / floor["steps"]
+    print(f"{'lava floor (no work)':24s} {'-':>13s} {floor['steps']:9d} {us_floor:10.3f} {'-':>16s}")
     fa = us["lava-fused-async"]
     print(f"\nratios (per step): engine vs composed graph {lava / eng:,.0f}x, "
           f"engine vs fused {fused / eng:,.0f}x, fused vs composed graph {lava / fused:,.1f}x, "
           f"fused-async vs composed graph {lava / fa:,.0f}x, fused-async vs engine {fa / eng:.2f}x")
+    print(f"Lava's synchronous floor (a one-process model that only sends s_out): {us_floor:.1f} us "
+          f"per step; the fused model adds {fused - us_floor:.1f} us per step of its own")
     print(f"check: engine and composed graph agree on the weights after the same {args.lava_images} "
           f"presentations (rtol 1e-9); fused-async and engine after {args.async_images} (bit for bit)")
 
