@@ -6,10 +6,11 @@ from lava_wta.data import load_dataset
 from lava_wta.pipeline import evaluate, label_split, train
 
 # Measured with exactly these settings (the runs are deterministic; 2026-12-01, with θ
-# decaying over the rest that each reset stands for): digits 73.0 % (measured in the engine; this test
-# runs the composed Lava graph, which the equivalence tests show computes the same), MNIST
-# 70.9 % in the engine (69.0 % and 68.9 % under the protocol before 2026-11-24). Chance is
-# 10 %; the floors leave room for floating-point differences between platforms.
+# decaying over the rest that each reset stands for): digits 73.0 % (measured in the
+# engine; this test runs the composed Lava graph, which the equivalence tests show
+# computes the same), MNIST 70.9 % in the engine (69.0 % and 68.9 % under the protocol
+# before 2026-11-24). Chance is 10 %; the floors leave room for floating-point
+# differences between platforms.
 DIGITS_FLOOR = 0.62
 MNIST_FLOOR = 0.64
 
