@@ -1052,7 +1052,12 @@ def build(sweeps: ty.Sequence[Sweep], out: Path, fig_dir: Path, make_cmd: str) -
              f"({', '.join(f'`{sw.folder}`' for sw in sweeps) or 'none'}); do not edit by hand. "
              "Every number below is read from a run's `metrics.json` / `state.npz`, except the "
              "paper's and MODEL.md's reference numbers, which are quoted. Sweeps are described in "
-             "[SWEEPS.md](SWEEPS.md).", ""]
+             "[SWEEPS.md](SWEEPS.md).", "",
+             "Protocol: in `reset` mode (the default) each reset between presentations stands for the "
+             "`time.rest_ms` (150 ms) rest it replaces, so θ decays over it while learning (since "
+             "2026-11-24). Results of the earlier protocol, where a reset stood for no time and θ "
+             "decayed half as much over a run, are kept in "
+             "[RESULTS-2026-11-23.md](RESULTS-2026-11-23.md); `--set time.rest_ms=0` reproduces them.", ""]
     lines += section_paper(by_name.get("paper_table"), make_cmd)
     lines += section_best(sweeps, make_cmd)
     lines += section_curve(
