@@ -1,10 +1,10 @@
 """The cost of Lava's synchronous runtime alone: a one-process network that does no work.
 
 ``FloorProcess`` has one ``OutPort`` of ``n`` booleans (the shape of ``WTANetwork.s_out``)
-and its ``LoihiProtocol`` model sends zeros on it each step and does nothing else. Timing
-it in the same run as the fused model (``engine_vs_lava.py``) separates Lava's per-step
-synchronisation (runtime service <-> process messages, every step) from the model's own
-work: no synchronous single-process model can run faster than this.
+and its ``LoihiProtocol`` model calls ``send`` on it each step (as the fused model does)
+and nothing else. Timing it in the same run as the fused model (``engine_vs_lava.py``)
+separates Lava's per-step synchronisation (runtime service <-> process messages, every
+step) from the model's own work: no synchronous single-process model can run faster.
 """
 from __future__ import annotations
 
@@ -57,4 +57,4 @@ def floor_timing(n: int, steps: int, warmup: int = 100) -> dict:
         seconds = time.perf_counter() - t0
     finally:
         proc.stop()
-    return {"steps": steps, "seconds": seconds, "presentations": 0}
+    return {"steps": steps, "seconds": seconds}

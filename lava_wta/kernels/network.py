@@ -664,8 +664,8 @@ def step(S, FP, IP, traces, images, counts_out):
 def step_with_vars(S, FP, IP, traces, images, counts_out, exc_count, inh_count,
                    image_index, retry, presentations, total_retries, capped):
     """One :func:`step` with the bookkeeping of a Lava model around it, in one compiled call
-    (the synchronous fused model's ``run_spk``; done in Python it cost about 17 µs per step
-    beside the step's 4 µs of dispatch, measured).
+    (the synchronous fused model's ``run_spk``: timed inside the Lava process, 21.2 µs per
+    step with this bookkeeping in Python, 17.7 µs with it here).
 
     Before the step, the position Vars (``image_index``, ``retry``, ``presentations``: one
     value each, possibly ``set`` by the host between runs) move the kernel's position;

@@ -94,8 +94,7 @@ class _FusedNetworkMixin:
         K.step_with_vars(S, self.FP, self.IP, self.traces, self.images_f64, self.count_buffer,
                          self.exc_spike_count, self.inh_spike_count, self.image_index,
                          self.retry, self.presentations, self.total_retries, self.capped)
-        if S.C[K.C_SCALE_DUE]:
-            self._apply_python_scaling(S)
+        self._apply_python_scaling(S)
         self.s_out.send(S.spikes.copy())
 
     def _publish(self, S: K.NetState, before: tuple) -> None:
