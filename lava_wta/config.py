@@ -207,6 +207,10 @@ class STDPConfig:
     """Decay time constant of the postsynaptic trace y2 used for potentiation (ms)."""
     w_max: float = 1.0
     """Weights are clipped to [0, w_max] after every update (dimensionless)."""
+    rule: str = "additive"
+    """The weight update: ``additive`` (Diehl & Cook: the two lines above), or a rule
+    registered with :func:`lava_wta.rules.register_stdp_rule` (it reads ``nu_pre``,
+    ``nu_post`` and ``w_max``; traces and clipping stay as above)."""
 
 
 @dataclass(frozen=True)
@@ -447,10 +451,18 @@ class WTAConfig:
         _non_negative("exc.theta_plus_mv", self.exc.theta_plus_mv)
 
         for f in fields(self.stdp):
+            if f.name == "rule":
+                continue
             check = _positive if f.name.startswith("tau_") or f.name == "w_max" else _non_negative
             check(f"stdp.{f.name}", getattr(self.stdp, f.name))
 
-        from lava_wta.rules import scaling_rule_names  # late: rules may be user-registered
+        from lava_wta.rules import scaling_rule_names, stdp_rule_names  # late: user-registered
+
+        if self.stdp.rule not in stdp_rule_names():
+            raise ConfigError(
+                f"stdp.rule: expected one of {sorted(stdp_rule_names())} (register a rule with "
+                f"lava_wta.rules.register_stdp_rule, or load its module with --plugin), "
+                f"got {self.stdp.rule!r}")
 
         if self.scaling.mode not in scaling_rule_names():
             raise ConfigError(

@@ -53,28 +53,6 @@ def stdp_decay_traces(x_pre: np.ndarray, y1: np.ndarray, y2: np.ndarray, *, dt_m
     y2 *= decay(dt_ms, tau_post2_ms)
 
 
-def stdp_pre(weights: np.ndarray, x_pre: np.ndarray, y1: np.ndarray, pre: np.ndarray, *,
-             nu_pre: float, w_max: float) -> None:
-    """Presynaptic spikes ``pre`` (indices): set x_pre to 1, depress W[:, i] by nu_pre * y1."""
-    if pre.size == 0:
-        return
-    x_pre[pre] = 1.0
-    cols = weights[:, pre] - nu_pre * y1[:, None]
-    weights[:, pre] = np.clip(cols, 0.0, w_max)
-
-
-def stdp_post(weights: np.ndarray, x_pre: np.ndarray, y1: np.ndarray, y2: np.ndarray,
-              post: np.ndarray, *, nu_post: float, w_max: float) -> None:
-    """Postsynaptic spikes ``post`` (indices): potentiate W[j, :] by nu_post * x_pre * y2
-    (y2 before this spike), then set y1 and y2 to 1."""
-    if post.size == 0:
-        return
-    rows = weights[post, :] + nu_post * y2[post, None] * x_pre[None, :]
-    weights[post, :] = np.clip(rows, 0.0, w_max)
-    y1[post] = 1.0
-    y2[post] = 1.0
-
-
 # ---------------------------------------------------------------------------------------
 # Current-based (CUBA) variant: the Loihi/NIR-native neuron.
 #

@@ -45,20 +45,28 @@ def test_exponential_euler_is_stable_under_huge_inhibition():
     assert E.e_inh_mv <= v[0] <= E.v_rest_mv
 
 
+def _additive(helper):
+    from lava_wta.model.key import bind_key, stdp_key
+
+    return bind_key(helper, stdp_key("additive"))
+
+
 def test_stdp_functions_follow_the_rule():
+    from lava_wta.model.plasticity import StdpParams, depress_inputs, potentiate_neurons
+
     w = np.full((2, 3), 0.5)
-    x, y1, y2 = np.zeros(3), np.array([0.2, 0.0]), np.array([0.4, 0.1])
-    dynamics.stdp_pre(w, x, y1, np.array([1]), nu_pre=1e-4, w_max=1.0)
-    assert x.tolist() == [0, 1, 0]
+    x, y1, y2 = np.array([0.0, 1.0, 0.0]), np.array([0.2, 0.0]), np.array([0.4, 0.1])
+    _additive(depress_inputs)(w, y1, np.array([1]), StdpParams(1e-4, 1e-2, 1.0))
     assert w[0, 1] == 0.5 - 1e-4 * 0.2 and w[1, 1] == 0.5
-    dynamics.stdp_post(w, x, y1, y2, np.array([1]), nu_post=1e-2, w_max=1.0)
+    _additive(potentiate_neurons)(w, x, y2, np.array([1]), StdpParams(1e-4, 1e-2, 1.0))
     assert w[1].tolist() == [0.5, 0.5 + 1e-2 * 0.1 * 1.0, 0.5]
-    assert (y1[1], y2[1]) == (1.0, 1.0)
 
 
 def test_stdp_clips_to_bounds():
+    from lava_wta.model.plasticity import StdpParams, depress_inputs, potentiate_neurons
+
     w = np.array([[0.99995, 0.00001]])
-    dynamics.stdp_pre(w, np.zeros(2), np.array([1.0]), np.array([1]), nu_pre=1e-4, w_max=1.0)
-    dynamics.stdp_post(w, np.array([1.0, 0.0]), np.zeros(1), np.array([1.0]), np.array([0]),
-                       nu_post=1e-2, w_max=1.0)
+    p = StdpParams(1e-4, 1e-2, 1.0)
+    _additive(depress_inputs)(w, np.array([1.0]), np.array([1]), p)
+    _additive(potentiate_neurons)(w, np.array([1.0, 0.0]), np.array([1.0]), np.array([0]), p)
     assert w.tolist() == [[1.0, 0.0]]

@@ -25,6 +25,7 @@ import numpy as np
 from lava_wta.cli_support import keep_lava_importable
 from lava_wta.config import WTAConfig
 from lava_wta.kernels import network as K
+from lava_wta.model.key import bind_key, model_key
 from lava_wta.presentation import Checkpoint, PresentationResult, ProgressFn, images_digest
 from lava_wta.rules import get_scaling_rule
 from lava_wta.state import WTAState
@@ -70,6 +71,10 @@ class EngineNetwork:
         self.W = np.ascontiguousarray(np.asarray(state.weights, dtype=np.float64).T)   # (n_in, n)
         self.S = K.new_state(config, self.W, state.theta, image=image, retry=retry,
                              presentations=presentations)
+        self.key = model_key(config)
+        self._run_images = bind_key(K.run_images, self.key)
+        self._run_steps = bind_key(K.run_steps, self.key)
+        self._step = bind_key(K.step, self.key)
         self.custom_rule = (get_scaling_rule(config.scaling.mode)
                             if K.scaling_code(config.scaling.mode) == K.SCALE_CUSTOM else None)
 
@@ -116,8 +121,8 @@ class EngineNetwork:
         ``images`` (n_images, n_in) float64 or uint8; ``counts_out`` (rows, n) int64."""
         steps = 0
         while self.image < min(stop_image, images.shape[0]):
-            steps += K.run_images(self.S, self.FP, self.IP, self.traces, images, counts_out,
-                                  stop_image)
+            steps += self._run_images(self.S, self.FP, self.IP, self.traces, images, counts_out,
+                                      stop_image)
             self._apply_custom_scaling()
         return steps
 
@@ -126,7 +131,8 @@ class EngineNetwork:
         x = _as_kernel_images(images)
         done = 0
         while done < n_steps:
-            done += K.run_steps(self.S, self.FP, self.IP, self.traces, x, counts_out, n_steps - done)
+            done += self._run_steps(self.S, self.FP, self.IP, self.traces, x, counts_out,
+                                    n_steps - done)
             self._apply_custom_scaling()
 
     def _apply_custom_scaling(self) -> None:
@@ -146,7 +152,7 @@ class EngineNetwork:
         inh = np.zeros((n_steps, n), dtype=bool)
         x = _as_kernel_images(images)
         for t in range(n_steps):
-            K.step(self.S, self.FP, self.IP, self.traces, x, counts_out)
+            self._step(self.S, self.FP, self.IP, self.traces, x, counts_out)
             self._apply_custom_scaling()
             exc[t] = self.S.spikes
             inh[t] = self.S.inh_spikes
@@ -228,6 +234,7 @@ def _present_frozen_parallel(config, state, x, counts, input_seed, on_progress, 
     keep_lava_importable()     # numba's threads would fix the start method first
     FP, IP = K.pack_params(config, learning=False, seed=input_seed)
     traces = K.trace_tables(config)
+    run_frozen_batch = bind_key(K.run_frozen_batch, model_key(config))
     W = np.ascontiguousarray(np.asarray(state.weights, dtype=np.float64).T)
     theta = np.asarray(state.theta, dtype=np.float64)
     stats = np.zeros((x.shape[0], 4), np.int64)
@@ -236,8 +243,8 @@ def _present_frozen_parallel(config, state, x, counts, input_seed, on_progress, 
     for lo in range(0, x.shape[0], chunk):
         hi = min(lo + chunk, x.shape[0])
         # image k of the whole pass keeps its own random stream (seed, k, retry)
-        K.run_frozen_batch(W, theta, FP, IP, traces, x, counts, stats, lo, hi,
-                           4 * numba.get_num_threads())
+        run_frozen_batch(W, theta, FP, IP, traces, x, counts, stats, lo, hi,
+                         4 * numba.get_num_threads())
         if on_progress is not None:
             s = stats[:hi].sum(axis=0)
             on_progress(hi, counts, {"presentations": int(s[0]), "retries": int(s[1]),

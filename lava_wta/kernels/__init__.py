@@ -20,9 +20,10 @@ import hashlib
 from pathlib import Path
 
 # Modules whose numba functions are compiled with ``cache=True`` and call (often inline)
-# functions of other modules here: network inlines cuba, threshold and poisson; counting
-# inlines network; lava_wta.loihi.emulate calls poisson.
-_CACHED = (Path(__file__).parent, Path(__file__).parent.parent / "loihi")
+# functions of other modules here: network inlines cuba, threshold, poisson and the STDP
+# rules of lava_wta.model; counting inlines network; lava_wta.loihi.emulate calls poisson.
+_CACHED = (Path(__file__).parent, Path(__file__).parent.parent / "loihi",
+           Path(__file__).parent.parent / "model")
 
 
 def _drop_stale_numba_cache() -> None:

@@ -17,10 +17,11 @@ step ``t`` (0-based within the run; ``local`` = step within the presentation per
    spike); excitatory g_i += w_ie · (inhibitory spikes but the partner's); excitatory
    g_e += W[i, :] for every input spike ``i`` of step ``t``, with the weights before
    this step's plasticity;
-5. STDP while learning, event-driven: each input spike ``i`` depresses row ``i`` of
-   ``W`` by ``nu_pre · y1`` and sets ``x_pre[i] = 1``; each excitatory spike ``j``
-   potentiates column ``j`` by ``nu_post · y2[j] · x_pre`` and sets ``y1[j] = y2[j] = 1``;
-   touched entries are clipped to ``[0, w_max]``. Only rows of spiking inputs and columns
+5. STDP while learning, event-driven, with the rule the model key names
+   (:mod:`lava_wta.model.plasticity`; the built-in additive rule in brackets): each input
+   spike ``i`` depresses row ``i`` of ``W`` (by ``nu_pre · y1``) and sets ``x_pre[i] = 1``;
+   each excitatory spike ``j`` potentiates column ``j`` (by ``nu_post · y2[j] · x_pre``)
+   and sets ``y1[j] = y2[j] = 1``; touched entries are clipped to ``[0, w_max]``. Only rows of spiking inputs and columns
    of spiking neurons are touched, and no trace is decayed step by step: a trace ``k``
    steps after its last spike is ``traces[., k]``, 1.0 multiplied ``k`` times by its decay
    factor (see :func:`trace_tables`), which is what per-step decay computes, bit for bit;
@@ -54,6 +55,7 @@ from numba import njit, prange
 from lava_wta.kernels import cuba as CU
 from lava_wta.kernels.poisson import presentation_raster
 from lava_wta.kernels.threshold import adaptive_threshold, fixed_threshold
+from lava_wta.model.plasticity import StdpParams, clip_weight, stdp_depress, stdp_potentiate
 
 # ----------------------------------------------------------------------------- layout
 # Float parameters (FP[...]).
@@ -442,16 +444,19 @@ def _deliver(S, FP, n_exc, n_inh, lo, hi, learning):
 
 
 @njit(cache=True, inline="always", error_model="numpy")
-def _stdp(S, FP, traces, n_exc, lo, hi):
+def _stdp(S, FP, traces, n_exc, lo, hi, key):
     """Delivery and depression of the rows of spiking inputs, potentiation of the columns
-    of spiking neurons, each followed by clipping to [0, w_max].
+    of spiking neurons, each followed by clipping to [0, w_max], with the STDP rule that
+    the model ``key`` names (:mod:`lava_wta.model.plasticity`).
 
     Traces are kept as the step of the last spike (``t_pre``, ``t_post``): a trace ``k``
     steps later is ``traces[., k]``, equal bit for bit to decaying it step by step, at no
-    cost per step."""
+    cost per step. Only synapses with a non-zero trace are updated: a rule leaves a weight
+    unchanged when its trace is zero (checked when a rule is registered)."""
     W, t_pre, t_post = S.W, S.t_pre, S.t_post
     n, n_in = t_post.shape[0], t_pre.shape[0]
-    nu_pre, nu_post, w_max = FP[NU_PRE], FP[NU_POST], FP[W_MAX]
+    w_max = FP[W_MAX]
+    P = StdpParams(FP[NU_PRE], FP[NU_POST], w_max)
     t = S.C[C_STEP]
     last = traces.shape[1] - 1
     gee = S.gee
@@ -473,32 +478,30 @@ def _stdp(S, FP, traces, n_exc, lo, hi):
             for m in range(S.C[C_N_POST]):
                 j = S.post_list[m]
                 y1 = traces[1, min(t - t_post[j], last)]
-                W[i, j] = min(max(W[i, j] - nu_pre * y1, 0.0), w_max)
+                W[i, j] = clip_weight(stdp_depress(key, W[i, j], y1, P), w_max)
         else:
             y_buf = S.y_buf
             for j in range(n):
                 w = W[i, j]
                 gee[j] += w
-                W[i, j] = min(max(w - nu_pre * y_buf[j], 0.0), w_max)
+                W[i, j] = clip_weight(stdp_depress(key, w, y_buf[j], P), w_max)
     if n_exc:
         for j in range(n):
             if S.spikes[j]:
                 y2 = traces[2, min(t - t_post[j], last)] if t_post[j] >= 0 else 0.0
-                a = nu_post * y2
                 if S.C[C_OUT_OF_BOUNDS]:
                     # weights above w_max exist: clip the whole column, as the reference does
                     for i in range(n_in):
                         x = 0.0
                         if t_pre[i] >= 0:
                             x = traces[0, min(t - t_pre[i], last)]
-                        w = W[i, j] + a * x
-                        W[i, j] = min(max(w, 0.0), w_max)
+                        W[i, j] = clip_weight(stdp_potentiate(key, W[i, j], x, y2, P), w_max)
                 else:
                     # every weight is in [0, w_max]: only inputs with x_pre > 0 change
                     for k in range(S.C[C_N_PRE]):
                         i = S.pre_list[k]
-                        w = W[i, j] + a * traces[0, min(t - t_pre[i], last)]
-                        W[i, j] = min(max(w, 0.0), w_max)
+                        x = traces[0, min(t - t_pre[i], last)]
+                        W[i, j] = clip_weight(stdp_potentiate(key, W[i, j], x, y2, P), w_max)
                 S.dirty[j] = True
                 if t_post[j] < 0:
                     S.post_list[S.C[C_N_POST]] = j
@@ -587,7 +590,7 @@ def _cuba_step(S, FP, IP, learning):
 
 
 @njit(**NO_REFCOUNT)
-def step(S, FP, IP, traces, images, counts_out):
+def step(S, FP, IP, traces, images, counts_out, key):
     """Advance the network by one time step (see the module docstring).
 
     ``images`` (n_images, n_in) pixel values, float64 or uint8 (the same float64 inside);
@@ -617,7 +620,7 @@ def step(S, FP, IP, traces, images, counts_out):
         n_inh = _inh_step(S, FP, IP[HOLD_I])
     _deliver(S, FP, n_exc, n_inh, lo, hi, learning)
     if learning:
-        _stdp(S, FP, traces, n_exc, lo, hi)
+        _stdp(S, FP, traces, n_exc, lo, hi, key)
     if presenting and n_exc:
         for j in range(S.count.shape[0]):
             S.count[j] += S.spikes[j]
@@ -662,7 +665,7 @@ def step(S, FP, IP, traces, images, counts_out):
 
 @njit(**NO_REFCOUNT)
 def step_with_vars(S, FP, IP, traces, images, counts_out, exc_count, inh_count,
-                   image_index, retry, presentations, total_retries, capped):
+                   image_index, retry, presentations, total_retries, capped, key):
     """One :func:`step` with the bookkeeping of a Lava model around it, in one compiled call
     (the synchronous fused model's ``run_spk``: timed inside the Lava process, 21.2 µs per
     step with this bookkeeping in Python, 17.7 µs with it here).
@@ -680,7 +683,7 @@ def step_with_vars(S, FP, IP, traces, images, counts_out, exc_count, inh_count,
         C[C_PERIODS] = presentations[0]
     r0 = C[C_RETRIES]
     c0 = C[C_CAPPED]
-    n_exc = step(S, FP, IP, traces, images, counts_out)
+    n_exc = step(S, FP, IP, traces, images, counts_out, key)
     for j in range(exc_count.shape[0]):
         exc_count[j] += S.spikes[j]
         inh_count[j] += S.inh_spikes[j]
@@ -693,7 +696,7 @@ def step_with_vars(S, FP, IP, traces, images, counts_out, exc_count, inh_count,
 
 
 @njit(**NO_REFCOUNT)
-def run_images(S, FP, IP, traces, images, counts_out, stop_image):
+def run_images(S, FP, IP, traces, images, counts_out, stop_image, key):
     """Step until image ``stop_image`` has been accepted (or all images), or until a
     registered scaling rule is due (``C[C_SCALE_DUE]`` set; the caller applies it and calls
     again). Returns the number of steps simulated."""
@@ -701,7 +704,7 @@ def run_images(S, FP, IP, traces, images, counts_out, stop_image):
     steps = 0
     stop = min(stop_image, images.shape[0])
     while C[C_IMAGE] < stop:
-        step(S, FP, IP, traces, images, counts_out)
+        step(S, FP, IP, traces, images, counts_out, key)
         steps += 1
         if C[C_SCALE_DUE]:
             break
@@ -709,11 +712,11 @@ def run_images(S, FP, IP, traces, images, counts_out, stop_image):
 
 
 @njit(**NO_REFCOUNT)
-def run_steps(S, FP, IP, traces, images, counts_out, n_steps):
+def run_steps(S, FP, IP, traces, images, counts_out, n_steps, key):
     """Step ``n_steps`` times, or until a registered scaling rule is due; returns the
     number of steps simulated."""
     for k in range(n_steps):
-        step(S, FP, IP, traces, images, counts_out)
+        step(S, FP, IP, traces, images, counts_out, key)
         if S.C[C_SCALE_DUE]:
             return k + 1
     return n_steps
@@ -740,7 +743,8 @@ def alloc_state(W, theta, FP, present, image):
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
-def run_frozen_batch(W, theta, FP, IP, traces, images, counts_out, stats_out, lo, hi, n_chunks):
+def run_frozen_batch(W, theta, FP, IP, traces, images, counts_out, stats_out, lo, hi, n_chunks,
+                     key):
     """Frozen network (``IP[LEARNING] == 0``) reset between images: every image is
     independent, so images ``lo..hi-1`` are cut into ``n_chunks`` contiguous chunks run in
     parallel (``prange``), each chunk by one network state reused image after image (a
@@ -755,11 +759,11 @@ def run_frozen_batch(W, theta, FP, IP, traces, images, counts_out, stats_out, lo
             continue
         S = alloc_state(W, theta, FP, IP[PRESENT_STEPS], a)
         for k in range(a, b):
-            run_one_image(S, FP, IP, traces, images, counts_out, stats_out, k)
+            run_one_image(S, FP, IP, traces, images, counts_out, stats_out, k, key)
 
 
 @njit(**NO_REFCOUNT)
-def run_one_image(S, FP, IP, traces, images, counts_out, stats_out, k):
+def run_one_image(S, FP, IP, traces, images, counts_out, stats_out, k, key):
     """Image ``k`` from its first presentation until accepted, in a network at rest
     (:func:`run_frozen_batch`'s inner loop, compiled without reference counting);
     ``stats_out[k] = (presentations, retries, capped, steps)``."""
@@ -769,7 +773,7 @@ def run_one_image(S, FP, IP, traces, images, counts_out, stats_out, k):
     p0, r0, c0 = C[C_PRESENTATIONS], C[C_RETRIES], C[C_CAPPED]
     steps = 0
     while C[C_IMAGE] == k:
-        step(S, FP, IP, traces, images, counts_out)
+        step(S, FP, IP, traces, images, counts_out, key)
         steps += 1
     stats_out[k, 0] = C[C_PRESENTATIONS] - p0
     stats_out[k, 1] = C[C_RETRIES] - r0

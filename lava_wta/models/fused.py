@@ -28,6 +28,7 @@ from lava.magma.core.resources import CPU
 from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
 
 from lava_wta.kernels import network as K
+from lava_wta.model.key import bind_key, model_key
 from lava_wta.processes.network import WTANetwork
 
 
@@ -58,6 +59,8 @@ class _FusedNetworkMixin:
         self.FP, self.IP = K.pack_params(config, learning=bool(proc_params["learning"]),
                                          seed=proc_params["input_seed"])
         self.traces = K.trace_tables(config)
+        self.key = model_key(config)
+        self._step_with_vars = bind_key(K.step_with_vars, self.key)
         self.images_f64 = np.ascontiguousarray(proc_params["images"], dtype=np.float64)
         self.S = None
 
@@ -91,9 +94,9 @@ class _FusedNetworkMixin:
         sent on ``s_out``. The position Vars are read before the step and written after it
         inside the same compiled call (:func:`lava_wta.kernels.network.step_with_vars`)."""
         S = self.S if self.S is not None else self._state()
-        K.step_with_vars(S, self.FP, self.IP, self.traces, self.images_f64, self.count_buffer,
-                         self.exc_spike_count, self.inh_spike_count, self.image_index,
-                         self.retry, self.presentations, self.total_retries, self.capped)
+        self._step_with_vars(S, self.FP, self.IP, self.traces, self.images_f64, self.count_buffer,
+                             self.exc_spike_count, self.inh_spike_count, self.image_index,
+                             self.retry, self.presentations, self.total_retries, self.capped)
         self._apply_python_scaling(S)
         self.s_out.send(S.spikes.copy())
 

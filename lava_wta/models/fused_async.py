@@ -32,6 +32,7 @@ from lava.magma.core.sync.protocols.async_protocol import AsyncProtocol
 
 from lava_wta.kernels import network as K
 from lava_wta.kernels.counting import run_steps_counting
+from lava_wta.model.key import bind_key
 from lava_wta.models.fused import _FusedNetworkMixin
 from lava_wta.processes.network import WTANetwork
 
@@ -47,12 +48,13 @@ class PyWTANetworkAsyncModel(_FusedNetworkMixin, PyAsyncProcessModel):
             self._run_sending()
             return
         S = self._state()
+        run_counting = bind_key(run_steps_counting, self.key)
         chunk = int(self.IP[K.PERIOD_STEPS])
         left = int(self.num_steps)
         while left > 0:
             before = S.C[K.C_RETRIES], S.C[K.C_CAPPED]
-            done = run_steps_counting(S, self.FP, self.IP, self.traces, self.images_f64, self.count_buffer,
-                                      min(left, chunk), self.exc_spike_count, self.inh_spike_count)
+            done = run_counting(S, self.FP, self.IP, self.traces, self.images_f64, self.count_buffer,
+                                min(left, chunk), self.exc_spike_count, self.inh_spike_count)
             left -= done
             self._apply_python_scaling(S)
             self._publish(S, before)

@@ -15,8 +15,12 @@ Post-management phase at the end of a presentation period: ``scale`` every
 ``scaling_interval`` presentations while learning, and with ``reset_between`` clear the
 traces and the in-flight activation.
 
-Subclass :class:`PyPlasticDenseModelFloat` and override the hooks for an STDP variant;
-add a scaling rule with :func:`lava_wta.rules.register_scaling_rule`.
+The weight updates are the compiled functions of the STDP rule that ``stdp.rule`` names
+(:mod:`lava_wta.model.plasticity`), the same the engine and the fused models compile into
+their step: register a rule with :func:`lava_wta.rules.register_stdp_rule` and it runs
+here and in every other backend. Subclassing :class:`PyPlasticDenseModelFloat` and
+overriding its hooks still works, in this composed graph only (``--backend lava``); add a
+scaling rule with :func:`lava_wta.rules.register_scaling_rule`.
 """
 from __future__ import annotations
 
@@ -29,6 +33,8 @@ from lava.magma.core.resources import CPU
 from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
 
 from lava_wta import dynamics
+from lava_wta.model.key import bind_key, stdp_key
+from lava_wta.model.plasticity import StdpParams, depress_inputs, potentiate_neurons
 from lava_wta.models.protocol import PresentationClock
 from lava_wta.processes.plastic_dense import PlasticDense
 from lava_wta.rules import get_scaling_rule
@@ -64,15 +70,30 @@ class PyPlasticDenseModelFloat(PresentationClock, PyLoihiProcessModel):
             self.x_pre, self.y1, self.y2, dt_ms=self.dt_ms[0], tau_pre_ms=self.tau_pre_ms[0],
             tau_post1_ms=self.tau_post1_ms[0], tau_post2_ms=self.tau_post2_ms[0])
 
+    def _rule(self, helper):
+        """``helper`` compiled for this synapse's STDP rule, and the rule's parameters."""
+        key = stdp_key(self.proc_params["stdp"].rule)
+        params = StdpParams(float(self.nu_pre[0]), float(self.nu_post[0]), float(self.w_max[0]))
+        return bind_key(helper, key), params
+
     def on_pre_spikes(self, pre: np.ndarray) -> None:
-        """Depression for presynaptic spikes (indices ``pre``)."""
-        dynamics.stdp_pre(self.weights, self.x_pre, self.y1, pre,
-                          nu_pre=self.nu_pre[0], w_max=self.w_max[0])
+        """Presynaptic spikes (indices ``pre``): x_pre = 1, then the rule's depression of
+        their weights (with y1), clipped to [0, w_max]."""
+        if pre.size == 0:
+            return
+        self.x_pre[pre] = 1.0
+        depress, params = self._rule(depress_inputs)
+        depress(self.weights, self.y1, pre.astype(np.int64), params)
 
     def on_post_spikes(self, post: np.ndarray) -> None:
-        """Potentiation for postsynaptic spikes (indices ``post``)."""
-        dynamics.stdp_post(self.weights, self.x_pre, self.y1, self.y2, post,
-                           nu_post=self.nu_post[0], w_max=self.w_max[0])
+        """Postsynaptic spikes (indices ``post``): the rule's potentiation of their weights
+        (with x_pre and y2 before the spike), clipped; then y1 = y2 = 1."""
+        if post.size == 0:
+            return
+        potentiate, params = self._rule(potentiate_neurons)
+        potentiate(self.weights, self.x_pre, self.y2, post.astype(np.int64), params)
+        self.y1[post] = 1.0
+        self.y2[post] = 1.0
 
     def scale(self) -> None:
         """Homeostatic scaling of every row with the configured rule."""

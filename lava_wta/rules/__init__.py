@@ -1,8 +1,16 @@
 """Plasticity rules that users extend without editing lava_wta.
 
-Synaptic scaling rules are registered by name and selected with ``scaling.mode`` in
-the configuration; see :mod:`lava_wta.rules.scaling`.
+STDP rules (:mod:`lava_wta.model.plasticity`) and synaptic scaling rules
+(:mod:`lava_wta.rules.scaling`) are registered by name and selected in the configuration
+(``stdp.rule``, ``scaling.mode``).
 """
+from lava_wta.model.plasticity import (
+    STDPRule,
+    StdpParams,
+    get_stdp_rule,
+    register_stdp_rule,
+    stdp_rule_names,
+)
 from lava_wta.rules.scaling import (
     ScalingRule,
     apply_scaling,
@@ -13,6 +21,11 @@ from lava_wta.rules.scaling import (
 )
 
 __all__ = [
+    "STDPRule",
+    "StdpParams",
+    "get_stdp_rule",
+    "register_stdp_rule",
+    "stdp_rule_names",
     "ScalingRule",
     "apply_scaling",
     "get_scaling_rule",
