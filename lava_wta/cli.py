@@ -39,6 +39,7 @@ def build_config(args: argparse.Namespace, n_pixels: ty.Optional[int]) -> WTACon
     if n_pixels is not None and "network.n_inputs" not in explicit and not args.config:
         overrides["network.n_inputs"] = n_pixels
     for flag, key in (("neurons", "network.n_neurons"), ("scaling", "scaling.mode"),
+                      ("stdp_rule", "stdp.rule"),
                       ("target_norm", "scaling.target_norm"), ("seed", "seed"),
                       ("presentation_ms", "time.presentation_ms"),
                       ("theta_plus", "exc.theta_plus_mv")):
@@ -53,7 +54,10 @@ def _add_model_flags(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("model (override the configuration)")
     g.add_argument("--config", type=Path, help="YAML or JSON configuration file")
     g.add_argument("--neurons", type=int, help="excitatory neurons (network.n_neurons)")
-    g.add_argument("--scaling", help="scaling rule: none, l1, l2, max or a registered one (scaling.mode)")
+    g.add_argument("--scaling", help="scaling rule: none, l1, l2, max or one a --plugin registers "
+                                     "(scaling.mode)")
+    g.add_argument("--stdp-rule", help="STDP rule: additive (Diehl & Cook) or one a --plugin registers "
+                                       "(stdp.rule)")
     g.add_argument("--target-norm", type=float, help="target norm Wt (scaling.target_norm)")
     g.add_argument("--presentation-ms", type=float, help="presentation time in ms (time.presentation_ms)")
     g.add_argument("--theta-plus", type=float, help="theta increment per spike in mV (exc.theta_plus_mv)")
@@ -82,6 +86,9 @@ def _add_data_flags(p: argparse.ArgumentParser) -> None:
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lava-wta", description="Unsupervised WTA spiking network with STDP and synaptic scaling, in Lava.")
+    parser.add_argument("--plugin", action="append", metavar="MODULE",
+                        help="import a module (name or .py path) that registers STDP or scaling rules "
+                             "before the command runs; repeatable, and may stand anywhere on the line")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("train", help="train, label, test and write a run folder")
@@ -111,11 +118,36 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def split_plugins(argv: ty.Sequence[str]) -> ty.Tuple[ty.List[str], ty.List[str]]:
+    """``(plugins, rest)``: the values of every ``--plugin X`` / ``--plugin=X`` in ``argv``
+    (wherever they stand) and the other arguments."""
+    plugins, rest, it = [], [], iter(argv)
+    for arg in it:
+        if arg == "--plugin":
+            value = next(it, None)
+            if value is None:
+                raise ConfigError("--plugin: expected a module name or a .py path after it")
+            plugins.append(value)
+        elif arg.startswith("--plugin="):
+            plugins.append(arg.split("=", 1)[1])
+        else:
+            rest.append(arg)
+    return plugins, rest
+
+
 def main(argv: ty.Optional[ty.Sequence[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["demo"]:
-        argv = DEMO_ARGS + argv[1:]
-    args = make_parser().parse_args(argv)
+    try:
+        plugins, rest = split_plugins(argv)
+        from lava_wta.plugins import load_plugins
+
+        load_plugins(plugins)
+    except user_errors() as exc:
+        print(f"lava-wta: error: {exc}", file=sys.stderr)
+        return 2
+    if rest[:1] == ["demo"]:
+        rest = DEMO_ARGS + rest[1:]
+    args = make_parser().parse_args(rest)
     if hasattr(args, "func"):
         return args.func(args)
     try:

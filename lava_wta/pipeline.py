@@ -51,10 +51,14 @@ def present(config: WTAConfig, images: np.ndarray, state: WTAState, *, backend: 
             learning: bool, input_seed: int, on_progress: ty.Optional[ProgressFn] = None,
             models: Models = None, checkpoint: ty.Optional[Checkpoint] = None) -> PresentationResult:
     """Present ``images`` in order with the chosen backend (same contract for all three)."""
+    if models and backend != "lava":
+        raise ValueError(
+            f"models: the {backend} backend runs the whole network as one compiled step and "
+            f"cannot run the ProcessModels given ({_model_names(models)}); only the composed "
+            f"graph (backend 'lava') runs them. To run a rule in every backend, register it "
+            f"(lava_wta.rules.register_stdp_rule / register_scaling_rule) and select it in the "
+            f"configuration (stdp.rule, scaling.mode)")
     if backend == "engine":
-        if models:
-            raise ValueError("models: custom ProcessModels run in the Lava backends only "
-                             "(--backend lava, lava-fused or lava-async), not in the engine")
         from lava_wta.engine import present_engine
 
         return present_engine(config, images, state, learning=learning, input_seed=input_seed,
@@ -70,11 +74,19 @@ def present(config: WTAConfig, images: np.ndarray, state: WTAState, *, backend: 
 
         check_engine_support(config)      # the fused models run the engine's kernels
 
-        models = {WTANetwork: LAVA_MODEL_TAGS[backend], **(models or {})}
+        models = {WTANetwork: LAVA_MODEL_TAGS[backend]}
         if backend == "lava-async":
             extra["buffer_images"] = ASYNC_BUFFER_IMAGES
     return present_lava(config, images, state, learning=learning, input_seed=input_seed,
                         on_progress=on_progress, models=models, checkpoint=checkpoint, **extra)
+
+
+def _model_names(models: ty.Mapping[type, ty.Any]) -> str:
+    """``Process: model`` for each entry of a ``models`` mapping."""
+    def name(x):
+        return x if isinstance(x, str) else getattr(x, "__name__", repr(x))
+
+    return ", ".join(f"{name(proc)}: {name(model)}" for proc, model in models.items())
 
 
 @dataclass

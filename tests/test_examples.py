@@ -18,6 +18,11 @@ def test_train_and_evaluate_example(tmp_path):
     assert "accuracy" in out and (tmp_path / "run" / "metrics.json").is_file()
 
 
-def test_custom_rules_example_runs_the_users_models_in_lava():
-    out = _run("examples/custom_rules.py", "--digits", "--train-images", "6", "--test-images", "6")
-    assert "L3 norm of every neuron after training" in out and "accuracy with l3 scaling" in out
+def test_custom_rules_example_runs_in_the_engine_and_in_lava():
+    engine = _run("examples/custom_rules.py", "--digits", "--train-images", "6", "--test-images", "6")
+    assert "L3 norm of every neuron after training" in engine
+    assert "accuracy with soft-bound STDP, l3 scaling (engine)" in engine
+    assert "runs in --backend lava only" in engine
+    lava = _run("examples/custom_rules.py", "--digits", "--backend", "lava", "--train-images", "4",
+                "--test-images", "4")
+    assert "accuracy with soft-bound STDP, l3 scaling, capped theta (lava)" in lava

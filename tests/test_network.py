@@ -106,10 +106,10 @@ def test_user_models_and_rules_run_in_the_network(digits):
     ex = _load_example()
     from lava_wta.processes import PlasticDense
 
-    cfg = _small(**{"scaling.mode": "l3", "scaling.target_norm": 2.5})
+    cfg = _small(**{"scaling.mode": "l3", "scaling.target_norm": 2.5, "stdp.rule": "soft_bound"})
     images = digits.train_images[:5]
     state = WTAState.initial(cfg)
-    custom = present_lava(cfg, images, state, learning=True, input_seed=2, models=ex.CUSTOM_MODELS)
+    custom = present_lava(cfg, images, state, learning=True, input_seed=2, models=ex.NEURON_MODELS)
     l3 = (custom.state.weights ** 3).sum(axis=1) ** (1 / 3)
     np.testing.assert_allclose(l3, 2.5, rtol=1e-12)
     assert custom.state.theta.max() <= cfg.exc.theta_init_mv + ex.THETA_CAP_MV + 1e-12

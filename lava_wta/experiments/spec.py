@@ -40,6 +40,15 @@ part of the run id.
 ``network.n_inputs`` follows the dataset (784 or 64 pixels) unless given explicitly.
 Run settings may also be written at the top level of the file (same as in ``base``).
 
+``imports`` (top level) lists modules to import before the runs are expanded and in every
+worker before a run starts, as ``--plugin`` does on the command line (module names, or
+``.py`` paths relative to the current folder): a sweep can then select the rules they
+register (``stdp.rule: soft_bound``, ``scaling.mode: l3``)::
+
+    imports: [examples/custom_rules.py]
+    grid:
+      stdp.rule: [additive, soft_bound]
+
 Expansion
 ---------
 * ``grid`` only: the Cartesian product of its lists, in the order the keys are written
@@ -79,7 +88,8 @@ RUN_SETTINGS = ("dataset", "n_train", "n_label", "n_test", "backend", "label_fro
 EXECUTION_SETTINGS = ("checkpoint_every",)
 
 SETTING_DEFAULTS = {"backend": "engine", "label_from": "heldout"}
-TOP_LEVEL = ("name", "out", "description", "data_dir", "base", "grid", "runs") + RUN_SETTINGS + EXECUTION_SETTINGS
+TOP_LEVEL = ("name", "out", "description", "data_dir", "imports", "base", "grid", "runs") + RUN_SETTINGS \
+    + EXECUTION_SETTINGS
 
 
 class SpecError(ValueError):
@@ -107,15 +117,21 @@ class RunSpec:
     data_dir: ty.Optional[str] = None
     checkpoint_every: ty.Optional[int] = None
     """Images between training checkpoints (None: the backend's default); not in the id."""
+    imports: ty.Tuple[str, ...] = ()
+    """Plugins to import before the run (see :mod:`lava_wta.plugins`); not in the id."""
 
     def config(self) -> WTAConfig:
+        from lava_wta.plugins import load_plugins
+
+        load_plugins(self.imports)
         return WTAConfig().with_overrides(self.overrides)
 
     def command(self) -> str:
         """An equivalent single ``lava-wta train`` command line for this run."""
         import shlex
 
-        args = ["lava-wta", "train", "--dataset", self.dataset, "--train-images", str(self.n_train),
+        args = ["lava-wta"] + [a for spec in self.imports for a in ("--plugin", spec)]
+        args += ["train", "--dataset", self.dataset, "--train-images", str(self.n_train),
                 "--label-images", str(self.n_label), "--test-images", str(self.n_test),
                 "--label-from", self.label_from, "--backend", self.backend, "--out", str(self.folder),
                 "--no-progress"]
@@ -134,13 +150,14 @@ class RunSpec:
                 "n_train": self.n_train, "n_label": self.n_label, "n_test": self.n_test,
                 "backend": self.backend, "label_from": self.label_from, "overrides": self.overrides,
                 "params": self.params, "swept": list(self.swept), "data_dir": self.data_dir,
-                "checkpoint_every": self.checkpoint_every}
+                "checkpoint_every": self.checkpoint_every, "imports": list(self.imports)}
 
     @classmethod
     def from_dict(cls, d: ty.Mapping[str, ty.Any]) -> "RunSpec":
         d = dict(d)
         d["folder"] = Path(d["folder"])
         d["swept"] = tuple(d["swept"])
+        d["imports"] = tuple(d.get("imports", ()))
         return cls(**d)
 
 
@@ -156,6 +173,7 @@ class SweepSpec:
     description: str = ""
     data_dir: ty.Optional[str] = None
     source: str = "sweep specification"
+    imports: ty.Tuple[str, ...] = ()
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -225,9 +243,20 @@ class SweepSpec:
         data_dir = data.get("data_dir")
         if data_dir is not None and not isinstance(data_dir, str):
             raise SpecError(f"{source}: data_dir: expected a folder path (string), got {data_dir!r}")
+        imports = data.get("imports") or []
+        if not isinstance(imports, list) or not all(isinstance(m, str) and m.strip() for m in imports):
+            raise SpecError(f"{source}: imports: expected a list of module names or .py paths, "
+                            f"got {imports!r}")
+        from lava_wta.plugins import PluginError, load_plugins, resolve_plugin
+
+        imports = tuple(resolve_plugin(m.strip()) for m in imports)
+        try:
+            load_plugins(imports)
+        except PluginError as exc:
+            raise SpecError(f"{source}: imports: {exc}") from None
         spec = cls(name=name.strip(), out=Path(out), base=base, grid={k: list(v) for k, v in grid.items()},
                    runs=[dict(e) for e in runs], description=str(description), data_dir=data_dir,
-                   source=source)
+                   source=source, imports=imports)
         spec._check_keys()
         return spec
 
@@ -324,12 +353,12 @@ class SweepSpec:
                        backend=settings["backend"], label_from=settings["label_from"],
                        overrides={k: config._get(k) for k in overrides}, params=params,
                        swept=tuple(k for k in params if k in swept), data_dir=self.data_dir,
-                       checkpoint_every=every)
+                       checkpoint_every=every, imports=self.imports)
 
     def to_dict(self) -> dict:
         return {"name": self.name, "out": str(self.out), "description": self.description,
-                "data_dir": self.data_dir, "base": self.base, "grid": self.grid, "runs": self.runs,
-                "source": self.source}
+                "data_dir": self.data_dir, "imports": list(self.imports), "base": self.base,
+                "grid": self.grid, "runs": self.runs, "source": self.source}
 
 
 def load_spec(path: ty.Union[str, Path], out: ty.Optional[ty.Union[str, Path]] = None) -> SweepSpec:

@@ -1,0 +1,89 @@
+"""The engine's time per step against another commit of lava-wta, on the same work, in one run.
+
+    .venv/bin/python benchmarks/engine_ab.py --baseline fb7f50b
+    .venv/bin/python benchmarks/engine_ab.py --baseline HEAD~3 --images 1000 --rounds 2
+
+Checks out ``--baseline`` into a temporary git worktree and trains the paper's network
+(the configuration's defaults: 400 neurons, l2 at Wt 5) on the first ``--images`` MNIST
+images in each tree, alternating baseline / this tree ``--rounds`` times, every run in a
+fresh process of this virtual environment with the tree on ``PYTHONPATH``. Each process
+warms up (numba compilation or its disk cache) before it times. Prints µs per 0.5 ms
+step of each run and, on its last line, the ratio this tree / baseline of the medians as
+``N.NNx``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+_CHILD = r"""
+import json, sys, time
+import numpy as np
+from lava_wta import WTAConfig
+from lava_wta.data import load_dataset
+from lava_wta.engine import EngineNetwork
+from lava_wta.state import WTAState
+n_images = int(sys.argv[1])
+data = load_dataset("mnist")
+config = WTAConfig().with_overrides({"network.n_inputs": data.n_pixels})
+state = WTAState.initial(config)
+images = data.train_images[:n_images]
+def timed(k):
+    net = EngineNetwork(config, state, learning=True, input_seed=1)
+    counts = np.zeros((k, config.network.n_neurons), np.int64)
+    t0 = time.perf_counter()
+    steps = net.run(images[:k], counts, k)
+    return 1e6 * (time.perf_counter() - t0) / steps, net.state().weights
+timed(2)
+us, weights = timed(n_images)
+print(json.dumps({"us_per_step": us, "weights_sum": float(weights.sum())}))
+"""
+
+
+def _run(tree: Path, n_images: int) -> dict:
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    out = subprocess.run([sys.executable, "-c", _CHILD, str(n_images)], cwd=tree, env=env,
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--baseline", required=True, help="git revision to compare with")
+    parser.add_argument("--images", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="lava-wta-baseline-") as tmp:
+        base = Path(tmp) / "tree"
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(base), args.baseline],
+                       check=True, capture_output=True)
+        try:
+            times = {"baseline": [], "this tree": []}
+            sums = {}
+            for r in range(args.rounds):
+                for name, tree in (("baseline", base), ("this tree", ROOT)):
+                    res = _run(tree, args.images)
+                    times[name].append(res["us_per_step"])
+                    sums[name] = res["weights_sum"]
+                    print(f"round {r + 1}: {name:9s} {res['us_per_step']:.3f} us/step", flush=True)
+        finally:
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(base)],
+                           capture_output=True)
+    b, t = statistics.median(times["baseline"]), statistics.median(times["this tree"])
+    same = "identical" if sums["baseline"] == sums["this tree"] else "DIFFERENT"
+    print(f"median: baseline ({args.baseline}) {b:.3f} us/step, this tree {t:.3f} us/step; "
+          f"trained weights {same} (sum {sums['this tree']!r})")
+    print(f"this tree / baseline: {t / b:.2f}x")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

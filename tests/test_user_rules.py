@@ -1,0 +1,170 @@
+"""A user's STDP rule, registered once, runs in every backend: the engine compiles it into
+its step, the fused models run that step, the composed graph's synapse calls the same
+functions. Same tolerances as the built-in rule (``tests/test_engine.py``): engine and
+fused model bit for bit, composed graph to 1e-9 relative with identical spikes.
+
+The rules come from ``examples/custom_rules.py`` (soft-bound potentiation) and from this
+file (a rule that never changes a weight, which shows the user's rule is the one that
+ran: with it only scaling acts, so every weight ratio of a neuron survives training)."""
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from numba import njit
+
+from lava_wta import WTAConfig
+from lava_wta.data import load_dataset
+from lava_wta.engine import EngineNetwork, present_engine
+from lava_wta.pipeline import present
+from lava_wta.rules import register_stdp_rule, stdp_rule_names
+from lava_wta.simulation import present_lava
+from lava_wta.state import WTAState
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+from test_engine import _cfg, check_three_executions  # noqa: E402
+
+
+@njit(inline="always")
+def _keep_depress(w, y1, p):
+    return w
+
+
+@njit(inline="always")
+def _keep_potentiate(w, x_pre, y2, p):
+    return w
+
+
+if "frozen_weights_test" not in stdp_rule_names():
+    register_stdp_rule("frozen_weights_test", depress=_keep_depress, potentiate=_keep_potentiate)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_dataset("digits")
+
+
+@pytest.fixture(scope="module")
+def example():
+    spec = importlib.util.spec_from_file_location("custom_rules_example", ROOT / "examples" / "custom_rules.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_user_stdp_rule_agrees_across_engine_fused_and_composed_graph(digits, example):
+    cfg = _cfg(**{"stdp.rule": "soft_bound"})
+    images = digits.train_images[:40]
+    state = WTAState.initial(cfg)
+    eng, _, _ = check_three_executions(cfg, images, state, steps=2400)
+    # and it is not the built-in rule
+    additive = EngineNetwork(cfg.with_overrides({"stdp.rule": "additive"}), state, learning=True,
+                             input_seed=21)
+    additive.run_steps(images, np.zeros((len(images), cfg.network.n_neurons), np.int64), 2400)
+    assert not np.allclose(additive.state().weights, eng.state().weights)
+
+
+def test_soft_bound_rule_matches_its_formula_on_one_synapse(example):
+    from lava_wta.model.key import bind_key, stdp_key
+    from lava_wta.model.plasticity import StdpParams, potentiate_neurons
+
+    W = np.array([[0.2, 0.9]])
+    p = StdpParams(1e-4, 0.5, 1.0)
+    bind_key(potentiate_neurons, stdp_key("soft_bound"))(W, np.array([1.0, 0.5]), np.array([0.8]),
+                                                          np.array([0]), p)
+    assert W[0, 0] == 0.2 + 0.5 * 0.8 * 1.0 * (1.0 - 0.2)
+    assert W[0, 1] == 0.9 + 0.5 * 0.8 * 0.5 * (1.0 - 0.9)
+
+
+@pytest.mark.parametrize("backend", ["engine", "lava-fused", "lava-async", "lava"])
+def test_the_users_rule_is_the_one_that_runs_in_every_backend(digits, backend):
+    """With a rule that never changes a weight only scaling acts: every weight ratio of a
+    neuron survives training, in every backend (the built-in rule changes them)."""
+    cfg = _cfg(**{"stdp.rule": "frozen_weights_test", "time.presentation_ms": 30.0})
+    images = digits.train_images[:6]
+    state = WTAState.initial(cfg)
+    out = present(cfg, images, state, backend=backend, learning=True, input_seed=4).state.weights
+    w0 = state.weights
+    np.testing.assert_allclose(out / out[:, :1], w0 / w0[:, :1], rtol=1e-10)
+    np.testing.assert_allclose(np.linalg.norm(out, axis=1), cfg.scaling.target_norm, rtol=1e-12)
+    if backend == "engine":
+        built_in = present_engine(cfg.with_overrides({"stdp.rule": "additive"}), images, state,
+                                  learning=True, input_seed=4).state.weights
+        assert not np.allclose(built_in / built_in[:, :1], w0 / w0[:, :1])
+
+
+def test_rules_that_are_not_compiled_or_change_weights_at_zero_trace_are_refused():
+    with pytest.raises(TypeError, match="numba-compiled"):
+        register_stdp_rule("plain_python", potentiate=lambda w, x, y, p: w + x)
+
+    @njit
+    def decays_everything(w, y1, p):
+        return 0.99 * w
+
+    with pytest.raises(ValueError, match="trace is zero"):
+        register_stdp_rule("decaying", depress=decays_everything)
+    with pytest.raises(ValueError, match="already registered"):
+        register_stdp_rule("additive")
+    assert "decaying" not in stdp_rule_names()
+
+
+def test_unknown_rule_names_the_registered_ones_and_the_plugin_flag():
+    from lava_wta.config import ConfigError
+
+    with pytest.raises(ConfigError, match=r"stdp.rule: expected one of .*additive.*--plugin.*'nope'"):
+        WTAConfig().with_overrides({"stdp.rule": "nope"})
+
+
+@pytest.mark.parametrize("backend", ["engine", "lava-fused", "lava-async"])
+def test_backends_that_cannot_run_a_process_model_refuse_it(digits, example, backend):
+    cfg = _cfg()
+    with pytest.raises(ValueError, match=r"CappedThetaExcitatoryModel|capped_theta") as err:
+        present(cfg, digits.train_images[:2], WTAState.initial(cfg), backend=backend, learning=True,
+                input_seed=1, models=example.NEURON_MODELS)
+    assert "'lava'" in str(err.value) and backend in str(err.value)
+
+
+def _cli(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, "-m", "lava_wta.cli", *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=900)
+
+
+def test_cli_selects_a_plugins_rules(tmp_path):
+    out = _cli("train", "--plugin", "examples/custom_rules.py", "--dataset", "digits", "--neurons", "6",
+               "--stdp-rule", "soft_bound", "--scaling", "l3", "--target-norm", "2.5",
+               "--train-images", "8", "--label-images", "10", "--test-images", "10", "--no-progress",
+               "--out", str(tmp_path / "run"))
+    assert out.returncode == 0, out.stderr[-2000:]
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["stdp"]["rule"] == "soft_bound" and config["scaling"]["mode"] == "l3"
+    weights = np.load(tmp_path / "run" / "state.npz")["weights"]
+    np.testing.assert_allclose((weights ** 3).sum(axis=1) ** (1 / 3), 2.5, rtol=1e-9)
+
+
+def test_cli_without_the_plugin_or_with_a_missing_one_says_so(tmp_path):
+    out = _cli("train", "--dataset", "digits", "--stdp-rule", "soft_bound", "--out", str(tmp_path / "r"))
+    assert out.returncode == 2
+    assert "stdp.rule: expected one of" in out.stderr and "--plugin" in out.stderr
+    assert "Traceback" not in out.stderr
+    out = _cli("--plugin", "no_such_rules_module", "config")
+    assert out.returncode == 2 and "plugin 'no_such_rules_module'" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_sweep_imports_make_rules_selectable(tmp_path):
+    from lava_wta.experiments.spec import SweepSpec
+
+    spec = SweepSpec.from_dict({
+        "name": "rules", "out": str(tmp_path / "sweep"), "imports": [str(ROOT / "examples" / "custom_rules.py")],
+        "dataset": "digits", "n_train": 4, "n_label": 4, "n_test": 4,
+        "grid": {"stdp.rule": ["additive", "soft_bound"], "scaling.mode": ["l3"]}})
+    runs = spec.expand()
+    assert [r.config().stdp.rule for r in runs] == ["additive", "soft_bound"]
+    assert all("--plugin" in r.command() and "custom_rules.py" in r.command() for r in runs)
+    from lava_wta.experiments.spec import RunSpec
+
+    assert RunSpec.from_dict(runs[1].to_dict()).imports == runs[1].imports
