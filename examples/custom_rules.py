@@ -1,38 +1,38 @@
-"""Extending lava-wta without editing it: an STDP variant, a scaling rule and a neuron
-variant, trained and evaluated on the backend of your choice.
+"""Extending lava-wta without editing it: an STDP rule, a threshold rule and a scaling
+rule, registered once and trained and evaluated on the backend of your choice.
 
     python examples/custom_rules.py --digits                   # the engine (default)
     python examples/custom_rules.py --digits --backend lava    # the composed Lava graph
     python examples/custom_rules.py                            # MNIST subset instead of 8x8 digits
 
-1. An STDP rule is two small numba functions registered by name and selected with
-   ``stdp.rule``: every backend (engine, lava, lava-fused, lava-async) compiles or calls
-   the same functions.
-2. A scaling rule is a norm registered by name and selected with ``scaling.mode``; every
-   backend applies it.
-3. A neuron variant here is a subclass of a neuron ProcessModel, selected by tag: it runs
-   in the composed Lava graph only (``--backend lava``); the other backends refuse it
-   instead of running the built-in neuron.
+1. An STDP rule is two small numba functions (depression, potentiation) registered by
+   name and selected with ``stdp.rule``.
+2. A threshold rule (how θ decays and rises) is two small numba functions registered by
+   name and selected with ``exc.theta_rule``.
+3. A scaling norm is two small numba functions (accumulate, finish) registered by name
+   and selected with ``scaling.mode``.
+
+Every backend (engine, lava, lava-fused, lava-async) runs the same functions: the engine
+compiles them into its step, the composed Lava graph's processes call them.
 
 This file is also a plugin: ``lava-wta --plugin examples/custom_rules.py train
---stdp-rule soft_bound --scaling l3 ...`` uses its two rules from the command line.
+--stdp-rule soft_bound --scaling l3 --set exc.theta_rule=capped ...`` uses its rules from
+the command line.
 """
 from __future__ import annotations
 
 import argparse
 
-import numpy as np
-from lava.magma.core.decorator import tag
 from numba import njit
 
 from lava_wta import WTAConfig
-from lava_wta.models import PyAdaptiveConductanceLIFModelFloat
-from lava_wta.processes import AdaptiveConductanceLIF
 from lava_wta.rules import (
     register_scaling_rule,
     register_stdp_rule,
+    register_theta_rule,
     scaling_rule_names,
     stdp_rule_names,
+    theta_rule_names,
 )
 
 
@@ -46,24 +46,32 @@ def soft_bound_potentiate(w, x_pre, y2, p):
 if "soft_bound" not in stdp_rule_names():
     register_stdp_rule("soft_bound", potentiate=soft_bound_potentiate)
 
-# 2. A scaling rule: keep each neuron's L3 norm at the target.
-if "l3" not in scaling_rule_names():
-    @register_scaling_rule("l3")
-    def l3_norm(weights: np.ndarray) -> np.ndarray:
-        return (weights ** 3).sum(axis=1) ** (1.0 / 3.0)
-
-# 3. A neuron variant selected by tag: theta may not rise more than THETA_CAP_MV above its start.
+# 2. A threshold rule: theta may not rise more than THETA_CAP_MV above its start;
+#    its decay stays Diehl & Cook's.
 THETA_CAP_MV = 2.0
 
 
-@tag("capped_theta")
-class CappedThetaExcitatoryModel(PyAdaptiveConductanceLIFModelFloat):
-    def on_spike(self, spikes: np.ndarray) -> None:
-        super().on_spike(spikes)
-        np.minimum(self.theta, self.theta_init_mv[0] + THETA_CAP_MV, out=self.theta)
+@njit(inline="always")
+def capped_theta_spike(theta, p):
+    return min(theta + p.theta_plus_mv, p.theta_init_mv + THETA_CAP_MV)
 
 
-NEURON_MODELS = {AdaptiveConductanceLIF: "capped_theta"}
+if "capped" not in theta_rule_names():
+    register_theta_rule("capped", spike=capped_theta_spike)
+
+# 3. A scaling norm: keep each neuron's L3 norm at the target (weights are >= 0).
+@njit(inline="always")
+def l3_accumulate(acc, w):
+    return acc + w * w * w
+
+
+@njit(inline="always")
+def l3_finish(acc):
+    return acc ** (1.0 / 3.0)
+
+
+if "l3" not in scaling_rule_names():
+    register_scaling_rule("l3", accumulate=l3_accumulate, finish=l3_finish)
 
 
 def main() -> None:
@@ -82,31 +90,24 @@ def main() -> None:
     data = load_dataset("digits" if args.digits else "mnist")
     config = WTAConfig().with_overrides({
         "network.n_inputs": data.n_pixels, "network.n_neurons": 30,
-        "stdp.rule": "soft_bound",
+        "stdp.rule": "soft_bound", "exc.theta_rule": "capped",
         "scaling.mode": "l3", "scaling.target_norm": 3.0 if not args.digits else 2.5,
         "time.presentation_ms": 100.0,
         **({"input.pixel_rate_hz": 1.0} if args.digits else {}),
     })
-    # the neuron variant is a ProcessModel: only the composed graph runs it
-    models = NEURON_MODELS if args.backend == "lava" else None
-    variants = "soft-bound STDP, l3 scaling" + (", capped theta" if models else "")
-    if not models:
-        print(f"backend {args.backend}: the capped-theta neuron (a ProcessModel) runs in --backend "
-              f"lava only; training with the built-in neuron")
     n_tr, n_te = args.train_images, args.test_images
-    trained = train(config, data.train_images[:n_tr], data.train_labels[:n_tr], models=models,
-                    backend=args.backend, progress=False)
+    trained = train(config, data.train_images[:n_tr], data.train_labels[:n_tr], backend=args.backend,
+                    progress=False)
     l3 = (trained.state.weights ** 3).sum(axis=1) ** (1 / 3)
     print(f"L3 norm of every neuron after training: {l3.min():.4f} .. {l3.max():.4f} "
           f"(target {config.scaling.target_norm:g})")
-    print(f"theta range: {trained.state.theta.min():.2f} .. {trained.state.theta.max():.2f} mV"
-          + (f" (cap {config.exc.theta_init_mv + THETA_CAP_MV} mV)" if models else ""))
+    print(f"theta range: {trained.state.theta.min():.2f} .. {trained.state.theta.max():.2f} mV "
+          f"(cap {config.exc.theta_init_mv + THETA_CAP_MV} mV)")
     result = evaluate(config, trained.state, data.train_images[n_tr:2 * n_tr],
                       data.train_labels[n_tr:2 * n_tr], data.test_images[:n_te], data.test_labels[:n_te],
-                      models=models, backend=args.backend, progress=False)
-    print(f"accuracy with {variants} ({args.backend}): "
+                      backend=args.backend, progress=False)
+    print(f"accuracy with soft-bound STDP, capped theta, l3 scaling ({args.backend}): "
           f"{100 * accuracy(data.test_labels[:n_te], result.predictions):.1f} % on {n_te} test images")
-
 
 if __name__ == "__main__":
     main()

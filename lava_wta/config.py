@@ -165,6 +165,9 @@ class ExcitatoryConfig:
     of the 2026 paper states 0.11."""
     tau_theta_ms: float = 1e7
     """Decay time constant of theta during training (ms); theta is frozen at test time."""
+    theta_rule: str = "additive"
+    """How theta moves while learning: ``additive`` (the two lines above), or a rule
+    registered with :func:`lava_wta.rules.register_theta_rule`."""
 
 
 @dataclass(frozen=True)
@@ -285,6 +288,9 @@ class CubaExcitatoryConfig:
     monopolies or lower accuracy in this variant)."""
     tau_theta_ms: float = 1e7
     """Decay time constant of theta during training (ms); frozen at test time."""
+    theta_rule: str = "additive"
+    """How theta moves while learning: ``additive`` (the two lines above), or a rule
+    registered with :func:`lava_wta.rules.register_theta_rule`."""
     input_current_mv: float = 30.0
     """Jump of the synaptic current R*i per unit of input weight (mV per unit weight):
     input weights W (shared with the conductance model) drive the neuron with
@@ -456,13 +462,21 @@ class WTAConfig:
             check = _positive if f.name.startswith("tau_") or f.name == "w_max" else _non_negative
             check(f"stdp.{f.name}", getattr(self.stdp, f.name))
 
-        from lava_wta.rules import scaling_rule_names, stdp_rule_names  # late: user-registered
+        from lava_wta.rules import (  # late: rules may be user-registered
+            scaling_rule_names,
+            stdp_rule_names,
+            theta_rule_names,
+        )
 
-        if self.stdp.rule not in stdp_rule_names():
-            raise ConfigError(
-                f"stdp.rule: expected one of {sorted(stdp_rule_names())} (register a rule with "
-                f"lava_wta.rules.register_stdp_rule, or load its module with --plugin), "
-                f"got {self.stdp.rule!r}")
+        for path, names, register in (
+                ("stdp.rule", stdp_rule_names(), "register_stdp_rule"),
+                ("exc.theta_rule", theta_rule_names(), "register_theta_rule"),
+                ("cuba_exc.theta_rule", theta_rule_names(), "register_theta_rule")):
+            if self._get(path) not in names:
+                raise ConfigError(
+                    f"{path}: expected one of {sorted(names)} (register a rule with "
+                    f"lava_wta.rules.{register}, or load its module with --plugin), "
+                    f"got {self._get(path)!r}")
 
         if self.scaling.mode not in scaling_rule_names():
             raise ConfigError(

@@ -102,17 +102,22 @@ def _load_example():
     return module
 
 
-def test_user_models_and_rules_run_in_the_network(digits):
+def test_user_rules_and_process_models_run_in_the_composed_graph(digits):
     ex = _load_example()
     from lava_wta.processes import PlasticDense
 
-    cfg = _small(**{"scaling.mode": "l3", "scaling.target_norm": 2.5, "stdp.rule": "soft_bound"})
+    cfg = _small(**{"scaling.mode": "l3", "scaling.target_norm": 2.5, "stdp.rule": "soft_bound",
+                    "exc.theta_rule": "capped", "exc.theta_plus_mv": 0.5})
     images = digits.train_images[:5]
     state = WTAState.initial(cfg)
-    custom = present_lava(cfg, images, state, learning=True, input_seed=2, models=ex.NEURON_MODELS)
+    custom = present_lava(cfg, images, state, learning=True, input_seed=2)
     l3 = (custom.state.weights ** 3).sum(axis=1) ** (1 / 3)
     np.testing.assert_allclose(l3, 2.5, rtol=1e-12)
     assert custom.state.theta.max() <= cfg.exc.theta_init_mv + ex.THETA_CAP_MV + 1e-12
+    uncapped = present_lava(cfg.with_overrides({"exc.theta_rule": "additive"}), images, state,
+                            learning=True, input_seed=2)
+    assert uncapped.state.theta.max() > cfg.exc.theta_init_mv + ex.THETA_CAP_MV, \
+        "the scenario must drive theta above the cap"
 
     # an STDP variant that only scales: every weight ratio of a neuron survives training
     from lava_wta.models import PyPlasticDenseModelFloat

@@ -20,7 +20,7 @@ from lava_wta import WTAConfig
 from lava_wta.data import load_dataset
 from lava_wta.engine import EngineNetwork, present_engine
 from lava_wta.pipeline import present
-from lava_wta.rules import register_stdp_rule, stdp_rule_names
+from lava_wta.rules import register_stdp_rule, register_theta_rule, stdp_rule_names, theta_rule_names
 from lava_wta.simulation import present_lava
 from lava_wta.state import WTAState
 
@@ -66,6 +66,17 @@ def test_a_user_stdp_rule_agrees_across_engine_fused_and_composed_graph(digits, 
                              input_seed=21)
     additive.run_steps(images, np.zeros((len(images), cfg.network.n_neurons), np.int64), 2400)
     assert not np.allclose(additive.state().weights, eng.state().weights)
+
+
+def test_a_compiled_scaling_norm_agrees_across_executions_and_holds_its_target(digits, example):
+    from lava_wta.rules import row_norms
+
+    cfg = _cfg(**{"scaling.mode": "l3", "scaling.target_norm": 1.2})
+    images = digits.train_images[:40]
+    eng, _, _ = check_three_executions(cfg, images, WTAState.initial(cfg), steps=2400)
+    w = eng.state().weights
+    np.testing.assert_allclose(row_norms(w, "l3"), 1.2, rtol=1e-12)
+    np.testing.assert_allclose((w ** 3).sum(axis=1) ** (1 / 3), 1.2, rtol=1e-12)
 
 
 def test_soft_bound_rule_matches_its_formula_on_one_synapse(example):
@@ -120,12 +131,61 @@ def test_unknown_rule_names_the_registered_ones_and_the_plugin_flag():
 
 
 @pytest.mark.parametrize("backend", ["engine", "lava-fused", "lava-async"])
-def test_backends_that_cannot_run_a_process_model_refuse_it(digits, example, backend):
+def test_backends_that_cannot_run_a_process_model_refuse_it(digits, backend):
+    from lava_wta.models import PyPlasticDenseModelFloat
+    from lava_wta.processes import PlasticDense
+
+    class MyPlasticDenseModel(PyPlasticDenseModelFloat):
+        pass
+
     cfg = _cfg()
-    with pytest.raises(ValueError, match=r"CappedThetaExcitatoryModel|capped_theta") as err:
+    with pytest.raises(ValueError, match=r"PlasticDense: MyPlasticDenseModel") as err:
         present(cfg, digits.train_images[:2], WTAState.initial(cfg), backend=backend, learning=True,
-                input_seed=1, models=example.NEURON_MODELS)
+                input_seed=1, models={PlasticDense: MyPlasticDenseModel})
     assert "'lava'" in str(err.value) and backend in str(err.value)
+
+
+# ---------------------------------------------------------------------- threshold rules
+CAP_MV = 0.15
+
+
+@njit(inline="always")
+def _capped_spike(theta, p):
+    return min(theta + p.theta_plus_mv, p.theta_init_mv + CAP_MV)
+
+
+@njit(inline="always")
+def _halving_decay(theta, factor, p):
+    # decays the excess over theta_init twice as fast as the built-in rule
+    return p.theta_init_mv + (theta - p.theta_init_mv) * factor * factor
+
+
+if "capped_test" not in theta_rule_names():
+    register_theta_rule("capped_test", spike=_capped_spike, decay=_halving_decay)
+
+
+def test_a_user_threshold_rule_agrees_across_engine_fused_and_composed_graph(digits):
+    cfg = _cfg(**{"exc.theta_rule": "capped_test", "exc.tau_theta_ms": 50.0})
+    images = digits.train_images[:40]
+    eng, _, _ = check_three_executions(cfg, images, WTAState.initial(cfg), steps=2400)
+    assert eng.state().theta.max() <= cfg.exc.theta_init_mv + CAP_MV
+
+
+@pytest.mark.parametrize("backend", ["engine", "lava-fused", "lava-async", "lava"])
+@pytest.mark.parametrize("model", ["conductance", "current"])
+def test_the_users_threshold_rule_is_the_one_that_runs(digits, backend, model):
+    cfg = _cfg(**{"exc.theta_rule": "capped_test", "cuba_exc.theta_rule": "capped_test",
+                  "network.neuron_model": model, "time.presentation_ms": 30.0})
+    images = digits.train_images[:6]
+    state = WTAState.initial(cfg)
+    theta = present(cfg, images, state, backend=backend, learning=True, input_seed=4).state.theta
+    init = cfg.exc_params.theta_init_mv
+    assert theta.max() <= init + CAP_MV
+    if backend == "engine":
+        built_in = present_engine(cfg.with_overrides({"exc.theta_rule": "additive",
+                                                       "cuba_exc.theta_rule": "additive"}),
+                                  images, state, learning=True, input_seed=4).state.theta
+        assert built_in.max() > init + CAP_MV, "the scenario must drive theta above the cap"
 
 
 def _cli(*args, cwd=ROOT):

@@ -26,6 +26,7 @@ from lava_wta.cli_support import keep_lava_importable
 from lava_wta.config import WTAConfig
 from lava_wta.kernels import network as K
 from lava_wta.model.key import bind_key, model_key
+from lava_wta.model.scaling import SCALE_PYTHON, scaling_code
 from lava_wta.presentation import Checkpoint, PresentationResult, ProgressFn, images_digest
 from lava_wta.rules import get_scaling_rule
 from lava_wta.state import WTAState
@@ -76,7 +77,7 @@ class EngineNetwork:
         self._run_steps = bind_key(K.run_steps, self.key)
         self._step = bind_key(K.step, self.key)
         self.custom_rule = (get_scaling_rule(config.scaling.mode)
-                            if K.scaling_code(config.scaling.mode) == K.SCALE_CUSTOM else None)
+                            if scaling_code(config.scaling.mode) == SCALE_PYTHON else None)
 
     # ------------------------------------------------------------------ position
     @property

@@ -18,9 +18,9 @@ operation for operation::
     drive = input_current_mv * a_exc - inh_current_mv * a_inh
     i     = i * (1 - du) + drive
     v     = v_rest + ((v - v_rest) * (1 - dv) + dv * i)        (held while refractory)
-    θ    *= exp(-dt / tau_theta)                                  (while learning)
+    θ     = decay(θ, exp(-dt / tau_theta))                        (while learning)
     spike = not refractory and v > (v_thresh + θ) - θ_offset;  v = v_reset,
-            refractory for ``hold`` steps, θ += θ_plus (while learning)
+            refractory for ``hold`` steps, θ = spike(θ) (while learning)
 
 The parameters of each population are one small block of the engine's float parameter
 vector, laid out by :func:`pack_exc` and :func:`pack_inh` (indices ``X_*`` and ``H_*``).
@@ -39,7 +39,7 @@ from lava_wta.kernels.threshold import adaptive_threshold, fixed_threshold
 
 # Excitatory block: (X_...)
 (X_V_REST, X_V_RESET, X_V_THRESH, X_THETA_OFFSET, X_KEEP_U, X_KEEP_V, X_DV, X_CUR_EXC,
- X_CUR_INH, X_DTHETA, X_THETA_PLUS, N_X) = range(12)
+ X_CUR_INH, X_DTHETA, N_X) = range(11)
 # Inhibitory block: (H_...)
 (H_V_REST, H_V_RESET, H_V_THRESH, H_KEEP_U, H_KEEP_V, H_DV, H_CUR_EXC, H_CUR_INH, N_H) = range(9)
 
@@ -54,7 +54,7 @@ def pack_exc(config) -> np.ndarray:
     # 1.0 - du and 1.0 - dv as the Lava model computes them (not exp(-dt/tau) directly)
     p[X_KEEP_U], p[X_KEEP_V], p[X_DV] = 1.0 - du, 1.0 - dv, dv
     p[X_CUR_EXC], p[X_CUR_INH] = E.input_current_mv, E.inh_current_mv
-    p[X_DTHETA], p[X_THETA_PLUS] = dynamics.decay(dt, E.tau_theta_ms), E.theta_plus_mv
+    p[X_DTHETA] = dynamics.decay(dt, E.tau_theta_ms)
     return p
 
 
@@ -71,12 +71,14 @@ def pack_inh(config) -> np.ndarray:
 
 
 @njit(cache=True, inline="always", error_model="numpy")
-def exc_step(S, P, hold, learning):
-    """Excitatory layer: current, v, θ, threshold, reset. Consumes the accumulators
-    ``S.gee`` (a_exc) and ``S.gie`` (a_inh); writes ``S.spikes``; returns the spike count."""
+def exc_step(S, P, TP, hold, learning, key):
+    """Excitatory layer: current, v, θ, threshold, reset (θ's rule and its parameters
+    ``TP``: see :func:`lava_wta.kernels.threshold.adaptive_threshold`). Consumes the
+    accumulators ``S.gee`` (a_exc) and ``S.gie`` (a_inh); writes ``S.spikes``; returns the
+    spike count."""
     v_rest, v_reset, v_thresh, offset = P[X_V_REST], P[X_V_RESET], P[X_V_THRESH], P[X_THETA_OFFSET]
     keep_u, keep_v, dv = P[X_KEEP_U], P[X_KEEP_V], P[X_DV]
-    c_exc, c_inh, plus = P[X_CUR_EXC], P[X_CUR_INH], P[X_THETA_PLUS]
+    c_exc, c_inh = P[X_CUR_EXC], P[X_CUR_INH]
     ve, ie, a_exc, a_inh = S.ve, S.ie, S.gee, S.gie
     re = S.re
     n = ve.shape[0]
@@ -88,8 +90,7 @@ def exc_step(S, P, hold, learning):
         ve[j] = v if re[j] > 0 else v_new
         a_exc[j] = 0.0
         a_inh[j] = 0.0
-    dth = P[X_DTHETA] if learning else 1.0
-    return adaptive_threshold(S, v_thresh, offset, v_reset, dth, plus, hold, learning)
+    return adaptive_threshold(S, v_thresh, offset, v_reset, P[X_DTHETA], TP, hold, learning, key)
 
 
 @njit(cache=True, inline="always", error_model="numpy")

@@ -9,7 +9,8 @@ step ``t`` (0-based within the run; ``local`` = step within the presentation per
    (:mod:`lava_wta.kernels.poisson`);
 2. excitatory neurons: conductances already hold every input of step ``t - 1``;
    exponential Euler of v (held while refractory), exact decay of g_e, g_i (and θ while
-   learning), threshold ``v > (v_thresh + θ) - θ_offset``, reset, refractory, θ += θ_plus;
+   learning), threshold ``v > (v_thresh + θ) - θ_offset``, reset, refractory, θ's rise
+   (θ's moves: the threshold rule the model key names, :mod:`lava_wta.model.threshold`);
 3. inhibitory neurons: the same without θ (they receive no inhibition);
    (steps 2-3 of the current-based variant, ``IP[NEURON_MODEL] == MODEL_CURRENT``, are
    :mod:`lava_wta.kernels.cuba`; g_e, g_i then accumulate one step's input weight sums)
@@ -56,6 +57,8 @@ from lava_wta.kernels import cuba as CU
 from lava_wta.kernels.poisson import presentation_raster
 from lava_wta.kernels.threshold import adaptive_threshold, fixed_threshold
 from lava_wta.model.plasticity import StdpParams, clip_weight, stdp_depress, stdp_potentiate
+from lava_wta.model.scaling import scale_columns, scaling_code
+from lava_wta.model.threshold import ThetaParams, theta_decay
 
 # ----------------------------------------------------------------------------- layout
 # Float parameters (FP[...]).
@@ -63,9 +66,10 @@ from lava_wta.model.plasticity import StdpParams, clip_weight, stdp_depress, std
  E_DTHETA, E_THETA_PLUS,
  I_V_REST, I_V_RESET, I_V_THRESH, I_E_EXC, I_TAU_M, I_DGE,
  DT_MS, D_PRE, D_POST1, D_POST2, NU_PRE, NU_POST, W_MAX, TARGET, W_EI, W_IE,
- RATE0_HZ, RATE_RETRY_HZ, E_DTHETA_REST, CUBA_E0) = range(31)
+ RATE0_HZ, RATE_RETRY_HZ, E_DTHETA_REST, E_THETA_INIT, CUBA_E0) = range(32)
 # Current-based variant (network.neuron_model == "current"): the parameter blocks of
-# lava_wta.kernels.cuba; E_V_REST and I_V_REST then hold its rest potentials.
+# lava_wta.kernels.cuba; E_V_REST, I_V_REST, E_THETA_PLUS and E_THETA_INIT then hold its
+# values.
 CUBA_I0 = CUBA_E0 + CU.N_X
 N_FP = CUBA_I0 + CU.N_H
 # Integer parameters (IP[...]).
@@ -78,8 +82,6 @@ _NEURON_MODELS = {"conductance": MODEL_CONDUCTANCE, "current": MODEL_CURRENT}
  C_ALL_DIRTY, C_N_INH, C_N_PRE, C_OUT_OF_BOUNDS, C_INH_STALE, C_PERIODS, C_N_POST,
  N_C) = range(16)
 
-SCALE_NONE, SCALE_L1, SCALE_L2, SCALE_MAX, SCALE_CUSTOM = 0, 1, 2, 3, -1
-_BUILTIN_SCALING = {"none": SCALE_NONE, "l1": SCALE_L1, "l2": SCALE_L2, "max": SCALE_MAX}
 
 
 NO_REFCOUNT = {"cache": True, "error_model": "numpy", "_nrt": False}
@@ -127,11 +129,6 @@ class NetState(ty.NamedTuple):
     sel_buf: np.ndarray    # (n,) int64 scratch of scale_columns: columns to rescale
 
 
-def scaling_code(mode: str) -> int:
-    """Kernel code of a scaling rule; registered (Python) rules are ``SCALE_CUSTOM``."""
-    return _BUILTIN_SCALING.get(mode, SCALE_CUSTOM)
-
-
 def pack_params(config, *, learning: bool, seed: int) -> ty.Tuple[np.ndarray, np.ndarray]:
     """Float and integer parameter vectors of ``config`` for the kernels."""
     from lava_wta import dynamics
@@ -144,6 +141,7 @@ def pack_params(config, *, learning: bool, seed: int) -> ty.Tuple[np.ndarray, np
                                                                   E.e_inh_mv, E.tau_m_ms)
     fp[E_DGE], fp[E_DGI] = dynamics.decay(dt, E.tau_ge_ms), dynamics.decay(dt, E.tau_gi_ms)
     fp[E_DTHETA], fp[E_THETA_PLUS] = dynamics.decay(dt, E.tau_theta_ms), E.theta_plus_mv
+    fp[E_THETA_INIT] = E.theta_init_mv
     fp[I_V_REST], fp[I_V_RESET], fp[I_V_THRESH] = I.v_rest_mv, I.v_reset_mv, I.v_thresh_mv
     fp[I_E_EXC], fp[I_TAU_M], fp[I_DGE] = I.e_exc_mv, I.tau_m_ms, dynamics.decay(dt, I.tau_ge_ms)
     fp[DT_MS] = dt
@@ -168,6 +166,8 @@ def pack_params(config, *, learning: bool, seed: int) -> ty.Tuple[np.ndarray, np
     ip[NEURON_MODEL] = _NEURON_MODELS[NET.neuron_model]
     if ip[NEURON_MODEL] == MODEL_CURRENT:
         fp[E_V_REST], fp[I_V_REST] = config.cuba_exc.v_rest_mv, config.cuba_inh.v_rest_mv
+        fp[E_THETA_PLUS] = config.cuba_exc.theta_plus_mv
+        fp[E_THETA_INIT] = config.cuba_exc.theta_init_mv
         fp[CUBA_E0:CUBA_I0], fp[CUBA_I0:N_FP] = CU.pack_exc(config), CU.pack_inh(config)
         ip[HOLD_E] = dynamics.refractory_steps(config.cuba_exc.t_ref_ms, dt)
         ip[HOLD_I] = dynamics.refractory_steps(config.cuba_inh.t_ref_ms, dt)
@@ -319,8 +319,9 @@ def _exc_integrate(ve, gee, gie, re, c, v_rest, e_exc, e_inh, dge, dgi, phi):
 
 
 @njit(cache=True, inline="always", error_model="numpy")
-def _exc_step(S, FP, hold, learning):
-    """Excitatory layer: integrate, threshold, reset, θ. Writes ``S.spikes``.
+def _exc_step(S, FP, TP, hold, learning, key):
+    """Excitatory layer: integrate, threshold, reset, θ (its rule and ``TP``: see
+    :func:`lava_wta.kernels.threshold.adaptive_threshold`). Writes ``S.spikes``.
 
     Exponential Euler with ``y = dt (1 + g_e + g_i) / tau_m``::
 
@@ -335,7 +336,7 @@ def _exc_step(S, FP, hold, learning):
     """
     v_rest, v_reset, v_thresh = FP[E_V_REST], FP[E_V_RESET], FP[E_V_THRESH]
     offset, e_exc, e_inh, tau_m = FP[E_THETA_OFFSET], FP[E_E_EXC], FP[E_E_INH], FP[E_TAU_M]
-    dge, dgi, dt, plus = FP[E_DGE], FP[E_DGI], FP[DT_MS], FP[E_THETA_PLUS]
+    dge, dgi, dt = FP[E_DGE], FP[E_DGI], FP[DT_MS]
     ve, gee, gie, re = S.ve, S.gee, S.gie, S.re
     n = ve.shape[0]
     c = dt / tau_m
@@ -361,8 +362,7 @@ def _exc_step(S, FP, hold, learning):
             ve[j] = v if re[j] > 0 else v_new
             gee[j] = _flush(ge * dge)
             gie[j] = _flush(gi * dgi)
-    dth = FP[E_DTHETA] if learning else 1.0
-    return adaptive_threshold(S, v_thresh, offset, v_reset, dth, plus, hold, learning)
+    return adaptive_threshold(S, v_thresh, offset, v_reset, FP[E_DTHETA], TP, hold, learning, key)
 
 
 @njit(cache=True, inline="always", error_model="numpy")
@@ -509,53 +509,14 @@ def _stdp(S, FP, traces, n_exc, lo, hi, key):
                 t_post[j] = t
 
 
-@njit(**NO_REFCOUNT)
-def scale_columns(W, mode, target, w_max, dirty, all_dirty, norms, sel):
-    """Multiply each column ``j`` of ``W`` by ``target / norm_j`` (l1, l2 or max); columns
-    with zero norm stay. Only ``dirty`` columns unless ``all_dirty``. Returns 1 when a
-    scaled weight exceeds ``w_max`` (such columns stay dirty: the next clip changes them).
-    ``norms`` (float64) and ``sel`` (int64), at least ``n`` long, are scratch."""
-    n_in, n = W.shape
-    for j in range(n):
-        norms[j] = 0.0
-    m = 0
-    for j in range(n):
-        if all_dirty or dirty[j]:
-            sel[m] = j
-            m += 1
-    for i in range(n_in):
-        for k in range(m):
-            w = W[i, sel[k]]
-            if mode == 1:
-                norms[k] += abs(w)
-            elif mode == 2:
-                norms[k] += w * w
-            else:
-                norms[k] = max(norms[k], abs(w))
-    over = 0
-    for k in range(m):
-        j = sel[k]
-        norm = math.sqrt(norms[k]) if mode == 2 else norms[k]
-        dirty[j] = False
-        if norm > 0.0:
-            f = target / norm
-            for i in range(n_in):
-                w = W[i, j] * f
-                W[i, j] = w
-                if w > w_max:
-                    dirty[j] = True
-                    over = 1
-    return over
-
-
 @njit(cache=True, inline="always", error_model="numpy")
-def _rest(S, FP, learning):
-    """Return to rest between presentations: θ kept, and decayed over the rest this reset
-    stands for while learning (``TimeConfig.reset_rest_ms``)."""
+def _rest(S, FP, TP, learning, key):
+    """Return to rest between presentations: θ kept, and decayed (by its rule) over the
+    rest this reset stands for while learning (``TimeConfig.reset_rest_ms``)."""
     if learning:
         f = FP[E_DTHETA_REST]
         for j in range(S.theta.shape[0]):
-            S.theta[j] *= f
+            S.theta[j] = theta_decay(key, S.theta[j], f, TP)
     S.ve[:] = FP[E_V_REST]
     S.gee[:] = 0.0
     S.gie[:] = 0.0
@@ -578,10 +539,10 @@ def _rest(S, FP, learning):
 
 
 @njit(cache=True, inline="always", error_model="numpy")
-def _cuba_step(S, FP, IP, learning):
+def _cuba_step(S, FP, IP, TP, learning, key):
     """Both layers of the current-based variant (:mod:`lava_wta.kernels.cuba`); the
     accumulators g_e, g_i of this module hold their last step's input weight sums."""
-    n_exc = CU.exc_step(S, FP[CUBA_E0:CUBA_I0], IP[HOLD_E], learning)
+    n_exc = CU.exc_step(S, FP[CUBA_E0:CUBA_I0], TP, IP[HOLD_E], learning, key)
     if S.C[C_INH_STALE]:
         S.inh_spikes[:] = False
         S.C[C_INH_STALE] = 0
@@ -613,10 +574,11 @@ def step(S, FP, IP, traces, images, counts_out, key):
     lo = hi = 0
     if presenting:
         lo, hi = S.ptr[local], S.ptr[local + 1]
+    TP = ThetaParams(FP[E_THETA_PLUS], FP[E_THETA_INIT])
     if IP[NEURON_MODEL] == MODEL_CURRENT:
-        n_exc, n_inh = _cuba_step(S, FP, IP, learning)
+        n_exc, n_inh = _cuba_step(S, FP, IP, TP, learning, key)
     else:
-        n_exc = _exc_step(S, FP, IP[HOLD_E], learning)
+        n_exc = _exc_step(S, FP, TP, IP[HOLD_E], learning, key)
         n_inh = _inh_step(S, FP, IP[HOLD_I])
     _deliver(S, FP, n_exc, n_inh, lo, hi, learning)
     if learning:
@@ -635,13 +597,13 @@ def step(S, FP, IP, traces, images, counts_out, key):
                 for m in range(C[C_N_POST]):
                     S.dirty[S.post_list[m]] = True
                 over = scale_columns(S.W, mode, FP[TARGET], FP[W_MAX], S.dirty,
-                                     C[C_ALL_DIRTY] != 0, S.norm_buf, S.sel_buf)
+                                     C[C_ALL_DIRTY] != 0, S.norm_buf, S.sel_buf, key)
                 C[C_ALL_DIRTY] = 0
                 C[C_OUT_OF_BOUNDS] = over
             else:
                 C[C_SCALE_DUE] = 1        # a registered Python rule: the caller applies it
         if IP[RESET_BETWEEN]:
-            _rest(S, FP, learning)
+            _rest(S, FP, TP, learning, key)
         if active:
             C[C_PRESENTATIONS] += 1
             total = 0

@@ -14,16 +14,20 @@ from __future__ import annotations
 
 from numba import njit
 
+from lava_wta.model.threshold import theta_decay, theta_spike
+
 
 @njit(cache=True, inline="always", error_model="numpy")
-def adaptive_threshold(S, v_thresh, offset, v_reset, dth, plus, hold, learning):
-    """Threshold, reset and θ of the excitatory layer. Writes ``S.spikes``; returns the
-    number of spikes. ``dth`` is θ's decay factor per step (1.0 when frozen)."""
+def adaptive_threshold(S, v_thresh, offset, v_reset, dth, TP, hold, learning, key):
+    """Threshold, reset and θ of the excitatory layer, θ moved by the threshold rule the
+    model ``key`` names (:mod:`lava_wta.model.threshold`, parameters ``TP``) while
+    learning. Writes ``S.spikes``; returns the number of spikes. ``dth`` is θ's decay
+    factor per step."""
     ve, theta, re, spikes = S.ve, S.theta, S.re, S.spikes
     n = ve.shape[0]
     n_spikes = 0
     for j in range(n):
-        th = theta[j] * dth
+        th = theta_decay(key, theta[j], dth, TP) if learning else theta[j]
         theta[j] = th
         r = re[j]
         spike = (r <= 0) & (ve[j] > (v_thresh + th) - offset)
@@ -36,7 +40,7 @@ def adaptive_threshold(S, v_thresh, offset, v_reset, dth, plus, hold, learning):
                 ve[j] = v_reset
                 re[j] = hold
                 if learning:
-                    theta[j] += plus
+                    theta[j] = theta_spike(key, theta[j], TP)
     return n_spikes
 
 

@@ -1,8 +1,9 @@
 """The model key: which user-replaceable functions a compiled execution uses.
 
-A *model key* is a short string such as ``"stdp=soft_bound@3f2a9c01d2e4"``: for each
-replaceable part of the model (today the STDP rule), the registered name and a
-fingerprint of the code that defines it. Compiled functions take it as their last
+A *model key* is a short string such as
+``"stdp=soft_bound@3f2a9c01d2e4;theta=additive@0b1c2d3e4f50"``: for each replaceable part
+of the model (the STDP rule, the excitatory neurons' threshold rule), the registered name
+and a fingerprint of the code that defines it. Compiled functions take it as their last
 argument, ``key``; numba compiles them once per key (the key is a literal type), resolving
 the named functions at compile time (see :func:`lava_wta.model.plasticity.stdp_depress`),
 and caches that compiled code on disk under the key. Editing a rule's module changes its
@@ -20,7 +21,7 @@ import typing as ty
 
 from numba import njit
 
-__all__ = ["model_key", "stdp_key", "part", "bind_key", "fingerprint"]
+__all__ = ["model_key", "rule_key", "stdp_key", "theta_key", "part", "bind_key", "fingerprint"]
 
 
 def fingerprint(*functions: ty.Any) -> str:
@@ -40,21 +41,38 @@ def fingerprint(*functions: ty.Any) -> str:
     return h.hexdigest()[:12]
 
 
-def stdp_key(rule_name: str) -> str:
-    """The key part of the registered STDP rule ``rule_name``."""
-    from lava_wta.model.plasticity import get_stdp_rule
-
-    return _rule_key(get_stdp_rule(rule_name))
+def rule_key(registry, name: str) -> str:
+    """The key part of rule ``name`` of ``registry`` (e.g. ``"stdp=additive@..."``)."""
+    return _rule_key(registry.part, registry.get(name))
 
 
 @functools.lru_cache(maxsize=None)
-def _rule_key(rule) -> str:
-    return f"stdp={rule.name}@{fingerprint(rule.depress, rule.potentiate)}"
+def _rule_key(part_name: str, rule) -> str:
+    return f"{part_name}={rule.name}@{fingerprint(*(fn for _, fn in rule.functions))}"
+
+
+def stdp_key(rule_name: str) -> str:
+    """The key part of the registered STDP rule ``rule_name``."""
+    from lava_wta.model.plasticity import STDP_RULES
+
+    return rule_key(STDP_RULES, rule_name)
+
+
+def theta_key(rule_name: str) -> str:
+    """The key part of the registered threshold rule ``rule_name``."""
+    from lava_wta.model.threshold import THETA_RULES
+
+    return rule_key(THETA_RULES, rule_name)
 
 
 def model_key(config) -> str:
-    """The key of ``config``'s replaceable parts (its STDP rule, ``stdp.rule``)."""
-    return stdp_key(config.stdp.rule)
+    """The key of ``config``'s replaceable parts: its STDP rule (``stdp.rule``), the
+    excitatory neurons' threshold rule (``theta_rule`` of the selected excitatory section)
+    and its scaling norm (``scaling.mode``, when it is a registered compiled norm)."""
+    from lava_wta.model.scaling import scaling_key
+
+    return (f"{stdp_key(config.stdp.rule)};{theta_key(config.exc_params.theta_rule)};"
+            f"{scaling_key(config.scaling.mode)}")
 
 
 def part(key: str, name: str) -> str:

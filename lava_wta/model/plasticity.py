@@ -42,16 +42,17 @@ sample values and refuses a rule that breaks it.
 from __future__ import annotations
 
 import typing as ty
-from dataclasses import dataclass
 
 import numpy as np
-from numba import literally, njit, types
-from numba.core.registry import CPUDispatcher
+from numba import literally, njit
 from numba.extending import overload
+
+from lava_wta.model.registry import Rule, RuleRegistry
 
 __all__ = [
     "StdpParams",
     "STDPRule",
+    "STDP_RULES",
     "additive_depress",
     "additive_potentiate",
     "clip_weight",
@@ -94,33 +95,14 @@ def clip_weight(w, w_max):
     return min(max(w, 0.0), w_max)
 
 
-@dataclass(frozen=True)
-class STDPRule:
-    """A registered STDP rule: its name and its two compiled update functions."""
-
-    name: str
-    depress: ty.Any
-    potentiate: ty.Any
-
-
-_RULES: ty.Dict[str, STDPRule] = {}
-
-
-def _check_compiled(name: str, role: str, fn: ty.Any) -> None:
-    if not isinstance(fn, CPUDispatcher):
-        raise TypeError(
-            f"STDP rule {name!r}: {role} must be a numba-compiled function (decorate it with "
-            f"@numba.njit), got {type(fn).__name__} {getattr(fn, '__name__', fn)!r}")
-
-
-def _check_zero_trace_identity(name: str, depress, potentiate) -> None:
+def _check_zero_trace_identity(name: str, rule: Rule) -> None:
     """Refuse a rule that changes a weight when the trace it reads is zero (see module doc)."""
     p = StdpParams(1e-4, 1e-2, 1.0)
     for w in (0.0, 0.1, 0.5, 1.0):
         for trace in (0.0, 0.3, 1.0):
             try:
-                d = float(depress(w, 0.0, p))
-                q = float(potentiate(w, 0.0, trace, p))
+                d = float(rule.depress(w, 0.0, p))
+                q = float(rule.potentiate(w, 0.0, trace, p))
             except Exception as exc:   # a typing error of the user's function
                 raise TypeError(f"STDP rule {name!r}: calling it with float weights and traces "
                                 f"and an StdpParams failed: {exc}") from exc
@@ -131,8 +113,15 @@ def _check_zero_trace_identity(name: str, depress, potentiate) -> None:
                     f"y2={trace}) = {q}")
 
 
-def register_stdp_rule(name: str, *, depress=None, potentiate=None, replace: bool = False
-                       ) -> STDPRule:
+STDP_RULES = RuleRegistry("stdp", "STDP rule",
+                          {"depress": additive_depress, "potentiate": additive_potentiate},
+                          check=_check_zero_trace_identity,
+                          register_with="lava_wta.rules.register_stdp_rule")
+STDP_RULES.add_builtin("additive")
+STDPRule = Rule
+
+
+def register_stdp_rule(name: str, *, depress=None, potentiate=None, replace: bool = False) -> Rule:
     """Register an STDP rule under ``name`` (select it with ``stdp.rule``).
 
     ``depress(w, y1, p)`` and ``potentiate(w, x_pre, y2, p)`` are numba-compiled
@@ -140,47 +129,18 @@ def register_stdp_rule(name: str, *, depress=None, potentiate=None, replace: boo
     additive rule's half. Raises ``TypeError`` for functions that are not compiled and
     ``ValueError`` for a name in use (unless ``replace``) or a rule that changes a weight
     when its trace is zero."""
-    if not isinstance(name, str) or not name or not name.replace("_", "").isalnum():
-        raise ValueError(f"STDP rule name: expected a non-empty identifier (letters, digits, "
-                         f"underscores), got {name!r}")
-    if name in _RULES and not replace:
-        raise ValueError(f"STDP rule {name!r} is already registered; pass replace=True")
-    depress = additive_depress if depress is None else depress
-    potentiate = additive_potentiate if potentiate is None else potentiate
-    _check_compiled(name, "depress", depress)
-    _check_compiled(name, "potentiate", potentiate)
-    _check_zero_trace_identity(name, depress, potentiate)
-    rule = STDPRule(name, depress, potentiate)
-    _RULES[name] = rule
-    return rule
+    return STDP_RULES.register(name, replace=replace, depress=depress, potentiate=potentiate)
 
 
-def get_stdp_rule(name: str) -> STDPRule:
-    try:
-        return _RULES[name]
-    except KeyError:
-        raise KeyError(f"unknown STDP rule {name!r}; registered: {sorted(_RULES)} (register one "
-                       f"with lava_wta.rules.register_stdp_rule, or load its module with "
-                       f"--plugin)") from None
+def get_stdp_rule(name: str) -> Rule:
+    return STDP_RULES.get(name)
 
 
 def stdp_rule_names() -> ty.List[str]:
-    return list(_RULES)
-
-
-_RULES["additive"] = STDPRule("additive", additive_depress, additive_potentiate)
+    return STDP_RULES.names()
 
 
 # ------------------------------------------------------------------ compile-time selection
-def _rule_of(key: ty.Any) -> ty.Optional[STDPRule]:
-    """The rule a literal model key names (None while ``key`` is not yet a literal)."""
-    if not isinstance(key, types.StringLiteral):
-        return None
-    from lava_wta.model.key import part
-
-    return get_stdp_rule(part(key.literal_value, "stdp"))
-
-
 def stdp_depress(key, w, y1, p):
     """``depress`` of the rule named by the model ``key`` (compiled code only)."""
     raise NotImplementedError("stdp_depress is resolved at compile time inside numba code")
@@ -193,7 +153,7 @@ def stdp_potentiate(key, w, x_pre, y2, p):
 
 @overload(stdp_depress, inline="always")
 def _ol_stdp_depress(key, w, y1, p):
-    rule = _rule_of(key)
+    rule = STDP_RULES.from_key(key)
     if rule is None:
         return lambda key, w, y1, p: literally(key)
     fn = rule.depress
@@ -202,7 +162,7 @@ def _ol_stdp_depress(key, w, y1, p):
 
 @overload(stdp_potentiate, inline="always")
 def _ol_stdp_potentiate(key, w, x_pre, y2, p):
-    rule = _rule_of(key)
+    rule = STDP_RULES.from_key(key)
     if rule is None:
         return lambda key, w, x_pre, y2, p: literally(key)
     fn = rule.potentiate
@@ -231,8 +191,3 @@ def potentiate_neurons(W, x_pre, y2, post, p, key):
         y = y2[j]
         for i in range(n_in):
             W[j, i] = clip_weight(stdp_potentiate(key, W[j, i], x_pre[i], y, p), p.w_max)
-
-
-def as_index_array(idx: np.ndarray) -> np.ndarray:
-    """Spike indices as the compiled helpers take them (int64, contiguous)."""
-    return np.ascontiguousarray(idx, dtype=np.int64)

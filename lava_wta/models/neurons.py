@@ -30,6 +30,8 @@ from lava.magma.core.resources import CPU
 from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
 
 from lava_wta import dynamics
+from lava_wta.model.key import bind_key, theta_key
+from lava_wta.model.threshold import ThetaParams, decay_all, raise_spiking
 from lava_wta.models.protocol import PresentationClock
 from lava_wta.processes.neurons import AdaptiveConductanceLIF, ConductanceLIF
 
@@ -102,8 +104,10 @@ class AbstractPyLIFModelFloat(PresentationClock, PyLoihiProcessModel):
 class AdaptiveThresholdMixin:
     """Diehl & Cook's adaptive threshold θ for any lava-wta neuron model: a neuron fires
     when ``v > v_thresh + θ - θ_offset``; while ``learning`` is 1, θ decays with
-    ``tau_theta`` and rises by ``θ_plus`` per spike, and each reset between presentations
-    decays it over the ``rest_ms`` the reset stands for; otherwise it is frozen."""
+    ``tau_theta`` and rises with each spike, and each reset between presentations decays it
+    over the ``rest_ms`` the reset stands for; otherwise it is frozen. How it decays and
+    rises is the threshold rule of the population's configuration (``theta_rule``;
+    :mod:`lava_wta.model.threshold`), the functions the engine compiles into its step."""
 
     theta: np.ndarray = LavaPyType(np.ndarray, float)
     learning: np.ndarray = LavaPyType(np.ndarray, int)
@@ -113,10 +117,18 @@ class AdaptiveThresholdMixin:
     tau_theta_ms: np.ndarray = LavaPyType(np.ndarray, float)
     rest_ms: np.ndarray = LavaPyType(np.ndarray, float)
 
+    def _theta_rule(self, helper):
+        """``helper`` compiled for this population's threshold rule (``theta_rule`` of its
+        configuration), and the rule's parameters."""
+        key = theta_key(self.proc_params["params"].theta_rule)
+        return bind_key(helper, key), ThetaParams(float(self.theta_plus_mv[0]),
+                                                  float(self.theta_init_mv[0]))
+
     def integrate(self, refractory: np.ndarray) -> None:
         super().integrate(refractory)
         if self.learning[0]:
-            self.theta *= dynamics.decay(self.dt_ms[0], self.tau_theta_ms[0])
+            decay, params = self._theta_rule(decay_all)
+            decay(self.theta, dynamics.decay(self.dt_ms[0], self.tau_theta_ms[0]), params)
 
     def spiking_activation(self, refractory: np.ndarray) -> np.ndarray:
         threshold = dynamics.adaptive_threshold_mv(self.v_thresh_mv[0], self.theta, self.theta_offset_mv[0])
@@ -124,13 +136,15 @@ class AdaptiveThresholdMixin:
 
     def on_spike(self, spikes: np.ndarray) -> None:
         super().on_spike(spikes)
-        if self.learning[0]:
-            self.theta[spikes] += self.theta_plus_mv[0]
+        if self.learning[0] and spikes.any():
+            rise, params = self._theta_rule(raise_spiking)
+            rise(self.theta, spikes, params)
 
     def reset_state(self) -> None:
         super().reset_state()
         if self.learning[0]:
-            self.theta *= dynamics.decay(self.rest_ms[0], self.tau_theta_ms[0])
+            decay, params = self._theta_rule(decay_all)
+            decay(self.theta, dynamics.decay(self.rest_ms[0], self.tau_theta_ms[0]), params)
 
 
 class AbstractPyConductanceLIFModelFloat(AbstractPyLIFModelFloat):

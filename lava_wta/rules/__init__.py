@@ -1,8 +1,9 @@
-"""Plasticity rules that users extend without editing lava_wta.
+"""Rules that users extend without editing lava_wta.
 
-STDP rules (:mod:`lava_wta.model.plasticity`) and synaptic scaling rules
-(:mod:`lava_wta.rules.scaling`) are registered by name and selected in the configuration
-(``stdp.rule``, ``scaling.mode``).
+STDP rules (:mod:`lava_wta.model.plasticity`), threshold rules
+(:mod:`lava_wta.model.threshold`) and synaptic scaling rules (:mod:`lava_wta.rules.scaling`)
+are registered by name and selected in the configuration (``stdp.rule``,
+``exc.theta_rule``, ``scaling.mode``).
 """
 from lava_wta.model.plasticity import (
     STDPRule,
@@ -10,6 +11,12 @@ from lava_wta.model.plasticity import (
     get_stdp_rule,
     register_stdp_rule,
     stdp_rule_names,
+)
+from lava_wta.model.threshold import (
+    ThetaParams,
+    get_theta_rule,
+    register_theta_rule,
+    theta_rule_names,
 )
 from lava_wta.rules.scaling import (
     ScalingRule,
@@ -26,6 +33,10 @@ __all__ = [
     "get_stdp_rule",
     "register_stdp_rule",
     "stdp_rule_names",
+    "ThetaParams",
+    "get_theta_rule",
+    "register_theta_rule",
+    "theta_rule_names",
     "ScalingRule",
     "apply_scaling",
     "get_scaling_rule",
