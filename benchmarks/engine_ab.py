@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 _CHILD = r"""
-import json, sys, time
+import hashlib, json, sys, time
 import numpy as np
 from lava_wta import WTAConfig
 from lava_wta.data import load_dataset
@@ -44,7 +44,8 @@ def timed(k):
     return 1e6 * (time.perf_counter() - t0) / steps, net.state().weights
 timed(2)
 us, weights = timed(n_images)
-print(json.dumps({"us_per_step": us, "weights_sum": float(weights.sum())}))
+print(json.dumps({"us_per_step": us, "weights_sha256": hashlib.sha256(weights.tobytes()).hexdigest(),
+                  "weights_sum": float(weights.sum())}))
 """
 
 
@@ -68,20 +69,20 @@ def main() -> None:
                        check=True, capture_output=True)
         try:
             times = {"baseline": [], "this tree": []}
-            sums = {}
+            digests, sums = {}, {}
             for r in range(args.rounds):
                 for name, tree in (("baseline", base), ("this tree", ROOT)):
                     res = _run(tree, args.images)
                     times[name].append(res["us_per_step"])
-                    sums[name] = res["weights_sum"]
+                    digests[name], sums[name] = res["weights_sha256"], res["weights_sum"]
                     print(f"round {r + 1}: {name:9s} {res['us_per_step']:.3f} us/step", flush=True)
         finally:
             subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(base)],
                            capture_output=True)
     b, t = statistics.median(times["baseline"]), statistics.median(times["this tree"])
-    same = "identical" if sums["baseline"] == sums["this tree"] else "DIFFERENT"
+    same = "bit for bit identical" if digests["baseline"] == digests["this tree"] else "different"
     print(f"median: baseline ({args.baseline}) {b:.3f} us/step, this tree {t:.3f} us/step; "
-          f"trained weights {same} (sum {sums['this tree']!r})")
+          f"trained weights {same} (sums {sums['baseline']!r} and {sums['this tree']!r})")
     print(f"this tree / baseline: {t / b:.2f}x")
 
 

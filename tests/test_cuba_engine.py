@@ -35,11 +35,10 @@ SCENARIOS = {
 
 
 def test_engine_selects_the_current_based_kernels():
-    fp, ip = K.pack_params(_cuba_cfg(), learning=True, seed=0)
-    assert ip[K.NEURON_MODEL] == K.MODEL_CURRENT and fp.shape == (K.N_FP,)
-    assert fp[K.E_V_REST] == -65.0 and fp[K.I_V_REST] == -60.0
-    _, ip = K.pack_params(_cfg(), learning=True, seed=0)
-    assert ip[K.NEURON_MODEL] == K.MODEL_CONDUCTANCE
+    P = K.pack_params(_cuba_cfg(), learning=True, seed=0)
+    assert P.current and K.rest_potentials(P) == (-65.0, -60.0)
+    assert P.cuba_exc.hold_steps == 0 and P.cuba_inh.inh_current_mv == 0.0
+    assert not K.pack_params(_cfg(), learning=True, seed=0).current
 
 
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))

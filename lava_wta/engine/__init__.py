@@ -8,7 +8,8 @@ executions agree). What it adds is speed:
 * training runs image after image inside one compiled loop, returning to Python only
   for progress, checkpoints and registered (Python) scaling rules;
 * a frozen network in ``reset`` mode (labelling, testing) treats every image as an
-  independent simulation, spread over all cores (:func:`lava_wta.kernels.network.run_frozen_batch`).
+  independent simulation, spread over all cores (:func:`lava_wta.kernels.network.run_image_range`
+  on one thread per core).
 
 >>> from lava_wta.engine import present_engine
 >>> result = present_engine(config, images, state, learning=True, input_seed=1)
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import time
 import typing as ty
+from concurrent.futures import ThreadPoolExecutor
 
 import numba
 import numpy as np
@@ -67,7 +69,7 @@ class EngineNetwork:
         state.check(config)
         self.config = config
         self.learning = learning
-        self.FP, self.IP = K.pack_params(config, learning=learning, seed=input_seed)
+        self.P = K.pack_params(config, learning=learning, seed=input_seed)
         self.traces = K.trace_tables(config)
         self.W = np.ascontiguousarray(np.asarray(state.weights, dtype=np.float64).T)   # (n_in, n)
         self.S = K.new_state(config, self.W, state.theta, image=image, retry=retry,
@@ -122,7 +124,7 @@ class EngineNetwork:
         ``images`` (n_images, n_in) float64 or uint8; ``counts_out`` (rows, n) int64."""
         steps = 0
         while self.image < min(stop_image, images.shape[0]):
-            steps += self._run_images(self.S, self.FP, self.IP, self.traces, images, counts_out,
+            steps += self._run_images(self.S, self.P, self.traces, images, counts_out,
                                       stop_image)
             self._apply_custom_scaling()
         return steps
@@ -132,7 +134,7 @@ class EngineNetwork:
         x = _as_kernel_images(images)
         done = 0
         while done < n_steps:
-            done += self._run_steps(self.S, self.FP, self.IP, self.traces, x, counts_out,
+            done += self._run_steps(self.S, self.P, self.traces, x, counts_out,
                                     n_steps - done)
             self._apply_custom_scaling()
 
@@ -153,7 +155,7 @@ class EngineNetwork:
         inh = np.zeros((n_steps, n), dtype=bool)
         x = _as_kernel_images(images)
         for t in range(n_steps):
-            self._step(self.S, self.FP, self.IP, self.traces, x, counts_out)
+            self._step(self.S, self.P, self.traces, x, counts_out)
             self._apply_custom_scaling()
             exc[t] = self.S.spikes
             inh[t] = self.S.inh_spikes
@@ -232,24 +234,32 @@ def present_engine(config: WTAConfig, images: np.ndarray, state: WTAState, *, le
 
 
 def _present_frozen_parallel(config, state, x, counts, input_seed, on_progress, chunk_images):
-    keep_lava_importable()     # numba's threads would fix the start method first
-    FP, IP = K.pack_params(config, learning=False, seed=input_seed)
+    keep_lava_importable()     # starting numba's threading layer fixes the start method
+    P = K.pack_params(config, learning=False, seed=input_seed)
     traces = K.trace_tables(config)
-    run_frozen_batch = bind_key(K.run_frozen_batch, model_key(config))
+    run_range = bind_key(K.run_image_range, model_key(config))
     W = np.ascontiguousarray(np.asarray(state.weights, dtype=np.float64).T)
     theta = np.asarray(state.theta, dtype=np.float64)
     stats = np.zeros((x.shape[0], 4), np.int64)
     chunk = max(chunk_images, 1) * 4
+    n_threads = numba.get_num_threads()
+    pieces = 4 * n_threads
+
+    def run(bounds):
+        run_range(W, theta, P, traces, x, counts, stats, bounds[0], bounds[1])
+
     t0 = time.perf_counter()
-    for lo in range(0, x.shape[0], chunk):
-        hi = min(lo + chunk, x.shape[0])
-        # image k of the whole pass keeps its own random stream (seed, k, retry)
-        run_frozen_batch(W, theta, FP, IP, traces, x, counts, stats, lo, hi,
-                         4 * numba.get_num_threads())
-        if on_progress is not None:
-            s = stats[:hi].sum(axis=0)
-            on_progress(hi, counts, {"presentations": int(s[0]), "retries": int(s[1]),
-                                     "capped": int(s[2])})
+    with ThreadPoolExecutor(max_workers=n_threads) as pool:
+        for lo in range(0, x.shape[0], chunk):
+            hi = min(lo + chunk, x.shape[0])
+            # image k of the whole pass keeps its own random stream (seed, k, retry), so
+            # how images are split into ranges changes no result
+            cuts = [lo + ((hi - lo) * c) // pieces for c in range(pieces + 1)]
+            list(pool.map(run, zip(cuts[:-1], cuts[1:])))
+            if on_progress is not None:
+                s = stats[:hi].sum(axis=0)
+                on_progress(hi, counts, {"presentations": int(s[0]), "retries": int(s[1]),
+                                         "capped": int(s[2])})
     seconds = time.perf_counter() - t0
     s = stats.sum(axis=0)
     return PresentationResult(counts, WTAState(state.weights, state.theta), int(s[0]), int(s[1]),

@@ -13,14 +13,14 @@ from lava_wta.kernels.network import C_SCALE_DUE, NO_REFCOUNT, step
 
 
 @njit(**NO_REFCOUNT)
-def run_steps_counting(S, FP, IP, traces, images, counts_out, n_steps, exc_total, inh_total, key):
+def run_steps_counting(S, P, traces, images, counts_out, n_steps, exc_total, inh_total, key):
     """Step ``n_steps`` times, adding every step's excitatory and inhibitory spikes to
     ``exc_total`` / ``inh_total`` (what the synchronous fused model does after each
     ``step``), or stop after the step at which a registered Python scaling rule is due
     (``C[C_SCALE_DUE]``: the caller applies it). Returns the number of steps simulated."""
     n = exc_total.shape[0]
     for k in range(n_steps):
-        step(S, FP, IP, traces, images, counts_out, key)
+        step(S, P, traces, images, counts_out, key)
         for j in range(n):
             exc_total[j] += S.spikes[j]
             inh_total[j] += S.inh_spikes[j]

@@ -12,7 +12,7 @@ step ``t`` (0-based within the run; ``local`` = step within the presentation per
    learning), threshold ``v > (v_thresh + θ) - θ_offset``, reset, refractory, θ's rise
    (θ's moves: the threshold rule the model key names, :mod:`lava_wta.model.threshold`);
 3. inhibitory neurons: the same without θ (they receive no inhibition);
-   (steps 2-3 of the current-based variant, ``IP[NEURON_MODEL] == MODEL_CURRENT``, are
+   (steps 2-3 of the current-based variant, ``P.current``, are
    :mod:`lava_wta.kernels.cuba`; g_e, g_i then accumulate one step's input weight sums)
 4. delivery, acting from step ``t + 1`` on: inhibitory g_e += w_ei · (own excitatory
    spike); excitatory g_i += w_ie · (inhibitory spikes but the partner's); excitatory
@@ -51,37 +51,21 @@ import math
 import typing as ty
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from lava_wta.kernels import cuba as CU
 from lava_wta.kernels.poisson import presentation_raster
 from lava_wta.kernels.threshold import adaptive_threshold, fixed_threshold
-from lava_wta.model.plasticity import StdpParams, clip_weight, stdp_depress, stdp_potentiate
-from lava_wta.model.scaling import scale_columns, scaling_code
-from lava_wta.model.threshold import ThetaParams, theta_decay
+from lava_wta.model.params import Params, pack
+from lava_wta.model.plasticity import clip_weight, stdp_depress, stdp_potentiate
+from lava_wta.model.scaling import scale_columns
+from lava_wta.model.threshold import theta_decay
 
 # ----------------------------------------------------------------------------- layout
-# Float parameters (FP[...]).
-(E_V_REST, E_V_RESET, E_V_THRESH, E_THETA_OFFSET, E_E_EXC, E_E_INH, E_TAU_M, E_DGE, E_DGI,
- E_DTHETA, E_THETA_PLUS,
- I_V_REST, I_V_RESET, I_V_THRESH, I_E_EXC, I_TAU_M, I_DGE,
- DT_MS, D_PRE, D_POST1, D_POST2, NU_PRE, NU_POST, W_MAX, TARGET, W_EI, W_IE,
- RATE0_HZ, RATE_RETRY_HZ, E_DTHETA_REST, E_THETA_INIT, CUBA_E0) = range(32)
-# Current-based variant (network.neuron_model == "current"): the parameter blocks of
-# lava_wta.kernels.cuba; E_V_REST, I_V_REST, E_THETA_PLUS and E_THETA_INIT then hold its
-# values.
-CUBA_I0 = CUBA_E0 + CU.N_X
-N_FP = CUBA_I0 + CU.N_H
-# Integer parameters (IP[...]).
-(PRESENT_STEPS, PERIOD_STEPS, HOLD_E, HOLD_I, MIN_SPIKES, MAX_RETRIES, RESET_BETWEEN,
- LEARNING, SCALE_MODE, SCALE_INTERVAL, SEED, NEURON_MODEL, N_IP) = range(13)
-MODEL_CONDUCTANCE, MODEL_CURRENT = 0, 1
-_NEURON_MODELS = {"conductance": MODEL_CONDUCTANCE, "current": MODEL_CURRENT}
 # Counters (C[...]): the position of the run, updated in place.
 (C_STEP, C_IMAGE, C_RETRY, C_PRESENTATIONS, C_RETRIES, C_CAPPED, C_N_RASTER, C_SCALE_DUE,
  C_ALL_DIRTY, C_N_INH, C_N_PRE, C_OUT_OF_BOUNDS, C_INH_STALE, C_PERIODS, C_N_POST,
  N_C) = range(16)
-
 
 
 NO_REFCOUNT = {"cache": True, "error_model": "numpy", "_nrt": False}
@@ -129,49 +113,9 @@ class NetState(ty.NamedTuple):
     sel_buf: np.ndarray    # (n,) int64 scratch of scale_columns: columns to rescale
 
 
-def pack_params(config, *, learning: bool, seed: int) -> ty.Tuple[np.ndarray, np.ndarray]:
-    """Float and integer parameter vectors of ``config`` for the kernels."""
-    from lava_wta import dynamics
-
-    E, I, S, T, IN, NET = config.exc, config.inh, config.stdp, config.time, config.input, config.network
-    dt = T.dt_ms
-    fp = np.zeros(N_FP)
-    fp[E_V_REST], fp[E_V_RESET], fp[E_V_THRESH] = E.v_rest_mv, E.v_reset_mv, E.v_thresh_mv
-    fp[E_THETA_OFFSET], fp[E_E_EXC], fp[E_E_INH], fp[E_TAU_M] = (E.theta_offset_mv, E.e_exc_mv,
-                                                                  E.e_inh_mv, E.tau_m_ms)
-    fp[E_DGE], fp[E_DGI] = dynamics.decay(dt, E.tau_ge_ms), dynamics.decay(dt, E.tau_gi_ms)
-    fp[E_DTHETA], fp[E_THETA_PLUS] = dynamics.decay(dt, E.tau_theta_ms), E.theta_plus_mv
-    fp[E_THETA_INIT] = E.theta_init_mv
-    fp[I_V_REST], fp[I_V_RESET], fp[I_V_THRESH] = I.v_rest_mv, I.v_reset_mv, I.v_thresh_mv
-    fp[I_E_EXC], fp[I_TAU_M], fp[I_DGE] = I.e_exc_mv, I.tau_m_ms, dynamics.decay(dt, I.tau_ge_ms)
-    fp[DT_MS] = dt
-    fp[D_PRE] = dynamics.decay(dt, S.tau_pre_ms)
-    fp[D_POST1], fp[D_POST2] = dynamics.decay(dt, S.tau_post1_ms), dynamics.decay(dt, S.tau_post2_ms)
-    fp[NU_PRE], fp[NU_POST], fp[W_MAX] = S.nu_pre, S.nu_post, S.w_max
-    fp[TARGET], fp[W_EI], fp[W_IE] = config.scaling.target_norm, NET.w_ei, NET.w_ie
-    fp[RATE0_HZ], fp[RATE_RETRY_HZ] = IN.pixel_rate_hz, IN.retry_pixel_rate_hz
-    # θ's decay over the rest that each reset stands for (1.0 in rest mode)
-    tau_theta = (config.cuba_exc if NET.neuron_model == "current" else E).tau_theta_ms
-    fp[E_DTHETA_REST] = dynamics.decay(T.reset_rest_ms, tau_theta)
-    ip = np.zeros(N_IP, np.int64)
-    ip[PRESENT_STEPS], ip[PERIOD_STEPS] = T.presentation_steps, T.period_steps
-    ip[HOLD_E] = dynamics.refractory_steps(E.t_ref_ms, dt)
-    ip[HOLD_I] = dynamics.refractory_steps(I.t_ref_ms, dt)
-    ip[MIN_SPIKES], ip[MAX_RETRIES] = IN.min_spikes, IN.max_retries
-    ip[RESET_BETWEEN] = int(T.between_images == "reset")
-    ip[LEARNING] = int(learning)
-    ip[SCALE_MODE] = scaling_code(config.scaling.mode)
-    ip[SCALE_INTERVAL] = config.scaling.interval_images
-    ip[SEED] = seed
-    ip[NEURON_MODEL] = _NEURON_MODELS[NET.neuron_model]
-    if ip[NEURON_MODEL] == MODEL_CURRENT:
-        fp[E_V_REST], fp[I_V_REST] = config.cuba_exc.v_rest_mv, config.cuba_inh.v_rest_mv
-        fp[E_THETA_PLUS] = config.cuba_exc.theta_plus_mv
-        fp[E_THETA_INIT] = config.cuba_exc.theta_init_mv
-        fp[CUBA_E0:CUBA_I0], fp[CUBA_I0:N_FP] = CU.pack_exc(config), CU.pack_inh(config)
-        ip[HOLD_E] = dynamics.refractory_steps(config.cuba_exc.t_ref_ms, dt)
-        ip[HOLD_I] = dynamics.refractory_steps(config.cuba_inh.t_ref_ms, dt)
-    return fp, ip
+def pack_params(config, *, learning: bool, seed: int) -> Params:
+    """The named parameter blocks of ``config`` (:func:`lava_wta.model.params.pack`)."""
+    return pack(config, learning=learning, seed=seed)
 
 
 def trace_tables(config) -> np.ndarray:
@@ -211,8 +155,7 @@ def trace_tables(config) -> np.ndarray:
 def new_state(config, W: np.ndarray, theta: np.ndarray, *, image: int = 0, retry: int = 0,
               presentations: int = 0) -> NetState:
     """Network at rest with weights ``W`` (n_in, n; used in place) and ``theta`` (copied)."""
-    FP, _ = pack_params(config, learning=False, seed=0)
-    S = alloc_state(W, np.asarray(theta, dtype=np.float64), FP, config.time.presentation_steps, image)
+    S = alloc_state(W, np.asarray(theta, dtype=np.float64), pack(config, learning=False, seed=0), image)
     S.C[C_RETRY], S.C[C_PRESENTATIONS], S.C[C_PERIODS] = retry, presentations, presentations
     S.C[C_OUT_OF_BOUNDS] = out_of_bounds(W, config.stdp.w_max)
     return S
@@ -319,11 +262,11 @@ def _exc_integrate(ve, gee, gie, re, c, v_rest, e_exc, e_inh, dge, dgi, phi):
 
 
 @njit(cache=True, inline="always", error_model="numpy")
-def _exc_step(S, FP, TP, hold, learning, key):
-    """Excitatory layer: integrate, threshold, reset, θ (its rule and ``TP``: see
+def _exc_step(S, P, learning, key):
+    """Excitatory layer: integrate, threshold, reset, θ (its rule: see
     :func:`lava_wta.kernels.threshold.adaptive_threshold`). Writes ``S.spikes``.
 
-    Exponential Euler with ``y = dt (1 + g_e + g_i) / tau_m``::
+    Parameters: ``P.exc``, ``P.theta``. Exponential Euler with ``y = dt (1 + g_e + g_i) / tau_m``::
 
         v' = v_inf + (v - v_inf) exp(-y),   v_inf = (v_rest + g_e E_exc + g_i E_inh) / (1 + g_e + g_i)
            = v exp(-y) + (v_rest + g_e E_exc + g_i E_inh) (dt / tau_m) phi(-y)
@@ -334,9 +277,9 @@ def _exc_step(S, FP, TP, hold, learning, key):
     otherwise the first form with :func:`exp_neg`. All agree with the Lava model's
     numpy arithmetic to about 1e-15 relative.
     """
-    v_rest, v_reset, v_thresh = FP[E_V_REST], FP[E_V_RESET], FP[E_V_THRESH]
-    offset, e_exc, e_inh, tau_m = FP[E_THETA_OFFSET], FP[E_E_EXC], FP[E_E_INH], FP[E_TAU_M]
-    dge, dgi, dt = FP[E_DGE], FP[E_DGI], FP[DT_MS]
+    E = P.exc
+    v_rest, e_exc, e_inh, tau_m = E.v_rest_mv, E.e_exc_mv, E.e_inh_mv, E.tau_m_ms
+    dge, dgi, dt = E.decay_ge, E.decay_gi, P.protocol.dt_ms
     ve, gee, gie, re = S.ve, S.gee, S.gie, S.re
     n = ve.shape[0]
     c = dt / tau_m
@@ -362,16 +305,18 @@ def _exc_step(S, FP, TP, hold, learning, key):
             ve[j] = v if re[j] > 0 else v_new
             gee[j] = _flush(ge * dge)
             gie[j] = _flush(gi * dgi)
-    return adaptive_threshold(S, v_thresh, offset, v_reset, FP[E_DTHETA], TP, hold, learning, key)
+    return adaptive_threshold(S, E.v_thresh_mv, E.theta_offset_mv, E.v_reset_mv, E.decay_theta,
+                              P.theta, E.hold_steps, learning, key)
 
 
 @njit(cache=True, inline="always", error_model="numpy")
-def _inh_step(S, FP, hold):
+def _inh_step(S, P):
     """Inhibitory layer: only the neurons in ``S.inh_list`` (partner fired since the last
     reset) can be away from rest; every other one stays exactly at rest. Writes
     ``S.inh_spikes`` for the listed neurons."""
-    v_rest, v_reset, v_thresh = FP[I_V_REST], FP[I_V_RESET], FP[I_V_THRESH]
-    e_exc, tau_m, dge, dt = FP[I_E_EXC], FP[I_TAU_M], FP[I_DGE], FP[DT_MS]
+    I = P.inh
+    v_rest, v_reset, v_thresh, hold = I.v_rest_mv, I.v_reset_mv, I.v_thresh_mv, I.hold_steps
+    e_exc, tau_m, dge, dt = I.e_exc_mv, I.tau_m_ms, I.decay_ge, P.protocol.dt_ms
     vi, gei, ri, out = S.vi, S.gei, S.ri, S.inh_spikes
     if S.C[C_INH_STALE]:
         out[:] = False
@@ -416,13 +361,13 @@ def _inh_step(S, FP, hold):
 
 
 @njit(cache=True, inline="always", error_model="numpy")
-def _deliver(S, FP, n_exc, n_inh, lo, hi, learning):
+def _deliver(S, P, n_exc, n_inh, lo, hi, learning):
     """Spikes of this step act from the next step on (weights before plasticity). While
     learning, the input rows are delivered by :func:`_stdp`, in the same pass over each
     row as its depression (the row is read once)."""
     n = S.ve.shape[0]
     if n_exc:
-        w_ei = FP[W_EI]
+        w_ei = P.w_ei
         for j in range(n):
             if S.spikes[j]:
                 S.gei[j] += w_ei
@@ -431,7 +376,7 @@ def _deliver(S, FP, n_exc, n_inh, lo, hi, learning):
                     S.inh_list[S.C[C_N_INH]] = j
                     S.C[C_N_INH] += 1
     if n_inh:
-        w_ie = FP[W_IE]
+        w_ie = P.w_ie
         for j in range(n):
             S.gie[j] += w_ie * (n_inh - S.inh_spikes[j])
     if learning:
@@ -444,7 +389,7 @@ def _deliver(S, FP, n_exc, n_inh, lo, hi, learning):
 
 
 @njit(cache=True, inline="always", error_model="numpy")
-def _stdp(S, FP, traces, n_exc, lo, hi, key):
+def _stdp(S, P, traces, n_exc, lo, hi, key):
     """Delivery and depression of the rows of spiking inputs, potentiation of the columns
     of spiking neurons, each followed by clipping to [0, w_max], with the STDP rule that
     the model ``key`` names (:mod:`lava_wta.model.plasticity`).
@@ -455,8 +400,8 @@ def _stdp(S, FP, traces, n_exc, lo, hi, key):
     unchanged when its trace is zero (checked when a rule is registered)."""
     W, t_pre, t_post = S.W, S.t_pre, S.t_post
     n, n_in = t_post.shape[0], t_pre.shape[0]
-    w_max = FP[W_MAX]
-    P = StdpParams(FP[NU_PRE], FP[NU_POST], w_max)
+    R = P.stdp
+    w_max = R.w_max
     t = S.C[C_STEP]
     last = traces.shape[1] - 1
     gee = S.gee
@@ -478,13 +423,13 @@ def _stdp(S, FP, traces, n_exc, lo, hi, key):
             for m in range(S.C[C_N_POST]):
                 j = S.post_list[m]
                 y1 = traces[1, min(t - t_post[j], last)]
-                W[i, j] = clip_weight(stdp_depress(key, W[i, j], y1, P), w_max)
+                W[i, j] = clip_weight(stdp_depress(key, W[i, j], y1, R), w_max)
         else:
             y_buf = S.y_buf
             for j in range(n):
                 w = W[i, j]
                 gee[j] += w
-                W[i, j] = clip_weight(stdp_depress(key, w, y_buf[j], P), w_max)
+                W[i, j] = clip_weight(stdp_depress(key, w, y_buf[j], R), w_max)
     if n_exc:
         for j in range(n):
             if S.spikes[j]:
@@ -495,13 +440,13 @@ def _stdp(S, FP, traces, n_exc, lo, hi, key):
                         x = 0.0
                         if t_pre[i] >= 0:
                             x = traces[0, min(t - t_pre[i], last)]
-                        W[i, j] = clip_weight(stdp_potentiate(key, W[i, j], x, y2, P), w_max)
+                        W[i, j] = clip_weight(stdp_potentiate(key, W[i, j], x, y2, R), w_max)
                 else:
                     # every weight is in [0, w_max]: only inputs with x_pre > 0 change
                     for k in range(S.C[C_N_PRE]):
                         i = S.pre_list[k]
                         x = traces[0, min(t - t_pre[i], last)]
-                        W[i, j] = clip_weight(stdp_potentiate(key, W[i, j], x, y2, P), w_max)
+                        W[i, j] = clip_weight(stdp_potentiate(key, W[i, j], x, y2, R), w_max)
                 S.dirty[j] = True
                 if t_post[j] < 0:
                     S.post_list[S.C[C_N_POST]] = j
@@ -510,18 +455,28 @@ def _stdp(S, FP, traces, n_exc, lo, hi, key):
 
 
 @njit(cache=True, inline="always", error_model="numpy")
-def _rest(S, FP, TP, learning, key):
+def rest_potentials(P):
+    """``(v_rest of the excitatory layer, of the inhibitory layer)`` of the selected neuron
+    model (mV)."""
+    if P.current:
+        return P.cuba_exc.v_rest_mv, P.cuba_inh.v_rest_mv
+    return P.exc.v_rest_mv, P.inh.v_rest_mv
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _rest(S, P, learning, key):
     """Return to rest between presentations: θ kept, and decayed (by its rule) over the
     rest this reset stands for while learning (``TimeConfig.reset_rest_ms``)."""
     if learning:
-        f = FP[E_DTHETA_REST]
+        f = P.protocol.theta_decay_rest
         for j in range(S.theta.shape[0]):
-            S.theta[j] = theta_decay(key, S.theta[j], f, TP)
-    S.ve[:] = FP[E_V_REST]
+            S.theta[j] = theta_decay(key, S.theta[j], f, P.theta)
+    v_rest_exc, v_rest_inh = rest_potentials(P)
+    S.ve[:] = v_rest_exc
     S.gee[:] = 0.0
     S.gie[:] = 0.0
     S.re[:] = 0
-    S.vi[:] = FP[I_V_REST]
+    S.vi[:] = v_rest_inh
     S.gei[:] = 0.0
     S.ri[:] = 0
     S.ie[:] = 0.0
@@ -539,19 +494,19 @@ def _rest(S, FP, TP, learning, key):
 
 
 @njit(cache=True, inline="always", error_model="numpy")
-def _cuba_step(S, FP, IP, TP, learning, key):
+def _cuba_step(S, P, learning, key):
     """Both layers of the current-based variant (:mod:`lava_wta.kernels.cuba`); the
     accumulators g_e, g_i of this module hold their last step's input weight sums."""
-    n_exc = CU.exc_step(S, FP[CUBA_E0:CUBA_I0], TP, IP[HOLD_E], learning, key)
+    n_exc = CU.exc_step(S, P.cuba_exc, P.theta, learning, key)
     if S.C[C_INH_STALE]:
         S.inh_spikes[:] = False
         S.C[C_INH_STALE] = 0
-    n_inh = CU.inh_step(S, FP[CUBA_I0:N_FP], IP[HOLD_I], S.C[C_N_INH])
+    n_inh = CU.inh_step(S, P.cuba_inh, S.C[C_N_INH])
     return n_exc, n_inh
 
 
 @njit(**NO_REFCOUNT)
-def step(S, FP, IP, traces, images, counts_out, key):
+def step(S, P, traces, images, counts_out, key):
     """Advance the network by one time step (see the module docstring).
 
     ``images`` (n_images, n_in) pixel values, float64 or uint8 (the same float64 inside);
@@ -560,29 +515,29 @@ def step(S, FP, IP, traces, images, counts_out, key):
     ``S.spikes``).
     """
     C = S.C
-    present, period = IP[PRESENT_STEPS], IP[PERIOD_STEPS]
-    learning = IP[LEARNING] != 0
+    T = P.protocol
+    present, period = T.present_steps, T.period_steps
+    learning = T.learning
     local = C[C_STEP] % period
     image = C[C_IMAGE]
     active = image < images.shape[0]
     presenting = active and local < present
     if presenting and local == 0:
-        gain = FP[RATE0_HZ] + C[C_RETRY] * FP[RATE_RETRY_HZ]
-        C[C_N_RASTER] = presentation_raster(images[image], gain, FP[DT_MS] * 1e-3, present,
-                                            IP[SEED], image, C[C_RETRY],
+        gain = T.pixel_rate_hz + C[C_RETRY] * T.retry_pixel_rate_hz
+        C[C_N_RASTER] = presentation_raster(images[image], gain, T.dt_ms * 1e-3, present,
+                                            T.seed, image, C[C_RETRY],
                                             S.ptr, S.pix, S.tmp_step, S.tmp_pix)
     lo = hi = 0
     if presenting:
         lo, hi = S.ptr[local], S.ptr[local + 1]
-    TP = ThetaParams(FP[E_THETA_PLUS], FP[E_THETA_INIT])
-    if IP[NEURON_MODEL] == MODEL_CURRENT:
-        n_exc, n_inh = _cuba_step(S, FP, IP, TP, learning, key)
+    if P.current:
+        n_exc, n_inh = _cuba_step(S, P, learning, key)
     else:
-        n_exc = _exc_step(S, FP, TP, IP[HOLD_E], learning, key)
-        n_inh = _inh_step(S, FP, IP[HOLD_I])
-    _deliver(S, FP, n_exc, n_inh, lo, hi, learning)
+        n_exc = _exc_step(S, P, learning, key)
+        n_inh = _inh_step(S, P)
+    _deliver(S, P, n_exc, n_inh, lo, hi, learning)
     if learning:
-        _stdp(S, FP, traces, n_exc, lo, hi, key)
+        _stdp(S, P, traces, n_exc, lo, hi, key)
     if presenting and n_exc:
         for j in range(S.count.shape[0]):
             S.count[j] += S.spikes[j]
@@ -591,26 +546,26 @@ def step(S, FP, IP, traces, images, counts_out, key):
         # periods count towards the scaling interval even after the last image (as the
         # Lava graph's synapses do); presentations count only while images are shown
         C[C_PERIODS] += 1
-        mode = IP[SCALE_MODE]
-        if learning and mode != 0 and C[C_PERIODS] % IP[SCALE_INTERVAL] == 0:
+        mode = T.scale_mode
+        if learning and mode != 0 and C[C_PERIODS] % T.scale_interval == 0:
             if mode > 0:
                 for m in range(C[C_N_POST]):
                     S.dirty[S.post_list[m]] = True
-                over = scale_columns(S.W, mode, FP[TARGET], FP[W_MAX], S.dirty,
+                over = scale_columns(S.W, mode, T.target_norm, P.stdp.w_max, S.dirty,
                                      C[C_ALL_DIRTY] != 0, S.norm_buf, S.sel_buf, key)
                 C[C_ALL_DIRTY] = 0
                 C[C_OUT_OF_BOUNDS] = over
             else:
                 C[C_SCALE_DUE] = 1        # a registered Python rule: the caller applies it
-        if IP[RESET_BETWEEN]:
-            _rest(S, FP, TP, learning, key)
+        if T.reset_between:
+            _rest(S, P, learning, key)
         if active:
             C[C_PRESENTATIONS] += 1
             total = 0
             for j in range(S.count.shape[0]):
                 total += S.count[j]
-            weak = total < IP[MIN_SPIKES]
-            if weak and C[C_RETRY] < IP[MAX_RETRIES]:
+            weak = total < T.min_spikes
+            if weak and C[C_RETRY] < T.max_retries:
                 C[C_RETRY] += 1
                 C[C_RETRIES] += 1
             else:
@@ -626,7 +581,7 @@ def step(S, FP, IP, traces, images, counts_out, key):
 
 
 @njit(**NO_REFCOUNT)
-def step_with_vars(S, FP, IP, traces, images, counts_out, exc_count, inh_count,
+def step_with_vars(S, P, traces, images, counts_out, exc_count, inh_count,
                    image_index, retry, presentations, total_retries, capped, key):
     """One :func:`step` with the bookkeeping of a Lava model around it, in one compiled call
     (the synchronous fused model's ``run_spk``: timed inside the Lava process, 21.2 µs per
@@ -645,7 +600,7 @@ def step_with_vars(S, FP, IP, traces, images, counts_out, exc_count, inh_count,
         C[C_PERIODS] = presentations[0]
     r0 = C[C_RETRIES]
     c0 = C[C_CAPPED]
-    n_exc = step(S, FP, IP, traces, images, counts_out, key)
+    n_exc = step(S, P, traces, images, counts_out, key)
     for j in range(exc_count.shape[0]):
         exc_count[j] += S.spikes[j]
         inh_count[j] += S.inh_spikes[j]
@@ -658,7 +613,7 @@ def step_with_vars(S, FP, IP, traces, images, counts_out, exc_count, inh_count,
 
 
 @njit(**NO_REFCOUNT)
-def run_images(S, FP, IP, traces, images, counts_out, stop_image, key):
+def run_images(S, P, traces, images, counts_out, stop_image, key):
     """Step until image ``stop_image`` has been accepted (or all images), or until a
     registered scaling rule is due (``C[C_SCALE_DUE]`` set; the caller applies it and calls
     again). Returns the number of steps simulated."""
@@ -666,7 +621,7 @@ def run_images(S, FP, IP, traces, images, counts_out, stop_image, key):
     steps = 0
     stop = min(stop_image, images.shape[0])
     while C[C_IMAGE] < stop:
-        step(S, FP, IP, traces, images, counts_out, key)
+        step(S, P, traces, images, counts_out, key)
         steps += 1
         if C[C_SCALE_DUE]:
             break
@@ -674,27 +629,29 @@ def run_images(S, FP, IP, traces, images, counts_out, stop_image, key):
 
 
 @njit(**NO_REFCOUNT)
-def run_steps(S, FP, IP, traces, images, counts_out, n_steps, key):
+def run_steps(S, P, traces, images, counts_out, n_steps, key):
     """Step ``n_steps`` times, or until a registered scaling rule is due; returns the
     number of steps simulated."""
     for k in range(n_steps):
-        step(S, FP, IP, traces, images, counts_out, key)
+        step(S, P, traces, images, counts_out, key)
         if S.C[C_SCALE_DUE]:
             return k + 1
     return n_steps
 
 
 @njit(cache=True, error_model="numpy")
-def alloc_state(W, theta, FP, present, image):
+def alloc_state(W, theta, P, image):
     """A network at rest inside compiled code (``new_state``'s twin for worker threads)."""
     n_in, n = W.shape
+    present = P.protocol.present_steps
     cap = max(n_in * present, 1)
+    v_rest_exc, v_rest_inh = rest_potentials(P)
     C = np.zeros(N_C, np.int64)
     C[C_IMAGE] = image
     C[C_ALL_DIRTY] = 1
     C[C_OUT_OF_BOUNDS] = 1
-    return NetState(W, theta.copy(), np.full(n, FP[E_V_REST]), np.zeros(n), np.zeros(n),
-                    np.zeros(n, np.int64), np.full(n, FP[I_V_REST]), np.zeros(n),
+    return NetState(W, theta.copy(), np.full(n, v_rest_exc), np.zeros(n), np.zeros(n),
+                    np.zeros(n, np.int64), np.full(n, v_rest_inh), np.zeros(n),
                     np.zeros(n, np.int64), np.full(n_in, -1, np.int64), np.zeros(n_in, np.int64),
                     np.full(n, -1, np.int64), np.zeros(n, np.int64), np.zeros(n),
                     np.zeros(n, np.int64), np.zeros(n, np.bool_), np.zeros(n, np.bool_),
@@ -704,30 +661,25 @@ def alloc_state(W, theta, FP, present, image):
                     np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n, np.int64))
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
-def run_frozen_batch(W, theta, FP, IP, traces, images, counts_out, stats_out, lo, hi, n_chunks,
-                     key):
-    """Frozen network (``IP[LEARNING] == 0``) reset between images: every image is
-    independent, so images ``lo..hi-1`` are cut into ``n_chunks`` contiguous chunks run in
-    parallel (``prange``), each chunk by one network state reused image after image (a
-    reset network is at rest between images, so reuse changes nothing).
+@njit(cache=True, nogil=True, error_model="numpy")
+def run_image_range(W, theta, P, traces, images, counts_out, stats_out, a, b, key):
+    """Frozen network (``P.protocol.learning`` false) reset between images: images
+    ``a..b-1``, each from its first presentation until accepted, one after another in one
+    network state (a reset network is at rest between images, so reuse changes nothing).
     ``counts_out[k]`` receives image ``k``'s accepted counts and
-    ``stats_out[k] = (presentations, retries, capped, steps)``."""
-    total = hi - lo
-    for c in prange(n_chunks):
-        a = lo + (total * c) // n_chunks
-        b = lo + (total * (c + 1)) // n_chunks
-        if a >= b:
-            continue
-        S = alloc_state(W, theta, FP, IP[PRESENT_STEPS], a)
-        for k in range(a, b):
-            run_one_image(S, FP, IP, traces, images, counts_out, stats_out, k, key)
+    ``stats_out[k] = (presentations, retries, capped, steps)``. Every image is independent
+    of the others, and this releases the GIL: the engine runs ranges on several threads."""
+    if a >= b:
+        return
+    S = alloc_state(W, theta, P, a)
+    for k in range(a, b):
+        run_one_image(S, P, traces, images, counts_out, stats_out, k, key)
 
 
 @njit(**NO_REFCOUNT)
-def run_one_image(S, FP, IP, traces, images, counts_out, stats_out, k, key):
+def run_one_image(S, P, traces, images, counts_out, stats_out, k, key):
     """Image ``k`` from its first presentation until accepted, in a network at rest
-    (:func:`run_frozen_batch`'s inner loop, compiled without reference counting);
+    (:func:`run_image_range`'s inner loop, compiled without reference counting);
     ``stats_out[k] = (presentations, retries, capped, steps)``."""
     C = S.C
     C[C_IMAGE] = k
@@ -735,7 +687,7 @@ def run_one_image(S, FP, IP, traces, images, counts_out, stats_out, k, key):
     p0, r0, c0 = C[C_PRESENTATIONS], C[C_RETRIES], C[C_CAPPED]
     steps = 0
     while C[C_IMAGE] == k:
-        step(S, FP, IP, traces, images, counts_out, key)
+        step(S, P, traces, images, counts_out, key)
         steps += 1
     stats_out[k, 0] = C[C_PRESENTATIONS] - p0
     stats_out[k, 1] = C[C_RETRIES] - r0

@@ -89,7 +89,8 @@ _BOUND: ty.Dict[ty.Tuple[ty.Any, str], ty.Any] = {}
 
 def bind_key(fn: ty.Any, key: str) -> ty.Any:
     """A compiled wrapper of ``fn`` (whose last parameter is ``key``) with ``key`` fixed:
-    ``bind_key(f, k)(a, b)`` runs ``f(a, b, k)`` compiled for ``k``. Memoised."""
+    ``bind_key(f, k)(a, b)`` runs ``f(a, b, k)`` compiled for ``k``, releasing the GIL (the
+    functions bound here touch no Python object). Memoised."""
     memo = (fn, key)
     if memo not in _BOUND:
         params = list(inspect.signature(fn.py_func).parameters)
@@ -101,5 +102,5 @@ def bind_key(fn: ty.Any, key: str) -> ty.Any:
         exec(f"def bound({args}):\n    return fn({args}{sep}KEY)\n", namespace)
         bound = namespace["bound"]
         bound.__qualname__ = bound.__name__ = f"{fn.py_func.__name__}_bound"
-        _BOUND[memo] = njit(error_model="numpy")(bound)
+        _BOUND[memo] = njit(error_model="numpy", nogil=True)(bound)
     return _BOUND[memo]

@@ -56,8 +56,8 @@ class _FusedNetworkMixin:
 
         check_engine_support(config)
         self.config = config
-        self.FP, self.IP = K.pack_params(config, learning=bool(proc_params["learning"]),
-                                         seed=proc_params["input_seed"])
+        self.P = K.pack_params(config, learning=bool(proc_params["learning"]),
+                               seed=proc_params["input_seed"])
         self.traces = K.trace_tables(config)
         self.key = model_key(config)
         self._step_with_vars = bind_key(K.step_with_vars, self.key)
@@ -94,7 +94,7 @@ class _FusedNetworkMixin:
         sent on ``s_out``. The position Vars are read before the step and written after it
         inside the same compiled call (:func:`lava_wta.kernels.network.step_with_vars`)."""
         S = self.S if self.S is not None else self._state()
-        self._step_with_vars(S, self.FP, self.IP, self.traces, self.images_f64, self.count_buffer,
+        self._step_with_vars(S, self.P, self.traces, self.images_f64, self.count_buffer,
                              self.exc_spike_count, self.inh_spike_count, self.image_index,
                              self.retry, self.presentations, self.total_retries, self.capped)
         self._apply_python_scaling(S)

@@ -49,11 +49,11 @@ class PyWTANetworkAsyncModel(_FusedNetworkMixin, PyAsyncProcessModel):
             return
         S = self._state()
         run_counting = bind_key(run_steps_counting, self.key)
-        chunk = int(self.IP[K.PERIOD_STEPS])
+        chunk = int(self.P.protocol.period_steps)
         left = int(self.num_steps)
         while left > 0:
             before = S.C[K.C_RETRIES], S.C[K.C_CAPPED]
-            done = run_counting(S, self.FP, self.IP, self.traces, self.images_f64, self.count_buffer,
+            done = run_counting(S, self.P, self.traces, self.images_f64, self.count_buffer,
                                 min(left, chunk), self.exc_spike_count, self.inh_spike_count)
             left -= done
             self._apply_python_scaling(S)
