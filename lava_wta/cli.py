@@ -12,7 +12,7 @@ from pathlib import Path
 from lava_wta.cli_support import user_errors
 from lava_wta.config import ConfigError, WTAConfig
 from lava_wta.data import DATASETS, load_dataset
-from lava_wta.presentation import BACKENDS
+from lava_wta.backends import BACKENDS, get_backend
 
 DEMO_ARGS = ["train", "--dataset", "mnist", "--neurons", "100", "--scaling", "l2", "--target-norm", "5",
              "--train-images", "1000", "--label-images", "1000", "--test-images", "1000",
@@ -77,10 +77,7 @@ def _add_data_flags(p: argparse.ArgumentParser) -> None:
                         "first training images (train)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.add_argument("--backend", choices=BACKENDS, default="engine",
-                   help="engine: standalone compiled engine (default, fast); lava-fused: the whole "
-                        "network in one Lava process, synchronised every step; lava-async: the same "
-                        "in one asynchronous Lava process (engine speed); lava: the composed graph of "
-                        "Lava processes (the reference, about 1 ms per 0.5 ms step)")
+                   help="; ".join(f"{b}: {get_backend(b).summary}" for b in BACKENDS))
 
 
 def make_parser() -> argparse.ArgumentParser:

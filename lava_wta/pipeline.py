@@ -6,10 +6,10 @@
 >>> metrics = run_experiment(WTAConfig(), load_dataset("mnist"), n_train=1000,
 ...                          n_label=1000, n_test=1000, out_dir="runs/demo")
 
-Three backends run the same model on the same configuration and state (see
-:func:`present`): ``engine`` (the standalone compiled engine, the default),
-``lava-fused`` (one Lava process running the compiled step) and ``lava`` (the composed
-graph of Lava processes, the reference).
+Every backend of :mod:`lava_wta.backends` runs the same model on the same configuration
+and state (see :func:`present`): ``engine`` (the standalone compiled engine, the
+default), ``lava-fused`` and ``lava-async`` (one Lava process running the compiled step)
+and ``lava`` (the composed graph of Lava processes, the reference).
 """
 from __future__ import annotations
 
@@ -32,53 +32,30 @@ from tqdm.auto import tqdm  # noqa: E402
 from lava_wta import evaluation, plots
 from lava_wta.analysis.weights import LABEL_COUNTS_FILE, save_label_counts
 from lava_wta.config import WTAConfig
+from lava_wta.backends import backend_names, get_backend
 from lava_wta.data import Dataset, label_split  # noqa: F401  (label_split: re-exported)
-from lava_wta.presentation import BACKENDS, Checkpoint, PresentationResult, ProgressFn, images_digest
+from lava_wta.presentation import Checkpoint, PresentationResult, ProgressFn, images_digest
 from lava_wta.state import STREAM_EVAL_INPUT, STREAM_TRAIN_INPUT, WTAState, stream_seed
 
 Models = ty.Optional[ty.Mapping[type, ty.Any]]
-DEFAULT_CHECKPOINT_EVERY = {"engine": 5000, "lava-fused": 500, "lava-async": 5000, "lava": 200}
-LAVA_MODEL_TAGS = {"lava-fused": "fused", "lava-async": "fused-async"}
-"""The WTANetwork ProcessModel (by tag) of each Lava backend other than the composed graph."""
-ASYNC_BUFFER_IMAGES = 256
-"""Images per ``run`` call of the ``lava-async`` backend. Between calls the host reads the
-per-image spike counts with ``Var.get``, which lava-nc 0.10 transfers one value per message
-(about 20 µs per value here): reading the counts, not simulating, dominates this backend's
-time (see README)."""
 
 
 def present(config: WTAConfig, images: np.ndarray, state: WTAState, *, backend: str = "engine",
             learning: bool, input_seed: int, on_progress: ty.Optional[ProgressFn] = None,
             models: Models = None, checkpoint: ty.Optional[Checkpoint] = None) -> PresentationResult:
-    """Present ``images`` in order with the chosen backend (same contract for all three)."""
-    if models and backend != "lava":
+    """Present ``images`` in order with the backend named ``backend`` (see
+    :mod:`lava_wta.backends`: one contract for all)."""
+    spec = get_backend(backend)
+    if models and not spec.runs_process_models:
+        able = [b for b in backend_names() if get_backend(b).runs_process_models]
         raise ValueError(
             f"models: the {backend} backend runs the whole network as one compiled step and "
-            f"cannot run the ProcessModels given ({_model_names(models)}); only the composed "
-            f"graph (backend 'lava') runs them. To run a rule in every backend, register it "
-            f"(lava_wta.rules.register_stdp_rule / register_scaling_rule) and select it in the "
-            f"configuration (stdp.rule, scaling.mode)")
-    if backend == "engine":
-        from lava_wta.engine import present_engine
-
-        return present_engine(config, images, state, learning=learning, input_seed=input_seed,
-                              on_progress=on_progress, checkpoint=checkpoint)
-    if backend not in BACKENDS:
-        raise ValueError(f"backend: expected one of {list(BACKENDS)}, got {backend!r}")
-    from lava_wta.simulation import present_lava
-
-    extra = {}
-    if backend in LAVA_MODEL_TAGS:
-        from lava_wta.engine import check_engine_support
-        from lava_wta.processes import WTANetwork
-
-        check_engine_support(config)      # the fused models run the engine's kernels
-
-        models = {WTANetwork: LAVA_MODEL_TAGS[backend]}
-        if backend == "lava-async":
-            extra["buffer_images"] = ASYNC_BUFFER_IMAGES
-    return present_lava(config, images, state, learning=learning, input_seed=input_seed,
-                        on_progress=on_progress, models=models, checkpoint=checkpoint, **extra)
+            f"cannot run the ProcessModels given ({_model_names(models)}); only {able} run "
+            f"them (e.g. backend 'lava'). To run a rule in every backend, register it "
+            f"(lava_wta.rules.register_stdp_rule / register_theta_rule / register_scaling_rule) "
+            f"and select it in the configuration (stdp.rule, exc.theta_rule, scaling.mode)")
+    return spec.present(config, images, state, learning=learning, input_seed=input_seed,
+                        on_progress=on_progress, checkpoint=checkpoint, models=models)
 
 
 def _model_names(models: ty.Mapping[type, ty.Any]) -> str:
@@ -230,14 +207,13 @@ def run_experiment(config: WTAConfig, dataset: Dataset, *, n_train: int, n_label
 
     An interrupted training resumes from ``out_dir/checkpoint.npz`` when started again
     with the same arguments (checkpoints every ``checkpoint_every`` images; by default
-    every 5,000 for the engine, 500 for the fused model, 200 for the composed graph); a
+    the backend's ``checkpoint_every``, see :mod:`lava_wta.backends`); a
     finished training (``state.npz`` + ``train.json``) is not repeated when labelling or
     testing was interrupted.
     """
-    if backend not in BACKENDS:
-        raise ValueError(f"backend: expected one of {list(BACKENDS)}, got {backend!r}")
+    spec = get_backend(backend)
     if checkpoint_every is None:
-        checkpoint_every = DEFAULT_CHECKPOINT_EVERY[backend]
+        checkpoint_every = spec.checkpoint_every
     if checkpoint_every <= 0:
         raise ValueError(f"checkpoint_every: expected a positive number of images, got {checkpoint_every}")
     out = Path(out_dir)

@@ -16,14 +16,6 @@ import numpy as np
 
 from lava_wta.state import WTAState
 
-BACKENDS = ("engine", "lava-fused", "lava-async", "lava")
-"""``engine``: standalone compiled engine (:mod:`lava_wta.engine`); ``lava-fused``: the
-whole network in one Lava process, synchronised every step
-(:class:`lava_wta.models.fused.PyWTANetworkFusedModel`); ``lava-async``: the same in one
-asynchronous Lava process that runs each ``run``'s steps in one compiled loop
-(:class:`lava_wta.models.fused_async.PyWTANetworkAsyncModel`); ``lava``: the composed graph
-of Lava processes (:class:`lava_wta.models.network.SubWTANetworkModel`)."""
-
 ProgressFn = ty.Callable[[int, np.ndarray, dict], None]
 """``on_progress(images_done, counts, stats)``; ``stats`` has presentations, retries, capped."""
 

@@ -25,13 +25,15 @@ __all__ = ["Checkpoint", "PresentationResult", "present_lava"]
 def present_lava(config: WTAConfig, images: np.ndarray, state: WTAState, *, learning: bool,
                  input_seed: int, on_progress: ty.Optional[ProgressFn] = None,
                  models: ty.Optional[ty.Mapping[type, ModelChoice]] = None,
-                 buffer_images: int = 32, checkpoint: ty.Optional[Checkpoint] = None
-                 ) -> PresentationResult:
+                 buffer_images: int = 32, checkpoint: ty.Optional[Checkpoint] = None,
+                 scaling_bookkeeping: bool = False) -> PresentationResult:
     """Run every image of ``images`` through a :class:`WTANetwork` in Lava.
 
     With ``checkpoint`` (training), the pass resumes from the checkpoint file if one
     exists and saves one every ``checkpoint.every_images`` images; in ``reset`` mode the
-    resumed pass produces exactly the weights of an uninterrupted one.
+    resumed pass produces exactly the weights of an uninterrupted one. A fused model keeps
+    which columns its next scaling rescales: with ``scaling_bookkeeping`` its checkpoints
+    record that and a resumed pass starts from it, bit for bit as an uninterrupted one.
     """
     images = np.asarray(images)
     n_images, n = images.shape[0], config.network.n_neurons
@@ -47,13 +49,17 @@ def present_lava(config: WTAConfig, images: np.ndarray, state: WTAState, *, lear
         steps, seconds = int(resumed["steps"]), float(resumed["seconds"])
         counts[:done] = resumed["counts"]
     start, base_retries, base_capped = done, retries, capped   # the Vars below count from 0
+    book = None
+    if resumed is not None and scaling_bookkeeping and "extra_dirty" in resumed:
+        book = {"dirty": resumed["extra_dirty"], "flags": resumed["extra_flags"]}
     if done >= n_images:
         return PresentationResult(counts, WTAState(weights, theta), presentations, retries, capped,
                                   steps, seconds, resumed_from=start)
     period = config.time.period_steps
     net = WTANetwork(config=config, images=images, weights=weights, theta=theta, learning=learning,
                      input_seed=input_seed, buffer_images=buffer_images, start_image=done,
-                     start_retry=retry, start_presentations=presentations)
+                     start_retry=retry, start_presentations=presentations,
+                     scaling_bookkeeping=book)
     run_cfg = WTASimCfg(models=models)
     next_checkpoint = done + (checkpoint.every_images if checkpoint else n_images + 1)
     t0 = time.perf_counter()
@@ -79,7 +85,10 @@ def present_lava(config: WTAConfig, images: np.ndarray, state: WTAState, *, lear
                                 retry=int(net.retry.get()[0]), presentations=presentations,
                                 counts=counts, retries=retries, capped=capped, steps=steps,
                                 images_sha256=images_sha256,
-                                seconds=seconds + time.perf_counter() - t0)
+                                seconds=seconds + time.perf_counter() - t0,
+                                extra={"dirty": net.scale_dirty.get().astype(bool),
+                                       "flags": net.scale_flags.get().astype(np.int64)}
+                                if scaling_bookkeeping else None)
                 next_checkpoint = done + checkpoint.every_images
         if learning:
             weights, theta = net.weights.get().copy(), net.theta.get().copy()

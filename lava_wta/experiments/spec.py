@@ -78,7 +78,7 @@ from pathlib import Path
 
 from lava_wta.config import ConfigError, WTAConfig
 from lava_wta.data import DATASETS
-from lava_wta.presentation import BACKENDS
+from lava_wta.backends import BACKENDS
 
 DATASET_PIXELS = {"mnist": 784, "fashion-mnist": 784, "digits": 64}
 DATASET_SIZES = {"mnist": (60000, 10000), "fashion-mnist": (60000, 10000), "digits": (1297, 500)}

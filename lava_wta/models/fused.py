@@ -48,6 +48,8 @@ class _FusedNetworkMixin:
     presentations: np.ndarray = LavaPyType(np.ndarray, int)
     total_retries: np.ndarray = LavaPyType(np.ndarray, int)
     capped: np.ndarray = LavaPyType(np.ndarray, int)
+    scale_dirty: np.ndarray = LavaPyType(np.ndarray, bool)
+    scale_flags: np.ndarray = LavaPyType(np.ndarray, int)
 
     def __init__(self, proc_params) -> None:
         super().__init__(proc_params)       # PyLoihiProcessModel or PyAsyncProcessModel
@@ -71,7 +73,10 @@ class _FusedNetworkMixin:
             S = K.new_state(self.config, self.weights.T, self.theta,
                             image=int(self.image_index[0]), retry=int(self.retry[0]),
                             presentations=int(self.presentations[0]))
-            self.S = S._replace(theta=self.theta)     # share, not copy: Var.get sees it
+            # share, not copy: Var.get sees them
+            self.S = S._replace(theta=self.theta, dirty=self.scale_dirty)
+            if self.proc_params["scaling_bookkeeping"] is not None:     # a resumed run
+                S.C[K.C_ALL_DIRTY], S.C[K.C_OUT_OF_BOUNDS] = self.scale_flags
         S = self.S
         C = S.C
         # host-side `set` between runs moves the position
@@ -98,7 +103,12 @@ class _FusedNetworkMixin:
                              self.exc_spike_count, self.inh_spike_count, self.image_index,
                              self.retry, self.presentations, self.total_retries, self.capped)
         self._apply_python_scaling(S)
+        self._publish_scaling_flags(S)
         self.s_out.send(S.spikes.copy())
+
+    def _publish_scaling_flags(self, S: K.NetState) -> None:
+        """Copy the kernel's scaling flags into ``scale_flags`` (for checkpoints)."""
+        self.scale_flags[0], self.scale_flags[1] = S.C[K.C_ALL_DIRTY], S.C[K.C_OUT_OF_BOUNDS]
 
     def _publish(self, S: K.NetState, before: tuple) -> None:
         """Copy the kernel's counters into the position Vars (``before``: retries and capped
@@ -108,6 +118,7 @@ class _FusedNetworkMixin:
         self.presentations[0] = C[K.C_PRESENTATIONS]
         self.total_retries[0] += C[K.C_RETRIES] - before[0]
         self.capped[0] += C[K.C_CAPPED] - before[1]
+        self._publish_scaling_flags(S)
 
 
 @implements(proc=WTANetwork, protocol=LoihiProtocol)

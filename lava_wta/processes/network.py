@@ -42,11 +42,17 @@ class WTANetwork(AbstractProcess):
         Rows of the spike-count ring buffer (see :class:`PoissonImageInput`).
     start_image, start_retry, start_presentations : int
         Resume position of an interrupted run.
+    scaling_bookkeeping : mapping, optional
+        ``{"dirty": (n,) bool, "flags": (2,) int}``: which weight columns the next scaling
+        must rescale, as a checkpoint of the engine or a fused model recorded it; the fused
+        models resume from it so that a resumed run rescales exactly the columns an
+        uninterrupted one would (the composed graph rescales every column and ignores it).
 
     Vars (aliases of the sub-processes' Vars)
     ----
     weights, theta, exc_spike_count, inh_spike_count, count_buffer, image_index, retry, presentations,
-    total_retries, capped.
+    total_retries, capped; and, kept by the fused models only, scale_dirty and scale_flags
+    (the scaling bookkeeping above).
 
     Ports
     -----
@@ -58,6 +64,7 @@ class WTANetwork(AbstractProcess):
                  theta: ty.Optional[np.ndarray] = None, learning: bool = True,
                  input_seed: int = 0, buffer_images: int = 64, start_image: int = 0,
                  start_retry: int = 0, start_presentations: int = 0,
+                 scaling_bookkeeping: ty.Optional[ty.Mapping[str, np.ndarray]] = None,
                  name: ty.Optional[str] = None, log_config: ty.Optional[LogConfig] = None) -> None:
         n, n_in = config.network.n_neurons, config.network.n_inputs
         images = np.asarray(images)
@@ -74,7 +81,7 @@ class WTANetwork(AbstractProcess):
                          learning=learning, input_seed=input_seed, buffer_images=buffer_images,
                          start_image=start_image, start_retry=start_retry,
                          start_presentations=start_presentations,
-                         name=name, log_config=log_config)
+                         scaling_bookkeeping=scaling_bookkeeping, name=name, log_config=log_config)
         self.s_out = OutPort(shape=(n,))
         self.weights = Var(shape=(n, n_in), init=weights)
         self.theta = Var(shape=(n,), init=theta)
@@ -86,3 +93,6 @@ class WTANetwork(AbstractProcess):
         self.presentations = Var(shape=(1,), init=start_presentations)
         self.total_retries = Var(shape=(1,), init=0)
         self.capped = Var(shape=(1,), init=0)
+        book = scaling_bookkeeping or {}
+        self.scale_dirty = Var(shape=(n,), init=np.asarray(book.get("dirty", np.ones(n)), dtype=bool))
+        self.scale_flags = Var(shape=(2,), init=np.asarray(book.get("flags", np.ones(2)), dtype=int))
