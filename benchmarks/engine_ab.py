@@ -5,11 +5,12 @@
 
 Checks out ``--baseline`` into a temporary git worktree and trains the paper's network
 (the configuration's defaults: 400 neurons, l2 at Wt 5) on the first ``--images`` MNIST
-images in each tree, alternating baseline / this tree ``--rounds`` times, every run in a
+images in each tree, then runs the trained network frozen over as many test images (the
+parallel batch that labelling and testing use), alternating baseline / this tree ``--rounds`` times, every run in a
 fresh process of this virtual environment with the tree on ``PYTHONPATH``. Each process
 warms up (numba compilation or its disk cache) before it times. Prints µs per 0.5 ms
-step of each run and, on its last line, the ratio this tree / baseline of the medians as
-``N.NNx``.
+step and test images per second of each run and, on its last line, the ratio this tree /
+baseline of the median training times per step as ``N.NNx``.
 """
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ import hashlib, json, sys, time
 import numpy as np
 from lava_wta import WTAConfig
 from lava_wta.data import load_dataset
-from lava_wta.engine import EngineNetwork
+from lava_wta.engine import EngineNetwork, present_engine
 from lava_wta.state import WTAState
 n_images = int(sys.argv[1])
 data = load_dataset("mnist")
@@ -44,8 +45,15 @@ def timed(k):
     return 1e6 * (time.perf_counter() - t0) / steps, net.state().weights
 timed(2)
 us, weights = timed(n_images)
+trained = WTAState(weights, state.theta)
+tests = data.test_images[:n_images]
+present_engine(config, tests[:8], trained, learning=False, input_seed=2)
+t0 = time.perf_counter()
+frozen = present_engine(config, tests, trained, learning=False, input_seed=2)
+rate = len(tests) / (time.perf_counter() - t0)
 print(json.dumps({"us_per_step": us, "weights_sha256": hashlib.sha256(weights.tobytes()).hexdigest(),
-                  "weights_sum": float(weights.sum())}))
+                  "weights_sum": float(weights.sum()), "test_images_per_s": rate,
+                  "test_counts_sum": int(frozen.counts.sum())}))
 """
 
 
@@ -69,17 +77,23 @@ def main() -> None:
                        check=True, capture_output=True)
         try:
             times = {"baseline": [], "this tree": []}
+            rates = {"baseline": [], "this tree": []}
             digests, sums = {}, {}
             for r in range(args.rounds):
                 for name, tree in (("baseline", base), ("this tree", ROOT)):
                     res = _run(tree, args.images)
                     times[name].append(res["us_per_step"])
+                    rates[name].append(res["test_images_per_s"])
                     digests[name], sums[name] = res["weights_sha256"], res["weights_sum"]
-                    print(f"round {r + 1}: {name:9s} {res['us_per_step']:.3f} us/step", flush=True)
+                    print(f"round {r + 1}: {name:9s} training {res['us_per_step']:.3f} us/step, "
+                          f"frozen batch {res['test_images_per_s']:.0f} test images/s", flush=True)
         finally:
             subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(base)],
                            capture_output=True)
     b, t = statistics.median(times["baseline"]), statistics.median(times["this tree"])
+    rb, rt = statistics.median(rates["baseline"]), statistics.median(rates["this tree"])
+    print(f"frozen batch (labelling, testing) on {args.images} test images: baseline {rb:.0f}, "
+          f"this tree {rt:.0f} images/s ({rt / rb:.2f}x)")
     same = "bit for bit identical" if digests["baseline"] == digests["this tree"] else "different"
     print(f"median: baseline ({args.baseline}) {b:.3f} us/step, this tree {t:.3f} us/step; "
           f"trained weights {same} (sums {sums['baseline']!r} and {sums['this tree']!r})")
