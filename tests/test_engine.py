@@ -21,7 +21,6 @@ from lava_wta.data import load_dataset
 from lava_wta.engine import EngineNetwork, present_engine
 from lava_wta.evaluation import assign_labels, predict
 from lava_wta.kernels import network as K
-from lava_wta.presentation import Checkpoint
 from lava_wta.processes import WTANetwork
 from lava_wta.run_config import WTASimCfg
 from lava_wta.simulation import present_lava
@@ -218,33 +217,6 @@ def test_engine_state_loads_into_the_lava_graph_and_back(digits):
 
 
 # ---------------------------------------------------------------------- engine behaviour
-def test_interrupted_engine_training_resumes_to_identical_weights(digits, tmp_path):
-    cfg = _cfg()
-    images = digits.train_images[:30]
-    full = present_engine(cfg, images, WTAState.initial(cfg), learning=True, input_seed=5)
-
-    class Interrupt(Exception):
-        pass
-
-    def die_after_twenty(done, counts, stats):
-        if done >= 20:
-            raise Interrupt
-
-    ckpt = Checkpoint(tmp_path / "ckpt.npz", every_images=10)
-    with pytest.raises(Interrupt):
-        present_engine(cfg, images, WTAState.initial(cfg), learning=True, input_seed=5,
-                       checkpoint=ckpt, on_progress=die_after_twenty, chunk_images=5)
-    assert ckpt.load()["image_index"] == 20
-    resumed = present_engine(cfg, images, WTAState.initial(cfg), learning=True, input_seed=5,
-                             checkpoint=ckpt)
-    assert resumed.resumed_from == 20
-    assert (resumed.presentations, resumed.retries, resumed.capped) == (full.presentations, full.retries,
-                                                                        full.capped)
-    np.testing.assert_array_equal(resumed.state.weights, full.state.weights)
-    np.testing.assert_array_equal(resumed.state.theta, full.state.theta)
-    np.testing.assert_array_equal(resumed.counts, full.counts)
-
-
 @pytest.mark.parametrize("mode", ["l1", "l2", "max"])
 def test_engine_scaling_hits_the_target_for_every_neuron(digits, mode):
     from lava_wta.rules import row_norms

@@ -7,7 +7,7 @@ import pytest
 
 from lava_wta import WTAConfig
 from lava_wta.data import load_dataset
-from lava_wta.simulation import Checkpoint, present_lava
+from lava_wta.simulation import present_lava
 from lava_wta.state import WTAState, initial_weights
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,33 +66,6 @@ def test_learning_changes_weights_scaling_holds_norm_and_theta_rises(digits):
     np.testing.assert_allclose(np.sqrt((res.state.weights ** 2).sum(axis=1)), 4.0, rtol=1e-12)
     fired = res.counts.sum(axis=0) > 0
     assert (res.state.theta[fired] > cfg.exc.theta_init_mv).all()
-
-
-def test_interrupted_training_resumes_to_identical_weights(digits, tmp_path):
-    cfg = _small()
-    images = digits.train_images[:6]
-    full = present_lava(cfg, images, WTAState.initial(cfg), learning=True, input_seed=5, buffer_images=2)
-
-    class Interrupt(Exception):
-        pass
-
-    def die_after_four(done, counts, stats):
-        if done >= 4:
-            raise Interrupt
-
-    ckpt = Checkpoint(tmp_path / "ckpt.npz", every_images=2)
-    with pytest.raises(Interrupt):
-        present_lava(cfg, images, WTAState.initial(cfg), learning=True, input_seed=5, buffer_images=2,
-                     checkpoint=ckpt, on_progress=die_after_four)
-    assert ckpt.load()["image_index"] == 2
-    resumed = present_lava(cfg, images, WTAState.initial(cfg), learning=True, input_seed=5,
-                           buffer_images=2, checkpoint=ckpt)
-    assert resumed.resumed_from == 2
-    assert (resumed.presentations, resumed.retries, resumed.capped) == (full.presentations, full.retries,
-                                                                        full.capped)
-    np.testing.assert_array_equal(resumed.state.weights, full.state.weights)
-    np.testing.assert_array_equal(resumed.state.theta, full.state.theta)
-    np.testing.assert_array_equal(resumed.counts, full.counts)
 
 
 def _load_example():

@@ -21,7 +21,6 @@ from lava_wta.data import load_dataset
 from lava_wta.engine import EngineNetwork, present_engine
 from lava_wta.pipeline import present
 from lava_wta.rules import register_stdp_rule, register_theta_rule, stdp_rule_names, theta_rule_names
-from lava_wta.simulation import present_lava
 from lava_wta.state import WTAState
 
 ROOT = Path(__file__).resolve().parents[1]

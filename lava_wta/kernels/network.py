@@ -47,7 +47,6 @@ skipped; a skipped column is one the full rescaling would have multiplied by
 """
 from __future__ import annotations
 
-import math
 import typing as ty
 
 import numpy as np

@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import typing as ty
 
-import numpy as np
 from numba import literally, njit
 from numba.extending import overload
 
