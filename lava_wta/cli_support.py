@@ -6,6 +6,8 @@ import functools
 import sys
 import typing as ty
 
+from lava_wta.lava_runtime import keep_lava_importable
+
 
 def user_errors() -> ty.Tuple[type, ...]:
     """Exceptions that mean bad input (a message for the user, not a traceback)."""
@@ -13,16 +15,6 @@ def user_errors() -> ty.Tuple[type, ...]:
     from lava_wta.data import DataError
 
     return (ConfigError, DataError, ValueError, FileNotFoundError)
-
-
-def keep_lava_importable() -> None:
-    """lava-nc sets multiprocessing's start method to 'fork' when its runtime is first
-    imported, and fails if something (numba's threads, tqdm's lock) fixed one before.
-    Import it first."""
-    import multiprocessing
-
-    if multiprocessing.get_start_method(allow_none=True) is None:
-        import lava.magma.runtime.message_infrastructure.multiprocessing  # noqa: F401  (sets 'fork')
 
 
 def guarded(fn: ty.Callable = None, *, extra_errors: ty.Callable[[], tuple] = tuple,

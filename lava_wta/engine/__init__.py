@@ -24,9 +24,9 @@ from concurrent.futures import ThreadPoolExecutor
 import numba
 import numpy as np
 
-from lava_wta.cli_support import keep_lava_importable
 from lava_wta.config import WTAConfig
 from lava_wta.kernels import network as K
+from lava_wta.lava_runtime import keep_lava_importable
 from lava_wta.model.key import bind_key, model_key
 from lava_wta.model.scaling import SCALE_PYTHON, scaling_code
 from lava_wta.presentation import Checkpoint, PresentationResult, ProgressFn, images_digest

@@ -230,7 +230,7 @@ def emulate_fixed(fixed, config: WTAConfig, images: np.ndarray, *, input_seed: i
     if len(x) == 0:
         pass
     elif T.between_images == "reset":
-        from lava_wta.cli_support import keep_lava_importable
+        from lava_wta.lava_runtime import keep_lava_importable
 
         keep_lava_importable()     # numba's threads would fix the start method first
         _run_parallel(min(4 * numba.get_num_threads(), len(x)), *args, *conn)
