@@ -1,9 +1,10 @@
 """The model key: which user-replaceable functions a compiled execution uses.
 
 A *model key* is a short string such as
-``"stdp=soft_bound@3f2a9c01d2e4;theta=additive@0b1c2d3e4f50"``: for each replaceable part
-of the model (the STDP rule, the excitatory neurons' threshold rule), the registered name
-and a fingerprint of the code that defines it. Compiled functions take it as their last
+``"stdp=soft_bound@3f2a9c01d2e4;theta=additive@0b1c2d3e4f50;scaling=builtin"``: for each
+replaceable part of the model (the STDP rule, the excitatory neurons' threshold rule, a
+registered compiled scaling norm), the registered name and a fingerprint of the code that
+defines it (``scaling=builtin``: the built-in norms, chosen at run time). Compiled functions take it as their last
 argument, ``key``; numba compiles them once per key (the key is a literal type), resolving
 the named functions at compile time (see :func:`lava_wta.model.plasticity.stdp_depress`),
 and caches that compiled code on disk under the key. Editing a rule's module changes its
