@@ -67,8 +67,8 @@ def sqrt_finish(acc):
     return math.sqrt(acc)
 
 
-BUILTIN_NORMS = {"l1": (l1_accumulate, identity_finish), "l2": (l2_accumulate, sqrt_finish),
-                 "max": (max_accumulate, identity_finish)}
+BUILTIN_NORMS = ("l1", "l2", "max")
+"""The built-in norms (selected at run time by their code in :func:`_ol_norm_accumulate`)."""
 
 COMPILED_NORMS = RuleRegistry("scaling", "scaling norm",
                               {"accumulate": None, "finish": identity_finish},
