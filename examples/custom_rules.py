@@ -1,5 +1,5 @@
-"""Extending lava-wta without editing it: an STDP rule, a threshold rule and a scaling
-rule, registered once and trained and evaluated on the backend of your choice.
+"""Extending lava-wta without editing it: an STDP rule, a threshold rule, a membrane rule
+and a scaling rule, registered once and trained and evaluated on the backend of your choice.
 
     python examples/custom_rules.py --digits                   # the engine (default)
     python examples/custom_rules.py --digits --backend lava    # the composed Lava graph
@@ -9,24 +9,32 @@ rule, registered once and trained and evaluated on the backend of your choice.
    name and selected with ``stdp.rule``.
 2. A threshold rule (how θ decays and rises) is two small numba functions registered by
    name and selected with ``exc.theta_rule``.
-3. A scaling norm is two small numba functions (accumulate, finish) registered by name
+3. A membrane rule (how v moves between spikes) is one small numba function per neuron
+   family, registered by name and selected with ``exc.membrane_rule``
+   (``cuba_exc.membrane_rule`` for current-based neurons).
+4. A scaling norm is two small numba functions (accumulate, finish) registered by name
    and selected with ``scaling.mode``.
 
 Every backend (engine, lava, lava-fused, lava-async) runs the same functions: the engine
 compiles them into its step, the composed Lava graph's processes call them.
 
 This file is also a plugin: ``lava-wta --plugin examples/custom_rules.py train
---stdp-rule soft_bound --scaling l3 --set exc.theta_rule=capped ...`` uses its rules from
+--stdp-rule soft_bound --scaling l3 --set exc.theta_rule=capped
+--set exc.membrane_rule=exp_if ...`` uses its rules from
 the command line.
 """
 from __future__ import annotations
 
 import argparse
 
+import numpy as np
 from numba import njit
 
 from lava_wta import WTAConfig
+from lava_wta.model.neurons import exponential_euler_conductance, exponential_euler_current
 from lava_wta.rules import (
+    membrane_rule_names,
+    register_membrane_rule,
     register_scaling_rule,
     register_stdp_rule,
     register_theta_rule,
@@ -59,7 +67,33 @@ def capped_theta_spike(theta, p):
 if "capped" not in theta_rule_names():
     register_theta_rule("capped", spike=capped_theta_spike)
 
-# 3. A scaling norm: keep each neuron's L3 norm at the target (weights are >= 0).
+# 3. A membrane rule: an exponential integrate-and-fire drive. The built-in step, plus the
+#    spike-initiation current dt/tau_m * DELTA_T * exp((v - V_T) / DELTA_T) (Fourcaud-Trocme
+#    et al. 2003), which makes v run away once it comes near V_T.
+V_T_MV, DELTA_T_MV = -55.0, 2.0
+
+
+@njit(inline="always")
+def _spike_initiation(v, dt_over_tau):
+    return dt_over_tau * DELTA_T_MV * np.exp(min((v - V_T_MV) / DELTA_T_MV, 20.0))
+
+
+@njit(inline="always")
+def exp_if_conductance(v, g_e, g_i, m):
+    return exponential_euler_conductance(v, g_e, g_i, m) + _spike_initiation(v, m.dt_ms / m.tau_m_ms)
+
+
+@njit(inline="always")
+def exp_if_current(v, i_syn, m):
+    # dv = 1 - exp(-dt / tau_m): the fraction of the way to v_rest + i covered per step
+    return exponential_euler_current(v, i_syn, m) + _spike_initiation(v, m.dv)
+
+
+if "exp_if" not in membrane_rule_names():
+    register_membrane_rule("exp_if", conductance=exp_if_conductance, current=exp_if_current)
+
+
+# 4. A scaling norm: keep each neuron's L3 norm at the target (weights are >= 0).
 @njit(inline="always")
 def l3_accumulate(acc, w):
     return acc + w * w * w
@@ -90,7 +124,7 @@ def main() -> None:
     data = load_dataset("digits" if args.digits else "mnist")
     config = WTAConfig().with_overrides({
         "network.n_inputs": data.n_pixels, "network.n_neurons": 30,
-        "stdp.rule": "soft_bound", "exc.theta_rule": "capped",
+        "stdp.rule": "soft_bound", "exc.theta_rule": "capped", "exc.membrane_rule": "exp_if",
         "scaling.mode": "l3", "scaling.target_norm": 3.0 if not args.digits else 2.5,
         "time.presentation_ms": 100.0,
         **({"input.pixel_rate_hz": 1.0} if args.digits else {}),
@@ -106,7 +140,8 @@ def main() -> None:
     result = evaluate(config, trained.state, data.train_images[n_tr:2 * n_tr],
                       data.train_labels[n_tr:2 * n_tr], data.test_images[:n_te], data.test_labels[:n_te],
                       backend=args.backend, progress=False)
-    print(f"accuracy with soft-bound STDP, capped theta, l3 scaling ({args.backend}): "
+    print(f"accuracy with soft-bound STDP, capped theta, an exponential IF membrane, l3 scaling "
+          f"({args.backend}): "
           f"{100 * accuracy(data.test_labels[:n_te], result.predictions):.1f} % on {n_te} test images")
 
 if __name__ == "__main__":

@@ -168,6 +168,9 @@ class ExcitatoryConfig:
     theta_rule: str = "additive"
     """How theta moves while learning: ``additive`` (the two lines above), or a rule
     registered with :func:`lava_wta.rules.register_theta_rule`."""
+    membrane_rule: str = "exponential_euler"
+    """How v moves between spikes: ``exponential_euler`` (the equations above), or a rule
+    registered with :func:`lava_wta.rules.register_membrane_rule`."""
 
 
 @dataclass(frozen=True)
@@ -247,7 +250,7 @@ class CubaExcitatoryConfig:
         on spike: v = v_reset; theta += theta_plus (training only)
 
     Discretisation (exact for i, exponential Euler for v; see
-    :func:`lava_wta.dynamics.cuba_lif_integrate`): ``i <- i (1 - du) + input``,
+    :mod:`lava_wta.model.neurons`): ``i <- i (1 - du) + input``,
     ``v <- v_rest + (v - v_rest)(1 - dv) + dv i`` with ``du = 1 - exp(-dt/tau_syn)``,
     ``dv = 1 - exp(-dt/tau_m)``: lava-nc's LIF ``u``/``v`` update with ``u = dv i``.
 
@@ -291,6 +294,9 @@ class CubaExcitatoryConfig:
     theta_rule: str = "additive"
     """How theta moves while learning: ``additive`` (the two lines above), or a rule
     registered with :func:`lava_wta.rules.register_theta_rule`."""
+    membrane_rule: str = "exponential_euler"
+    """How v moves between spikes: ``exponential_euler`` (the equations above), or a rule
+    registered with :func:`lava_wta.rules.register_membrane_rule`."""
     input_current_mv: float = 30.0
     """Jump of the synaptic current R*i per unit of input weight (mV per unit weight):
     input weights W (shared with the conductance model) drive the neuron with
@@ -463,6 +469,7 @@ class WTAConfig:
             check(f"stdp.{f.name}", getattr(self.stdp, f.name))
 
         from lava_wta.rules import (  # late: rules may be user-registered
+            membrane_rule_names,
             scaling_rule_names,
             stdp_rule_names,
             theta_rule_names,
@@ -471,7 +478,9 @@ class WTAConfig:
         for path, names, register in (
                 ("stdp.rule", stdp_rule_names(), "register_stdp_rule"),
                 ("exc.theta_rule", theta_rule_names(), "register_theta_rule"),
-                ("cuba_exc.theta_rule", theta_rule_names(), "register_theta_rule")):
+                ("cuba_exc.theta_rule", theta_rule_names(), "register_theta_rule"),
+                ("exc.membrane_rule", membrane_rule_names(), "register_membrane_rule"),
+                ("cuba_exc.membrane_rule", membrane_rule_names(), "register_membrane_rule")):
             if self._get(path) not in names:
                 raise ConfigError(
                     f"{path}: expected one of {sorted(names)} (register a rule with "

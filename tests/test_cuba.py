@@ -4,7 +4,8 @@ import math
 import numpy as np
 import pytest
 
-from lava_wta import WTAConfig, dynamics
+from lava_wta import WTAConfig
+from lava_wta.model.neurons import cuba_decays
 from lava_wta.config import ConfigError, CubaExcitatoryConfig, CubaInhibitoryConfig
 from lava_wta.processes import AdaptiveCurrentLIF, CurrentLIF
 
@@ -59,7 +60,7 @@ def test_threshold_reset_and_refractory_period(t_ref_ms):
 
 def test_spike_exactly_when_v_crosses_threshold():
     p = CubaInhibitoryConfig()
-    du, dv = dynamics.cuba_decays(DT, p.tau_syn_ms, p.tau_m_ms)
+    du, dv = cuba_decays(DT, p.tau_syn_ms, p.tau_m_ms)
     steps = 30
     drive = np.full((1, steps), 0.8)
     neuron = CurrentLIF(shape=(1,), params=p, exc_current_mv=25.0, dt_ms=DT)
@@ -98,7 +99,7 @@ def test_theta_grows_per_spike_while_learning_and_is_frozen_otherwise():
 def test_adaptive_threshold_is_v_thresh_plus_theta_minus_offset():
     p = CubaExcitatoryConfig()
     # constant drive holding R*i at 30 mV: v -> -35 mV; thresholds -52 + theta - 20
-    du, _ = dynamics.cuba_decays(DT, p.tau_syn_ms, p.tau_m_ms)
+    du, _ = cuba_decays(DT, p.tau_syn_ms, p.tau_m_ms)
     neuron = AdaptiveCurrentLIF(shape=(2,), params=p, dt_ms=DT, theta=np.array([40.0, 30.0]),
                                 learning=False)
     drive = np.full((2, 2000), 30.0 * du / p.input_current_mv)

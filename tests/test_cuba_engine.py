@@ -37,7 +37,7 @@ SCENARIOS = {
 def test_engine_selects_the_current_based_kernels():
     P = K.pack_params(_cuba_cfg(), learning=True, seed=0)
     assert P.current and K.rest_potentials(P) == (-65.0, -60.0)
-    assert P.cuba_exc.hold_steps == 0 and P.cuba_inh.inh_current_mv == 0.0
+    assert P.cuba_exc.hold_steps == 0 and P.cuba_inh.membrane.inh_current_mv == 0.0
     assert not K.pack_params(_cfg(), learning=True, seed=0).current
 
 

@@ -2,13 +2,17 @@
 import math
 
 import numpy as np
+import pytest
 
-from lava_wta import dynamics
 from lava_wta.config import ExcitatoryConfig
+from lava_wta.model.key import bind_key, membrane_key
+from lava_wta.model.neurons import conductance_membrane_params, integrate_conductance
 
 E = ExcitatoryConfig()
-KW = dict(tau_m_ms=E.tau_m_ms, v_rest_mv=E.v_rest_mv, e_exc_mv=E.e_exc_mv, e_inh_mv=E.e_inh_mv,
-          tau_ge_ms=E.tau_ge_ms, tau_gi_ms=E.tau_gi_ms)
+M = conductance_membrane_params(dt_ms=0.5, tau_m_ms=E.tau_m_ms, v_rest_mv=E.v_rest_mv,
+                                e_exc_mv=E.e_exc_mv, e_inh_mv=E.e_inh_mv, tau_ge_ms=E.tau_ge_ms,
+                                tau_gi_ms=E.tau_gi_ms)
+integrate = bind_key(integrate_conductance, membrane_key("exponential_euler"))
 
 
 def test_free_decay_of_v_is_exact():
@@ -16,32 +20,36 @@ def test_free_decay_of_v_is_exact():
     z = np.zeros(2)
     none = np.zeros(2, bool)
     for _ in range(37):
-        dynamics.conductance_lif_integrate(v, z.copy(), z.copy(), none, dt_ms=0.5, **KW)
+        integrate(v, z.copy(), z.copy(), none, M)
     expected = E.v_rest_mv + (np.array([-40.0, -90.0]) - E.v_rest_mv) * math.exp(-37 * 0.5 / E.tau_m_ms)
     np.testing.assert_allclose(v, expected, rtol=1e-13)
 
 
-def test_one_step_with_conductances_matches_closed_form():
-    v, ge, gi = np.array([-60.0]), np.array([0.7]), np.array([0.3])
-    dynamics.conductance_lif_integrate(v, ge, gi, np.zeros(1, bool), dt_ms=0.5, **KW)
-    total = 1 + 0.7 + 0.3
-    v_inf = (E.v_rest_mv + 0.7 * E.e_exc_mv + 0.3 * E.e_inh_mv) / total
-    assert v[0] == v_inf + (-60.0 - v_inf) * math.exp(-0.5 * total / E.tau_m_ms)
-    np.testing.assert_allclose(ge, 0.7 * math.exp(-0.5 / E.tau_ge_ms), rtol=1e-15)
-    np.testing.assert_allclose(gi, 0.3 * math.exp(-0.5 / E.tau_gi_ms), rtol=1e-15)
+@pytest.mark.parametrize("g", [(0.7, 0.3), (40.0, 3.0), (0.01, 0.0)])
+def test_one_step_with_conductances_matches_closed_form(g):
+    # (0.7, 0.3) and (0.01, 0) take the polynomial paths, (40, 3) the exact form
+    g_e, g_i = g
+    v, ge, gi = np.array([-60.0]), np.array([g_e]), np.array([g_i])
+    integrate(v, ge, gi, np.zeros(1, bool), M)
+    total = 1 + g_e + g_i
+    v_inf = (E.v_rest_mv + g_e * E.e_exc_mv + g_i * E.e_inh_mv) / total
+    assert v[0] == pytest.approx(v_inf + (-60.0 - v_inf) * math.exp(-0.5 * total / E.tau_m_ms),
+                                 rel=1e-14)
+    np.testing.assert_allclose(ge, g_e * math.exp(-0.5 / E.tau_ge_ms), rtol=1e-15)
+    np.testing.assert_allclose(gi, g_i * math.exp(-0.5 / E.tau_gi_ms), rtol=1e-15)
 
 
 def test_refractory_neurons_hold_v_but_conductances_decay():
     v, ge = np.array([-65.0, -65.0]), np.array([5.0, 5.0])
-    dynamics.conductance_lif_integrate(v, ge, np.zeros(2), np.array([True, False]), dt_ms=0.5, **KW)
+    integrate(v, ge, np.zeros(2), np.array([True, False]), M)
     assert v[0] == -65.0 and v[1] > -65.0
     np.testing.assert_allclose(ge, 5.0 * math.exp(-0.5), rtol=1e-15)
 
 
 def test_exponential_euler_is_stable_under_huge_inhibition():
-    # Forward Euler explodes here (MODEL.md); exponential Euler stays between the reversal potentials.
+    # Forward Euler explodes here; exponential Euler stays between the reversal potentials.
     v = np.array([-52.0])
-    dynamics.conductance_lif_integrate(v, np.zeros(1), np.array([400.0]), np.zeros(1, bool), dt_ms=0.5, **KW)
+    integrate(v, np.zeros(1), np.array([400.0]), np.zeros(1, bool), M)
     assert E.e_inh_mv <= v[0] <= E.v_rest_mv
 
 

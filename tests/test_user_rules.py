@@ -20,7 +20,14 @@ from lava_wta import WTAConfig
 from lava_wta.data import load_dataset
 from lava_wta.engine import EngineNetwork, present_engine
 from lava_wta.pipeline import present
-from lava_wta.rules import register_stdp_rule, register_theta_rule, stdp_rule_names, theta_rule_names
+from lava_wta.rules import (
+    membrane_rule_names,
+    register_membrane_rule,
+    register_stdp_rule,
+    register_theta_rule,
+    stdp_rule_names,
+    theta_rule_names,
+)
 from lava_wta.state import WTAState
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -185,6 +192,54 @@ def test_the_users_threshold_rule_is_the_one_that_runs(digits, backend, model):
                                                        "cuba_exc.theta_rule": "additive"}),
                                   images, state, learning=True, input_seed=4).state.theta
         assert built_in.max() > init + CAP_MV, "the scenario must drive theta above the cap"
+
+
+# ---------------------------------------------------------------------- membrane rules
+@njit(inline="always")
+def _resting_conductance(v, g_e, g_i, m):
+    return m.v_rest_mv
+
+
+@njit(inline="always")
+def _resting_current(v, i_syn, m):
+    return m.v_rest_mv
+
+
+if "resting_test" not in membrane_rule_names():
+    register_membrane_rule("resting_test", conductance=_resting_conductance, current=_resting_current)
+
+
+@pytest.mark.parametrize("model", ["conductance", "current"])
+def test_a_user_membrane_rule_agrees_across_engine_fused_and_composed_graph(digits, example, model):
+    cfg = _cfg(**{"exc.membrane_rule": "exp_if", "cuba_exc.membrane_rule": "exp_if",
+                  "network.neuron_model": model,
+                  "input.min_spikes": 40 if model == "current" else 8})   # so that images retry
+    images = digits.train_images[:40]
+    state = WTAState.initial(cfg)
+    eng, _, _ = check_three_executions(cfg, images, state, steps=2400)
+    built_in = EngineNetwork(cfg.with_overrides({"exc.membrane_rule": "exponential_euler",
+                                                 "cuba_exc.membrane_rule": "exponential_euler"}),
+                             state, learning=True, input_seed=21)
+    built_in.run_steps(images, np.zeros((len(images), cfg.network.n_neurons), np.int64), 2400)
+    assert not np.array_equal(built_in.state().weights, eng.state().weights)
+
+
+@pytest.mark.parametrize("backend", ["engine", "lava-fused", "lava-async", "lava"])
+@pytest.mark.parametrize("model", ["conductance", "current"])
+def test_the_users_membrane_rule_is_the_one_that_runs(digits, backend, model):
+    """A membrane that stays at rest never fires, in every backend (the built-in does)."""
+    cfg = _cfg(**{"exc.membrane_rule": "resting_test", "cuba_exc.membrane_rule": "resting_test",
+                  "network.neuron_model": model, "time.presentation_ms": 30.0})
+    images = digits.train_images[:3]
+    state = WTAState.initial(cfg)
+    out = present(cfg, images, state, backend=backend, learning=True, input_seed=4)
+    assert out.counts.sum() == 0
+    assert (out.state.theta <= state.theta).all()      # θ only decayed: no spike raised it
+    if backend == "engine":
+        built_in = present_engine(cfg.with_overrides({"exc.membrane_rule": "exponential_euler",
+                                                       "cuba_exc.membrane_rule": "exponential_euler"}),
+                                  images, state, learning=True, input_seed=4)
+        assert built_in.counts.sum() > 0
 
 
 def _cli(*args, cwd=ROOT):

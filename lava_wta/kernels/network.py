@@ -55,8 +55,10 @@ from numba import njit
 from lava_wta.kernels import cuba as CU
 from lava_wta.kernels.poisson import presentation_raster
 from lava_wta.kernels.threshold import adaptive_threshold, fixed_threshold
+from lava_wta.model.neurons import conductance_layer, decay, exponential_euler_conductance, flush
 from lava_wta.model.params import Params, pack
 from lava_wta.model.plasticity import clip_weight, stdp_depress, stdp_potentiate
+from lava_wta.model.protocol import CAPPED, RETRY, end_of_presentation, presentation_gain_hz
 from lava_wta.model.scaling import scale_columns
 from lava_wta.model.threshold import theta_decay
 
@@ -126,13 +128,11 @@ def trace_tables(config) -> np.ndarray:
     ``x``); from there on every value equals the last one, so the table stops there and
     the kernels read its last column for any later step. (A table capped at 2**20 steps
     holds its last value beyond.)"""
-    from lava_wta import dynamics
-
     S = config.stdp
     cap = 1 << 20
     rows = []
     for tau in (S.tau_pre_ms, S.tau_post1_ms, S.tau_post2_ms):
-        d = dynamics.decay(config.time.dt_ms, tau)
+        d = decay(config.time.dt_ms, tau)
         length = 1 << 12
         while True:
             factors = np.full(length, d)
@@ -167,155 +167,25 @@ def out_of_bounds(W: np.ndarray, w_max: float) -> int:
 
 # ----------------------------------------------------------------------------- one step
 @njit(cache=True, inline="always", error_model="numpy")
-def exp_neg(x):
-    """``exp(x)`` for ``x <= 0`` without libm, so that neuron loops vectorise.
-
-    ``exp(x) = exp(x / 256) ** 256``: a degree-10 Taylor polynomial on
-    ``[-40/256, 0]`` then eight squarings; relative error below 1e-13 on ``[-40, 0]``
-    (``tests/test_engine.py`` checks it), ``x < -40`` is taken as -40 (exp(-40) = 4e-18).
-    """
-    y = max(x, -40.0) * 0.00390625
-    p = 1.0 + y * (1.0 + y * (0.5 + y * (_C3 + y * (_C4 + y * (_C5 + y * (_C6 + y * (
-        _C7 + y * (_C8 + y * (_C9 + y * _C10)))))))))
-    p = p * p
-    p = p * p
-    p = p * p
-    p = p * p
-    p = p * p
-    p = p * p
-    p = p * p
-    return p * p
-
-
-_C3, _C4, _C5, _C6, _C7 = 1 / 6, 1 / 24, 1 / 120, 1 / 720, 1 / 5040
-_C8, _C9, _C10 = 1 / 40320, 1 / 362880, 1 / 3628800
-
-
-_F0, _F1, _F2, _F3, _F4, _F5 = 1.0, 1 / 2, 1 / 6, 1 / 24, 1 / 120, 1 / 720
-_F6, _F7, _F8, _F9, _F10, _F11 = 1 / 5040, 1 / 40320, 1 / 362880, 1 / 3628800, 1 / 39916800, 1 / 479001600
-PHI_MAX = 0.3
-"""Largest ``dt * (1 + g_e + g_i) / tau_m`` for which :func:`phi_small` is used (its
-truncation error there is below 1e-16 relative)."""
-
-
-@njit(cache=True, inline="always", error_model="numpy")
-def phi_small(z):
-    """``(exp(z) - 1) / z`` for ``-PHI_MAX <= z <= 0`` (degree-11 Taylor, Estrin's scheme:
-    no division, no libm, a short dependency chain)."""
-    z2 = z * z
-    z4 = z2 * z2
-    z8 = z4 * z4
-    a = (_F0 + _F1 * z) + (_F2 + _F3 * z) * z2
-    b = (_F4 + _F5 * z) + (_F6 + _F7 * z) * z2
-    c = (_F8 + _F9 * z) + (_F10 + _F11 * z) * z2
-    return a + b * z4 + c * z8
-
-
-PHI_TINY_MAX = 0.03
-"""Largest ``dt * (1 + g_e + g_i) / tau_m`` for which :func:`phi_tiny` is used: at
-400 neurons most steps have every neuron below it (g_e + g_i <= 5 at tau_m = 100 ms)."""
-
-
-@njit(cache=True, inline="always", error_model="numpy")
-def phi_tiny(z):
-    """``(exp(z) - 1) / z`` for ``-PHI_TINY_MAX <= z <= 0``: degree-6 Taylor (truncation
-    below 6e-16 relative there; ``tests/test_engine.py`` checks it). Half the operations of
-    :func:`phi_small`; the excitatory step is 6-7 % faster with it (measured, A/B)."""
-    z2 = z * z
-    z4 = z2 * z2
-    a = (_F0 + _F1 * z) + (_F2 + _F3 * z) * z2
-    b = (_F4 + _F5 * z) + _F6 * z2
-    return a + b * z4
-
-
-G_FLUSH = 1e-30
-"""Conductances below this are stored as 0. A decaying conductance never reaches 0 by
-itself: multiplied by a decay factor above 1/2 (``exp(-0.5 / 1)`` = 0.61 per step here),
-the smallest subnormal double rounds back to itself, and arithmetic on subnormals is about
-100 times slower. In ``rest`` mode (nothing is reset) every inhibitory neuron that has
-fired once ends up there: measured 45 µs per step instead of 3 µs. Below 1e-30 a
-conductance changes no voltage: ``1 + g`` rounds to 1 and ``g * E`` lies far below the
-rounding unit of a membrane potential, so v, spikes, θ and weights are unchanged bit for
-bit (the equivalence tests with the composed Lava graph, which keeps the subnormals, hold)."""
-
-
-@njit(cache=True, inline="always", error_model="numpy")
-def _flush(g):
-    return g if g >= G_FLUSH else 0.0
-
-
-@njit(cache=True, inline="always", error_model="numpy")
-def _exc_integrate(ve, gee, gie, re, c, v_rest, e_exc, e_inh, dge, dgi, phi):
-    """The division-free exponential Euler step of :func:`_exc_step` (v held while
-    refractory), with ``phi`` one of the polynomials (numba compiles one loop per ``phi``)."""
-    for j in range(ve.shape[0]):
-        ge = gee[j]
-        gi = gie[j]
-        z = -c * (1.0 + ge + gi)
-        p = phi(z)
-        v = ve[j]
-        v_new = v * (1.0 + z * p) + (v_rest + ge * e_exc + gi * e_inh) * c * p
-        ve[j] = v if re[j] > 0 else v_new
-        gee[j] = _flush(ge * dge)
-        gie[j] = _flush(gi * dgi)
-
-
-@njit(cache=True, inline="always", error_model="numpy")
 def _exc_step(S, P, learning, key):
-    """Excitatory layer: integrate, threshold, reset, θ (its rule: see
-    :func:`lava_wta.kernels.threshold.adaptive_threshold`). Writes ``S.spikes``.
-
-    Parameters: ``P.exc``, ``P.theta``. Exponential Euler with ``y = dt (1 + g_e + g_i) / tau_m``::
-
-        v' = v_inf + (v - v_inf) exp(-y),   v_inf = (v_rest + g_e E_exc + g_i E_inh) / (1 + g_e + g_i)
-           = v exp(-y) + (v_rest + g_e E_exc + g_i E_inh) (dt / tau_m) phi(-y)
-
-    with ``phi(z) = (exp(z) - 1) / z``. When every neuron has ``y <= PHI_MAX`` (almost
-    always), the second form needs neither a division nor an ``exp`` and vectorises
-    (:func:`phi_tiny` when every ``y <= PHI_TINY_MAX``, else :func:`phi_small`);
-    otherwise the first form with :func:`exp_neg`. All agree with the Lava model's
-    numpy arithmetic to about 1e-15 relative.
-    """
+    """Excitatory layer: the membrane step of the rule the model ``key`` names
+    (:func:`lava_wta.model.neurons.conductance_layer`), then threshold, reset and θ
+    (:func:`lava_wta.kernels.threshold.adaptive_threshold`). Writes ``S.spikes``."""
     E = P.exc
-    v_rest, e_exc, e_inh, tau_m = E.v_rest_mv, E.e_exc_mv, E.e_inh_mv, E.tau_m_ms
-    dge, dgi, dt = E.decay_ge, E.decay_gi, P.protocol.dt_ms
-    ve, gee, gie, re = S.ve, S.gee, S.gie, S.re
-    n = ve.shape[0]
-    c = dt / tau_m
-    # (integer counts, not float max: LLVM vectorises these reductions)
-    n_large = 0
-    n_mid = 0
-    for j in range(n):
-        y = c * (1.0 + gee[j] + gie[j])
-        n_large += y > PHI_MAX
-        n_mid += y > PHI_TINY_MAX
-    if n_mid == 0:
-        _exc_integrate(ve, gee, gie, re, c, v_rest, e_exc, e_inh, dge, dgi, phi_tiny)
-    elif n_large == 0:
-        _exc_integrate(ve, gee, gie, re, c, v_rest, e_exc, e_inh, dge, dgi, phi_small)
-    else:
-        for j in range(n):
-            ge = gee[j]
-            gi = gie[j]
-            total = 1.0 + ge + gi
-            v_inf = (v_rest + ge * e_exc + gi * e_inh) / total
-            v = ve[j]
-            v_new = v_inf + (v - v_inf) * exp_neg(-dt * total / tau_m)
-            ve[j] = v if re[j] > 0 else v_new
-            gee[j] = _flush(ge * dge)
-            gie[j] = _flush(gi * dgi)
+    conductance_layer(S.ve, S.gee, S.gie, S.re, E.membrane, key)
     return adaptive_threshold(S, E.v_thresh_mv, E.theta_offset_mv, E.v_reset_mv, E.decay_theta,
                               P.theta, E.hold_steps, learning, key)
 
 
 @njit(cache=True, inline="always", error_model="numpy")
 def _inh_step(S, P):
-    """Inhibitory layer: only the neurons in ``S.inh_list`` (partner fired since the last
-    reset) can be away from rest; every other one stays exactly at rest. Writes
-    ``S.inh_spikes`` for the listed neurons."""
+    """Inhibitory layer (the built-in membrane, exact form: it receives no inhibition):
+    only the neurons in ``S.inh_list`` (partner fired since the last reset) can be away
+    from rest; every other one stays exactly at rest. Writes ``S.inh_spikes`` for the
+    listed neurons."""
     I = P.inh
-    v_rest, v_reset, v_thresh, hold = I.v_rest_mv, I.v_reset_mv, I.v_thresh_mv, I.hold_steps
-    e_exc, tau_m, dge, dt = I.e_exc_mv, I.tau_m_ms, I.decay_ge, P.protocol.dt_ms
+    m, v_reset, v_thresh, hold = I.membrane, I.v_reset_mv, I.v_thresh_mv, I.hold_steps
+    dge = m.decay_ge
     vi, gei, ri, out = S.vi, S.gei, S.ri, S.inh_spikes
     if S.C[C_INH_STALE]:
         out[:] = False
@@ -325,24 +195,20 @@ def _inh_step(S, P):
     if 16 * S.C[C_N_INH] > n:
         # most neurons are away from rest (``rest`` mode resets nothing): one pass over all,
         # without the list. A neuron exactly at rest computes v_rest again exactly, so this
-        # gives the list's numbers bit for bit, in a loop LLVM can vectorise. The threshold
-        # step is written out branch-free on local arrays instead of calling fixed_threshold:
-        # measured, a shared per-neuron helper (or the list path's body with an index from
-        # either source) ran this mode at 6-36 µs per step instead of 2.7.
+        # gives the list's numbers bit for bit, in a loop LLVM can vectorise; the threshold
+        # is written out branch-free here (measured: the list path's per-neuron helper
+        # made this loop several times slower).
         for j in range(n):
             ge = gei[j]
-            v = vi[j]
-            total = 1.0 + ge
-            v_inf = (v_rest + ge * e_exc) / total
-            v_int = v_inf + (v - v_inf) * exp_neg(-dt * total / tau_m)
+            v_int = exponential_euler_conductance(vi[j], ge, 0.0, m)
             r = ri[j]
             refractory = r > 0
-            v = v if refractory else v_int
+            v = vi[j] if refractory else v_int
             spike = (not refractory) and v > v_thresh
             vi[j] = v_reset if spike else v
             ri[j] = hold if spike else (r - 1 if refractory else r)
             out[j] = spike
-            gei[j] = _flush(ge * dge)
+            gei[j] = flush(ge * dge)
             n_spikes += spike
         return n_spikes
     for k in range(S.C[C_N_INH]):
@@ -351,10 +217,8 @@ def _inh_step(S, P):
         ge = gei[j]
         v = vi[j]
         if not refractory:
-            total = 1.0 + ge + 0.0
-            v_inf = (v_rest + ge * e_exc) / total
-            v = v_inf + (v - v_inf) * exp_neg(-dt * total / tau_m)
-        gei[j] = _flush(ge * dge)
+            v = exponential_euler_conductance(v, ge, 0.0, m)
+        gei[j] = flush(ge * dge)
         n_spikes += fixed_threshold(S, j, v, refractory, v_thresh, v_reset, hold)
     return n_spikes
 
@@ -458,8 +322,8 @@ def rest_potentials(P):
     """``(v_rest of the excitatory layer, of the inhibitory layer)`` of the selected neuron
     model (mV)."""
     if P.current:
-        return P.cuba_exc.v_rest_mv, P.cuba_inh.v_rest_mv
-    return P.exc.v_rest_mv, P.inh.v_rest_mv
+        return P.cuba_exc.membrane.v_rest_mv, P.cuba_inh.membrane.v_rest_mv
+    return P.exc.membrane.v_rest_mv, P.inh.membrane.v_rest_mv
 
 
 @njit(cache=True, inline="always", error_model="numpy")
@@ -522,7 +386,7 @@ def step(S, P, traces, images, counts_out, key):
     active = image < images.shape[0]
     presenting = active and local < present
     if presenting and local == 0:
-        gain = T.pixel_rate_hz + C[C_RETRY] * T.retry_pixel_rate_hz
+        gain = presentation_gain_hz(T.pixel_rate_hz, T.retry_pixel_rate_hz, C[C_RETRY])
         C[C_N_RASTER] = presentation_raster(images[image], gain, T.dt_ms * 1e-3, present,
                                             T.seed, image, C[C_RETRY],
                                             S.ptr, S.pix, S.tmp_step, S.tmp_pix)
@@ -563,12 +427,12 @@ def step(S, P, traces, images, counts_out, key):
             total = 0
             for j in range(S.count.shape[0]):
                 total += S.count[j]
-            weak = total < T.min_spikes
-            if weak and C[C_RETRY] < T.max_retries:
+            decision = end_of_presentation(total, C[C_RETRY], T.min_spikes, T.max_retries)
+            if decision == RETRY:
                 C[C_RETRY] += 1
                 C[C_RETRIES] += 1
             else:
-                if weak:
+                if decision == CAPPED:
                     C[C_CAPPED] += 1
                 row = image % counts_out.shape[0]
                 for j in range(S.count.shape[0]):

@@ -6,15 +6,14 @@ branch-free pass (it vectorises) decays θ, tests ``v > (v_thresh + θ) - θ_off
 neurons that are not refractory and counts the refractory steps down; then the spiking
 neurons are reset, made refractory for ``hold`` steps, and θ += θ_plus while learning.
 
-These functions are inlined into :func:`lava_wta.kernels.network.step`, whose numba cache is
-keyed on ``network.py`` only: after editing this file, delete
-``lava_wta/kernels/__pycache__`` (or touch ``network.py``) so the step is recompiled.
+The threshold test itself is :func:`lava_wta.model.threshold.fires` (the composed Lava
+neurons call it too).
 """
 from __future__ import annotations
 
 from numba import njit
 
-from lava_wta.model.threshold import theta_decay, theta_spike
+from lava_wta.model.threshold import fires, theta_decay, theta_spike
 
 
 @njit(cache=True, inline="always", error_model="numpy")
@@ -30,7 +29,7 @@ def adaptive_threshold(S, v_thresh, offset, v_reset, dth, TP, hold, learning, ke
         th = theta_decay(key, theta[j], dth, TP) if learning else theta[j]
         theta[j] = th
         r = re[j]
-        spike = (r <= 0) & (ve[j] > (v_thresh + th) - offset)
+        spike = (r <= 0) & fires(ve[j], th, v_thresh, offset)
         spikes[j] = spike
         n_spikes += spike
         re[j] = max(r - 1, 0)

@@ -2,8 +2,8 @@
 
 A *model key* is a short string such as
 ``"stdp=soft_bound@3f2a9c01d2e4;theta=additive@0b1c2d3e4f50;scaling=builtin"``: for each
-replaceable part of the model (the STDP rule, the excitatory neurons' threshold rule, a
-registered compiled scaling norm), the registered name and a fingerprint of the code that
+replaceable part of the model (the STDP rule, the excitatory neurons' threshold and membrane rules,
+a registered compiled scaling norm), the registered name and a fingerprint of the code that
 defines it (``scaling=builtin``: the built-in norms, chosen at run time). Compiled functions take it as their last
 argument, ``key``; numba compiles them once per key (the key is a literal type), resolving
 the named functions at compile time (see :func:`lava_wta.model.plasticity.stdp_depress`),
@@ -22,7 +22,7 @@ import typing as ty
 
 from numba import njit
 
-__all__ = ["model_key", "rule_key", "stdp_key", "theta_key", "part", "bind_key", "fingerprint"]
+__all__ = ["model_key", "rule_key", "stdp_key", "theta_key", "membrane_key", "part", "bind_key", "fingerprint"]
 
 
 def fingerprint(*functions: ty.Any) -> str:
@@ -66,14 +66,23 @@ def theta_key(rule_name: str) -> str:
     return rule_key(THETA_RULES, rule_name)
 
 
+def membrane_key(rule_name: str) -> str:
+    """The key part of the registered membrane rule ``rule_name``."""
+    from lava_wta.model.neurons import MEMBRANE_RULES
+
+    return rule_key(MEMBRANE_RULES, rule_name)
+
+
 def model_key(config) -> str:
     """The key of ``config``'s replaceable parts: its STDP rule (``stdp.rule``), the
-    excitatory neurons' threshold rule (``theta_rule`` of the selected excitatory section)
-    and its scaling norm (``scaling.mode``, when it is a registered compiled norm)."""
+    excitatory neurons' threshold and membrane rules (``theta_rule``, ``membrane_rule`` of
+    the selected excitatory section) and its scaling norm (``scaling.mode``, when it is a
+    registered compiled norm)."""
     from lava_wta.model.scaling import scaling_key
 
-    return (f"{stdp_key(config.stdp.rule)};{theta_key(config.exc_params.theta_rule)};"
-            f"{scaling_key(config.scaling.mode)}")
+    E = config.exc_params
+    return (f"{stdp_key(config.stdp.rule)};{theta_key(E.theta_rule)};"
+            f"{membrane_key(E.membrane_rule)};{scaling_key(config.scaling.mode)}")
 
 
 def part(key: str, name: str) -> str:

@@ -47,6 +47,8 @@ __all__ = [
     "theta_rule_names",
     "theta_decay",
     "theta_spike",
+    "fires",
+    "firing",
     "decay_all",
     "raise_spiking",
 ]
@@ -125,7 +127,22 @@ def _ol_theta_spike(key, theta, p):
     return lambda key, theta, p: fn(theta, p)
 
 
+@njit(cache=True, inline="always", error_model="numpy")
+def fires(v, theta, v_thresh_mv, theta_offset_mv):
+    """Diehl & Cook's adaptive threshold: does a neuron at ``v`` with ``theta`` fire
+    (``v > v_thresh + θ - θ_offset``; a refractory neuron never does)."""
+    return v > (v_thresh_mv + theta) - theta_offset_mv
+
+
 # ------------------------------------------------------------------ a Lava model's arrays
+@njit(cache=True, error_model="numpy")
+def firing(v, theta, held, v_thresh_mv, theta_offset_mv, out):
+    """``out[j]``: neuron ``j`` fires (:func:`fires`, never where ``held[j]``), in place."""
+    for j in range(v.shape[0]):
+        out[j] = (not held[j]) and fires(v[j], theta[j], v_thresh_mv, theta_offset_mv)
+
+
+
 @njit(cache=True, error_model="numpy")
 def decay_all(theta, factor, p, key):
     """Every neuron's θ after ``factor`` of decay, in place."""

@@ -22,7 +22,7 @@ from lava.magma.core.model.py.type import LavaPyType
 from lava.magma.core.resources import CPU
 from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
 
-from lava_wta import dynamics
+from lava_wta.model.neurons import current_membrane_params, integrate_current
 from lava_wta.models.neurons import AbstractPyLIFModelFloat, AdaptiveThresholdMixin
 from lava_wta.processes.cuba import AdaptiveCurrentLIF, CurrentLIF
 
@@ -36,14 +36,17 @@ class AbstractPyCurrentLIFModelFloat(AbstractPyLIFModelFloat):
     inh_current_mv: np.ndarray = LavaPyType(np.ndarray, float)
 
     def receive(self, a_exc: np.ndarray, a_inh: np.ndarray) -> None:
-        self._drive = dynamics.cuba_input(a_exc, a_inh, exc_current_mv=self.exc_current_mv[0],
-                                          inh_current_mv=self.inh_current_mv[0])
+        self._input = (np.array(a_exc, dtype=float), np.array(a_inh, dtype=float))
 
     def integrate(self, refractory: np.ndarray) -> None:
-        """The current decays and takes this step's input; v relaxes towards v_rest + i."""
-        du, dv = dynamics.cuba_decays(self.dt_ms[0], self.tau_syn_ms[0], self.tau_m_ms[0])
-        dynamics.cuba_lif_integrate(self.v, self.i_syn, self._drive, refractory, du=du, dv=dv,
-                                    v_rest_mv=self.v_rest_mv[0])
+        """The current decays and takes this step's input; v relaxes towards v_rest + i
+        (:func:`lava_wta.model.neurons.current_layer` on the Vars)."""
+        m = current_membrane_params(
+            dt_ms=self.dt_ms[0], tau_syn_ms=self.tau_syn_ms[0], tau_m_ms=self.tau_m_ms[0],
+            v_rest_mv=self.v_rest_mv[0], exc_current_mv=self.exc_current_mv[0],
+            inh_current_mv=self.inh_current_mv[0])
+        a_exc, a_inh = self._input
+        self._membrane(integrate_current)(self.v, self.i_syn, a_exc, a_inh, refractory, m)
 
     def reset_state(self) -> None:
         self.v[:] = self.v_rest_mv[0]

@@ -29,9 +29,15 @@ from lava.magma.core.model.py.type import LavaPyType
 from lava.magma.core.resources import CPU
 from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
 
-from lava_wta import dynamics
-from lava_wta.model.key import bind_key, theta_key
-from lava_wta.model.threshold import ThetaParams, decay_all, raise_spiking
+from lava_wta.model.key import bind_key, membrane_key, theta_key
+from lava_wta.model.neurons import (
+    BUILTIN,
+    conductance_membrane_params,
+    decay,
+    integrate_conductance,
+    refractory_steps,
+)
+from lava_wta.model.threshold import ThetaParams, decay_all, firing, raise_spiking
 from lava_wta.models.protocol import PresentationClock
 from lava_wta.processes.neurons import AdaptiveConductanceLIF, ConductanceLIF
 
@@ -72,11 +78,18 @@ class AbstractPyLIFModelFloat(PresentationClock, PyLoihiProcessModel):
     def on_spike(self, spikes: np.ndarray) -> None:
         """Reset and refractory period of the neurons that spiked."""
         self.v[spikes] = self.v_reset_mv[0]
-        self.refractory_steps[spikes] = dynamics.refractory_steps(self.t_ref_ms[0], self.dt_ms[0])
+        self.refractory_steps[spikes] = refractory_steps(self.t_ref_ms[0], self.dt_ms[0])
 
     def reset_state(self) -> None:
         """Return to rest between presentations."""
         raise NotImplementedError
+
+    def _membrane(self, helper):
+        """``helper`` (a :mod:`lava_wta.model.neurons` layer function) compiled for this
+        population's membrane rule (``membrane_rule`` of its configuration; the inhibitory
+        populations have none and use the built-in)."""
+        rule = getattr(self.proc_params["params"], "membrane_rule", BUILTIN)
+        return bind_key(helper, membrane_key(rule))
 
     # ----------------------------------------------------------------- LoihiProtocol
     def run_spk(self) -> None:
@@ -127,12 +140,14 @@ class AdaptiveThresholdMixin:
     def integrate(self, refractory: np.ndarray) -> None:
         super().integrate(refractory)
         if self.learning[0]:
-            decay, params = self._theta_rule(decay_all)
-            decay(self.theta, dynamics.decay(self.dt_ms[0], self.tau_theta_ms[0]), params)
+            decay_theta, params = self._theta_rule(decay_all)
+            decay_theta(self.theta, decay(self.dt_ms[0], self.tau_theta_ms[0]), params)
 
     def spiking_activation(self, refractory: np.ndarray) -> np.ndarray:
-        threshold = dynamics.adaptive_threshold_mv(self.v_thresh_mv[0], self.theta, self.theta_offset_mv[0])
-        return (self.v > threshold) & ~refractory
+        spikes = np.empty(self.v.shape, dtype=bool)
+        firing(self.v, self.theta, refractory, float(self.v_thresh_mv[0]),
+               float(self.theta_offset_mv[0]), spikes)
+        return spikes
 
     def on_spike(self, spikes: np.ndarray) -> None:
         super().on_spike(spikes)
@@ -143,8 +158,8 @@ class AdaptiveThresholdMixin:
     def reset_state(self) -> None:
         super().reset_state()
         if self.learning[0]:
-            decay, params = self._theta_rule(decay_all)
-            decay(self.theta, dynamics.decay(self.rest_ms[0], self.tau_theta_ms[0]), params)
+            decay_theta, params = self._theta_rule(decay_all)
+            decay_theta(self.theta, decay(self.rest_ms[0], self.tau_theta_ms[0]), params)
 
 
 class AbstractPyConductanceLIFModelFloat(AbstractPyLIFModelFloat):
@@ -162,11 +177,12 @@ class AbstractPyConductanceLIFModelFloat(AbstractPyLIFModelFloat):
         self.g_inh += a_inh
 
     def integrate(self, refractory: np.ndarray) -> None:
-        dynamics.conductance_lif_integrate(
-            self.v, self.g_exc, self.g_inh, refractory, dt_ms=self.dt_ms[0],
-            tau_m_ms=self.tau_m_ms[0], v_rest_mv=self.v_rest_mv[0],
-            e_exc_mv=self.e_exc_mv[0], e_inh_mv=self.e_inh_mv[0],
-            tau_ge_ms=self.tau_ge_ms[0], tau_gi_ms=self.tau_gi_ms[0])
+        """The membrane step of :func:`lava_wta.model.neurons.conductance_layer` on the Vars."""
+        m = conductance_membrane_params(
+            dt_ms=self.dt_ms[0], tau_m_ms=self.tau_m_ms[0], v_rest_mv=self.v_rest_mv[0],
+            e_exc_mv=self.e_exc_mv[0], e_inh_mv=self.e_inh_mv[0], tau_ge_ms=self.tau_ge_ms[0],
+            tau_gi_ms=self.tau_gi_ms[0])
+        self._membrane(integrate_conductance)(self.v, self.g_exc, self.g_inh, refractory, m)
 
     def reset_state(self) -> None:
         self.v[:] = self.v_rest_mv[0]

@@ -32,8 +32,8 @@ from lava.magma.core.model.py.type import LavaPyType
 from lava.magma.core.resources import CPU
 from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
 
-from lava_wta import dynamics
 from lava_wta.model.key import bind_key, stdp_key
+from lava_wta.model.neurons import decay
 from lava_wta.model.plasticity import StdpParams, depress_inputs, potentiate_neurons
 from lava_wta.models.protocol import PresentationClock
 from lava_wta.processes.plastic_dense import PlasticDense
@@ -66,9 +66,12 @@ class PyPlasticDenseModelFloat(PresentationClock, PyLoihiProcessModel):
 
     # ----------------------------------------------------------------- hooks
     def decay_traces(self) -> None:
-        dynamics.stdp_decay_traces(
-            self.x_pre, self.y1, self.y2, dt_ms=self.dt_ms[0], tau_pre_ms=self.tau_pre_ms[0],
-            tau_post1_ms=self.tau_post1_ms[0], tau_post2_ms=self.tau_post2_ms[0])
+        """Each trace decays by its exact factor per step (the engine reads the same
+        products from :func:`lava_wta.kernels.network.trace_tables`)."""
+        dt = self.dt_ms[0]
+        self.x_pre *= decay(dt, self.tau_pre_ms[0])
+        self.y1 *= decay(dt, self.tau_post1_ms[0])
+        self.y2 *= decay(dt, self.tau_post2_ms[0])
 
     def _rule(self, helper):
         """``helper`` compiled for this synapse's STDP rule, and the rule's parameters."""

@@ -10,6 +10,7 @@ from lava.magma.core.resources import CPU
 from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
 
 from lava_wta.kernels.poisson import presentation_raster, raster_buffers
+from lava_wta.model.protocol import CAPPED, RETRY, end_of_presentation, presentation_gain_hz
 from lava_wta.processes.poisson import PoissonImageInput
 
 
@@ -49,7 +50,8 @@ class PyPoissonImageInputModel(PyLoihiProcessModel):
 
     def current_gain_hz(self) -> float:
         """Rate per unit of pixel value of the current presentation (Hz)."""
-        return float(self.pixel_rate_hz[0] + self.retry[0] * self.retry_pixel_rate_hz[0])
+        return float(presentation_gain_hz(float(self.pixel_rate_hz[0]),
+                                          float(self.retry_pixel_rate_hz[0]), int(self.retry[0])))
 
     def draw_raster(self) -> None:
         """Input spikes of the presentation ``(image_index, retry)`` that starts now."""
@@ -79,13 +81,15 @@ class PyPoissonImageInputModel(PyLoihiProcessModel):
             self.end_presentation()
 
     def end_presentation(self) -> None:
-        """Adaptive intensity: retry a weak presentation, else record it and move on."""
-        weak = self.current_count.sum() < self.min_spikes[0]
-        if weak and self.retry[0] < self.max_retries[0]:
+        """Adaptive intensity (:func:`lava_wta.model.protocol.end_of_presentation`): retry a
+        weak presentation, else record it and move on."""
+        decision = end_of_presentation(int(self.current_count.sum()), int(self.retry[0]),
+                                       int(self.min_spikes[0]), int(self.max_retries[0]))
+        if decision == RETRY:
             self.retry[0] += 1
             self.total_retries[0] += 1
         else:
-            if weak:
+            if decision == CAPPED:
                 self.capped[0] += 1
             self.count_buffer[self.image_index[0] % self.count_buffer.shape[0]] = self.current_count
             self.image_index[0] += 1

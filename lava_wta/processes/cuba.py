@@ -6,7 +6,7 @@ The Loihi/NIR-native variant of lava-wta's two populations::
     tau_m   dv/dt = (v_rest - v) + i
     spike when v > threshold and not refractory; then v = v_reset
 
-with the discretisation of :func:`lava_wta.dynamics.cuba_lif_integrate` (lava-nc's LIF
+with the discretisation of :mod:`lava_wta.model.neurons` (lava-nc's LIF
 ``du``/``dv`` form). Excitatory and inhibitory input arrive on separate ports (``a_exc``
 and ``a_inh``, non-negative weight sums) exactly like the conductance-based neurons, so
 the two variants drop into the same network; here they are scaled into one current:

@@ -1,10 +1,18 @@
 """Rules that users extend without editing lava_wta.
 
 STDP rules (:mod:`lava_wta.model.plasticity`), threshold rules
-(:mod:`lava_wta.model.threshold`) and synaptic scaling rules (:mod:`lava_wta.rules.scaling`)
-are registered by name and selected in the configuration (``stdp.rule``,
-``exc.theta_rule``, ``scaling.mode``).
+(:mod:`lava_wta.model.threshold`), membrane rules (:mod:`lava_wta.model.neurons`) and
+synaptic scaling rules (:mod:`lava_wta.rules.scaling`) are registered by name and selected
+in the configuration (``stdp.rule``, ``exc.theta_rule``, ``exc.membrane_rule``,
+``scaling.mode``).
 """
+from lava_wta.model.neurons import (
+    ConductanceMembrane,
+    CurrentMembrane,
+    get_membrane_rule,
+    membrane_rule_names,
+    register_membrane_rule,
+)
 from lava_wta.model.plasticity import (
     STDPRule,
     StdpParams,
@@ -28,6 +36,11 @@ from lava_wta.rules.scaling import (
 )
 
 __all__ = [
+    "ConductanceMembrane",
+    "CurrentMembrane",
+    "get_membrane_rule",
+    "membrane_rule_names",
+    "register_membrane_rule",
     "STDPRule",
     "StdpParams",
     "get_stdp_rule",
