@@ -1,0 +1,178 @@
+"""Every execution of the model agrees: scenarios × every registered training backend, each
+compared with the independent oracle (``tests/reference.py``) and with the others.
+
+Tolerances (stated once, here):
+
+- every backend, against the oracle: identical spike counts of every accepted
+  presentation, identical numbers of presentations and retries; weights and θ to
+  ``RTOL`` relative (the oracle uses libm's ``exp`` and numpy's pairwise sums);
+- ``lava-fused`` and ``lava-async`` against the engine: bit for bit (they run its step);
+- ``lava`` (the composed graph) against the engine: identical counts, weights and θ to
+  ``RTOL`` (the same compiled functions, called per process in another order of sums).
+
+A scenario a backend cannot run must be refused by it, never run differently: the suite
+asks the registry what each backend can do.
+"""
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from numba import njit
+
+from lava_wta import WTAConfig
+from lava_wta.backends import backend_names
+from lava_wta.data import load_dataset
+from lava_wta.model.neurons import conductance_membrane_params
+from lava_wta.model.plasticity import StdpParams
+from lava_wta.model.threshold import ThetaParams
+from lava_wta.pipeline import present
+from lava_wta.rules import (
+    membrane_rule_names,
+    register_membrane_rule,
+    register_stdp_rule,
+    register_theta_rule,
+    stdp_rule_names,
+    theta_rule_names,
+)
+from lava_wta.state import WTAState
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import reference  # noqa: E402
+
+RTOL = 1e-9
+
+# ------------------------------------------------------------- a user's rules (array-friendly,
+# so that the oracle can call their Python functions on numpy arrays)
+_EQ_CAP_MV = 0.4
+
+
+@njit(inline="always")
+def eq_soft_bound(w, x_pre, y2, p):
+    return w + p.nu_post * y2 * x_pre * (p.w_max - w)
+
+
+@njit(inline="always")
+def eq_capped_spike(theta, p):
+    return np.minimum(theta + p.theta_plus_mv, p.theta_init_mv + _EQ_CAP_MV)
+
+
+@njit(inline="always")
+def eq_forward_euler(v, g_e, g_i, m):
+    dv = (m.v_rest_mv - v) + g_e * (m.e_exc_mv - v) + g_i * (m.e_inh_mv - v)
+    return v + m.dt_ms / m.tau_m_ms * dv
+
+
+if "eq_soft_bound" not in stdp_rule_names():
+    register_stdp_rule("eq_soft_bound", potentiate=eq_soft_bound)
+if "eq_capped" not in theta_rule_names():
+    register_theta_rule("eq_capped", spike=eq_capped_spike)
+if "eq_forward_euler" not in membrane_rule_names():
+    register_membrane_rule("eq_forward_euler", conductance=eq_forward_euler)
+
+BASE = {"network.n_inputs": 64, "network.n_neurons": 12, "time.presentation_ms": 40.0,
+        "input.pixel_rate_hz": 2.0, "input.min_spikes": 8, "input.max_retries": 3,
+        "scaling.target_norm": 3.0}
+
+SCENARIOS = {
+    # learning with retries and L2 scaling after every presentation, reset between images
+    "learn-l2-reset": {},
+    # L1 scaling every second presentation
+    "learn-l1-interval": {"scaling.mode": "l1", "scaling.target_norm": 12.0,
+                          "scaling.interval_images": 2},
+    # no reset: the network rests (simulated) between images
+    "learn-rest": {"time.between_images": "rest", "time.rest_ms": 10.0},
+    # the current-based neurons
+    "learn-current": {"network.neuron_model": "current", "input.min_spikes": 40},
+    # a user's STDP, threshold and membrane rules
+    "learn-user-rules": {"stdp.rule": "eq_soft_bound", "exc.theta_rule": "eq_capped",
+                         "exc.membrane_rule": "eq_forward_euler"},
+    # frozen inference (labelling, testing)
+    "frozen": {},
+}
+LEARNING = {name: name != "frozen" for name in SCENARIOS}
+N_IMAGES = 16
+SEED = 5
+
+
+def _user_rules(cfg):
+    """The oracle's copies of the user's rules of ``cfg`` (their Python functions)."""
+    if cfg.stdp.rule != "eq_soft_bound":
+        return {}
+    E = cfg.exc
+    return {"potentiate": eq_soft_bound.py_func, "theta_spike": eq_capped_spike.py_func,
+            "membrane": eq_forward_euler.py_func,
+            "params": {"stdp": StdpParams(cfg.stdp.nu_pre, cfg.stdp.nu_post, cfg.stdp.w_max),
+                       "theta": ThetaParams(E.theta_plus_mv, E.theta_init_mv),
+                       "membrane": conductance_membrane_params(
+                           dt_ms=cfg.time.dt_ms, tau_m_ms=E.tau_m_ms, v_rest_mv=E.v_rest_mv,
+                           e_exc_mv=E.e_exc_mv, e_inh_mv=E.e_inh_mv, tau_ge_ms=E.tau_ge_ms,
+                           tau_gi_ms=E.tau_gi_ms)}}
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_dataset("digits")
+
+
+@pytest.fixture(scope="module")
+def cases(digits):
+    """Per scenario: its configuration, images, starting state and the oracle's result."""
+    out = {}
+    trained = None
+    for name, over in SCENARIOS.items():
+        cfg = WTAConfig().with_overrides({**BASE, **over})
+        images = digits.train_images[:N_IMAGES] if LEARNING[name] else digits.test_images[:N_IMAGES]
+        state = WTAState.initial(cfg)
+        if name == "frozen":
+            state = trained
+        W, theta, counts, presentations, retries = reference.simulate(
+            cfg, images, state.weights, state.theta, learning=LEARNING[name], seed=SEED,
+            **_user_rules(cfg))
+        if name == "learn-l2-reset":
+            trained = WTAState(weights=W, theta=theta)
+        out[name] = (cfg, images, state, {"weights": W, "theta": theta, "counts": counts,
+                                          "presentations": presentations, "retries": retries})
+    return out
+
+
+@pytest.fixture(scope="module")
+def engine_results(cases):
+    return {name: present(cfg, images, state, backend="engine", learning=LEARNING[name],
+                          input_seed=SEED)
+            for name, (cfg, images, state, _) in cases.items()}
+
+
+def test_the_scenarios_exercise_what_they_name(cases):
+    for name, (cfg, images, state, ref) in cases.items():
+        assert ref["retries"] > 0, f"{name}: retries must happen"
+        assert ref["counts"].sum() > 50, f"{name}: the network must fire"
+        if LEARNING[name]:
+            assert not np.allclose(ref["weights"], state.weights), f"{name}: weights must learn"
+            assert ref["theta"].max() > state.theta.max(), f"{name}: theta must adapt"
+    capped = cases["learn-user-rules"]
+    assert capped[3]["theta"].max() <= capped[0].exc.theta_init_mv + _EQ_CAP_MV
+    assert cases["learn-l2-reset"][3]["theta"].max() > cases["learn-l2-reset"][0].exc.theta_init_mv + _EQ_CAP_MV
+
+
+def _check_against_oracle(name, result, ref):
+    np.testing.assert_array_equal(result.counts, ref["counts"], err_msg=name)
+    assert (result.presentations, result.retries) == (ref["presentations"], ref["retries"]), name
+    np.testing.assert_allclose(result.state.weights, ref["weights"], rtol=RTOL, atol=1e-15, err_msg=name)
+    np.testing.assert_allclose(result.state.theta, ref["theta"], rtol=RTOL, err_msg=name)
+
+
+@pytest.mark.parametrize("backend", backend_names())
+@pytest.mark.parametrize("scenario", list(SCENARIOS))
+def test_every_backend_agrees_with_the_oracle_and_the_engine(cases, engine_results, scenario, backend):
+    cfg, images, state, ref = cases[scenario]
+    result = present(cfg, images, state, backend=backend, learning=LEARNING[scenario], input_seed=SEED)
+    _check_against_oracle(f"{scenario} on {backend}", result, ref)
+    eng = engine_results[scenario]
+    np.testing.assert_array_equal(result.counts, eng.counts)
+    if backend in ("lava-fused", "lava-async"):
+        np.testing.assert_array_equal(result.state.weights, eng.state.weights)
+        np.testing.assert_array_equal(result.state.theta, eng.state.theta)
+    else:
+        np.testing.assert_allclose(result.state.weights, eng.state.weights, rtol=RTOL, atol=1e-15)
+        np.testing.assert_allclose(result.state.theta, eng.state.theta, rtol=RTOL)
