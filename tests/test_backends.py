@@ -136,3 +136,16 @@ def test_interrupted_training_resumes_bit_for_bit(digits, tmp_path, backend):
     np.testing.assert_array_equal(resumed.state.weights, full.state.weights)
     np.testing.assert_array_equal(resumed.state.theta, full.state.theta)
     np.testing.assert_array_equal(resumed.counts, full.counts)
+
+
+def test_the_command_line_offers_the_backends_each_command_can_use(capsys):
+    from lava_wta.cli import make_parser
+
+    parser = make_parser()
+    assert parser.parse_args(["evaluate", "run", "--backend", "loihi-emulator"]).backend == "loihi-emulator"
+    with pytest.raises(SystemExit):
+        parser.parse_args(["train", "--backend", "nir"])
+    assert "invalid choice: 'nir'" in capsys.readouterr().err
+    train_help = [a for a in parser._subparsers._group_actions[0].choices["train"]._actions
+                  if a.dest == "backend"][0]
+    assert list(train_help.choices) == backend_names(learns=True)
