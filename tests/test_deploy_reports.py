@@ -3,7 +3,6 @@ run's own neuron labels (test images only) and the engine as the floating-point 
 their backends are named from the registry, on the command line too."""
 import json
 
-import numpy as np
 import pytest
 
 from lava_wta import WTAConfig, pipeline

@@ -212,7 +212,7 @@ register_backend(Backend("lava", "the composed graph of Lava processes (the refe
                                  "ProcessModels; about 1 ms per 0.5 ms step)", _lava(None, 32),
                          learns=True, checkpoint_every=200, runs_process_models=True))
 
-from lava_wta.backends import deploy  # noqa: E402  (registers nir, loihi-fixed, loihi-emulator)
+from lava_wta.backends import deploy  # noqa: E402,F401  (registers nir, loihi-fixed, loihi-emulator)
 
 BACKENDS = tuple(backend_names())
 """The built-in backends' names, in the order the command line lists them."""
