@@ -112,11 +112,11 @@ def main() -> None:
     from lava_wta.data import load_dataset
     from lava_wta.evaluation import accuracy
     from lava_wta.pipeline import evaluate, train
-    from lava_wta.backends import BACKENDS
+    from lava_wta.backends import backend_names
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--digits", action="store_true", help="use scikit-learn's 8x8 digits")
-    parser.add_argument("--backend", choices=BACKENDS, default="engine")
+    parser.add_argument("--backend", choices=backend_names(learns=True), default="engine")
     parser.add_argument("--train-images", type=int, default=300)
     parser.add_argument("--test-images", type=int, default=300)
     args = parser.parse_args()

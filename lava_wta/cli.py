@@ -12,7 +12,7 @@ from pathlib import Path
 from lava_wta.cli_support import user_errors
 from lava_wta.config import ConfigError, WTAConfig
 from lava_wta.data import DATASETS, load_dataset
-from lava_wta.backends import BACKENDS, get_backend
+from lava_wta.backends import backend_names, get_backend
 
 DEMO_ARGS = ["train", "--dataset", "mnist", "--neurons", "100", "--scaling", "l2", "--target-norm", "5",
              "--train-images", "1000", "--label-images", "1000", "--test-images", "1000",
@@ -66,7 +66,7 @@ def _add_model_flags(p: argparse.ArgumentParser) -> None:
                    help="any configuration field, e.g. --set time.between_images=rest (repeatable)")
 
 
-def _add_data_flags(p: argparse.ArgumentParser) -> None:
+def _add_data_flags(p: argparse.ArgumentParser, backends: ty.Sequence[str]) -> None:
     p.add_argument("--dataset", choices=DATASETS,
                    help="mnist (default for train), fashion-mnist or digits; evaluate defaults to the run's")
     p.add_argument("--data-dir", type=Path, help="folder with the four standard IDX files (.gz or raw)")
@@ -76,8 +76,9 @@ def _add_data_flags(p: argparse.ArgumentParser) -> None:
                    help="label with training images not used in training (heldout) or with the "
                         "first training images (train)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
-    p.add_argument("--backend", choices=BACKENDS, default="engine",
-                   help="; ".join(f"{b}: {get_backend(b).summary}" for b in BACKENDS))
+    p.add_argument("--backend", choices=backends, default="engine",
+                   help="; ".join(f"{b}{' (default)' if b == 'engine' else ''}: {get_backend(b).summary}"
+                                  for b in backends))
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -89,17 +90,18 @@ def make_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("train", help="train, label, test and write a run folder")
-    _add_data_flags(p)
+    _add_data_flags(p, backend_names(learns=True))
     p.add_argument("--train-images", type=int, default=1000)
     p.add_argument("--out", type=Path, help="run folder (default runs/<dataset>-<time>)")
     p.add_argument("--checkpoint-every", type=int,
-                   help="images between checkpoints (default 5000 engine and lava-async, 500 lava-fused, "
-                        "200 lava)")
+                   help="images between checkpoints (default: " + ", ".join(
+                       f"{get_backend(b).checkpoint_every} {b}" for b in backend_names(learns=True)) + ")")
     _add_model_flags(p)
 
-    p = sub.add_parser("evaluate", help="re-label and re-test the state of a run folder")
+    p = sub.add_parser("evaluate", help="re-label and re-test the state of a run folder (any backend; "
+                                        "nir, loihi-fixed and loihi-emulator: the deployed network)")
     p.add_argument("run", type=Path)
-    _add_data_flags(p)
+    _add_data_flags(p, backend_names())
 
     p = sub.add_parser("demo", help="the README's first command: 100 neurons, 1,000 MNIST images "
                                     "(add --backend lava for the composed Lava graph)")

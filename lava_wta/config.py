@@ -358,7 +358,7 @@ class LoihiConfig:
     labelled in fixed point (1,000 labelling images). 32 / 48 / 64 / 128 / 256 gave
     87.9 / 88.9 / 89.0 / 88.3 / 88.4 % in that labelling setting; with 64 the spike count
     is the float one (21.09 against 21.09) and 10,000 test images give 91.20 % against
-    91.23 % (``lava-wta loihi-report --fixed-backend emulator``; docs/DEPLOY.md)."""
+    91.23 % (``lava-wta loihi-report --fixed-backend loihi-emulator``; docs/DEPLOY.md)."""
     weight_exp_min: int = -8
     """Smallest shared weight exponent the quantiser uses (NxSDK documents -8..7 for
     Loihi's synapse exponent; lava-nc's bit-accurate Dense accepts any)."""

@@ -1,5 +1,9 @@
 """``lava-wta`` subcommands for deployment: NIR export, NIR round trip, Loihi fixed point.
 
+Backends are named as everywhere else (:mod:`lava_wta.backends`): ``nir-roundtrip
+--against B`` compares the ``nir`` backend with B; ``loihi-report --float-backend X
+--fixed-backend Y`` takes a floating-point X and a fixed-point Y.
+
 Wire into the main parser with::
 
     from lava_wta import deploy_cli
@@ -46,9 +50,10 @@ def cmd_nir_roundtrip(args: argparse.Namespace) -> int:
 
     r = nir_roundtrip_report(args.run, _dataset(args), n_label=args.label_images,
                              n_test=args.test_images, label_from=args.label_from, nir_path=args.nir,
-                             original_backend=args.original_backend)
-    print(f"original ({r['original_backend']}): {100 * r['original_accuracy']:.2f} %, imported from NIR "
-          f"(lava-nc LIF/Dense): {100 * r['imported_accuracy']:.2f} % on {r['n_test']} test images; "
+                             against=args.against)
+    print(f"original ({r['against']}): {100 * r['original_accuracy']:.2f} %, imported from NIR "
+          f"({r['backend']}: lava-nc LIF/Dense): {100 * r['imported_accuracy']:.2f} % on {r['n_test']} "
+          f"test images; "
           f"spike counts identical: {r['counts_identical']} "
           f"({r['images_with_different_counts']} of {r['n_label'] + r['n_test']} images differ)")
     print(f"report: {args.run / 'nir_roundtrip.json'}")
@@ -64,7 +69,7 @@ def cmd_loihi_report(args: argparse.Namespace) -> int:
                      label_from=args.label_from, float_backend=args.float_backend,
                      fixed_backend=args.fixed_backend, loihi_overrides=_loihi_overrides(args.set))
     print(f"floating point ({r['float_backend']}): {100 * r['float_accuracy']:.2f} %, Loihi fixed point "
-          f"(bit-accurate, {r['fixed_backend']}): "
+          f"({r['fixed_backend']}): "
           f"{100 * r['fixed_accuracy']:.2f} % ({r['difference_percentage_points']:+.2f} points; with the "
           f"float neuron labels {100 * r['fixed_accuracy_with_float_labels']:.2f} %) on {r['n_test']} "
           f"test images; identical spike counts on {r['images_with_identical_counts']} of {r['images']} images")
@@ -86,6 +91,17 @@ def _loihi_overrides(items) -> dict:
                               f"loihi section can change after training)")
         out[key[len("loihi."):]] = yaml.safe_load(value)
     return out
+
+
+def _backend_flag(p: argparse.ArgumentParser, flag: str, role: str, default: str, what: str) -> None:
+    """A flag naming a backend of :mod:`lava_wta.backends` that fits ``role``
+    (:func:`lava_wta.nir.report.deployment_choices`), its help from the registry."""
+    from lava_wta.backends import get_backend
+    from lava_wta.nir.report import deployment_choices
+
+    names = deployment_choices(role)
+    p.add_argument(flag, choices=names, default=default, help=what + ": " + "; ".join(
+        f"{b}{' (default)' if b == default else ''}: {get_backend(b).summary}" for b in names))
 
 
 def _eval_flags(p: argparse.ArgumentParser) -> None:
@@ -114,21 +130,16 @@ def add_commands(subparsers) -> None:
         "nir-roundtrip", help="export to NIR, import into lava-nc and compare with the original network")
     _eval_flags(p)
     p.add_argument("--nir", type=Path, metavar="FILE", help="NIR file to write (default RUN/network.nir)")
-    p.add_argument("--original-backend", choices=("engine", "lava"), default="engine",
-                   help="where the original network runs: the engine (default; spike for spike "
-                        "the composed Lava graph, as the equivalence tests check) or that graph")
+    _backend_flag(p, "--against", "against", "engine",
+                  "the backend the original network runs in, compared with the imported one "
+                  "(backend nir)")
     p.set_defaults(func=cmd_nir_roundtrip)
 
     p = subparsers.add_parser(
         "loihi-report", help="Loihi 2 fixed-point (bit-accurate) accuracy against floating point")
     _eval_flags(p)
-    p.add_argument("--float-backend", choices=("engine", "nir", "lava"), default="engine",
-                   help="the floating-point reference: the engine (default), the NIR-imported "
-                        "lava-nc network, or the composed Lava graph")
-    p.add_argument("--fixed-backend", choices=("lava", "emulator"), default="lava",
-                   help="the fixed-point run: lava-nc's bit-accurate models in Lava (default; "
-                        "about a millisecond per step) or lava_wta.loihi.emulate (the same "
-                        "integers, tested image for image, in seconds)")
+    _backend_flag(p, "--float-backend", "float", "engine", "the floating-point reference")
+    _backend_flag(p, "--fixed-backend", "fixed", "loihi-fixed", "the fixed-point run")
     p.add_argument("--set", action="append", metavar="loihi.FIELD=VALUE",
                    help="change a quantiser setting of the run's loihi section for this report "
                         "(e.g. --set loihi.u_range_spikes=64); repeatable")

@@ -32,7 +32,7 @@ from tqdm.auto import tqdm  # noqa: E402
 from lava_wta import evaluation, plots
 from lava_wta.analysis.weights import LABEL_COUNTS_FILE, save_label_counts
 from lava_wta.config import WTAConfig
-from lava_wta.backends import backend_names, get_backend
+from lava_wta.backends import get_backend
 from lava_wta.data import Dataset, label_split  # noqa: F401  (label_split: re-exported)
 from lava_wta.presentation import Checkpoint, PresentationResult, ProgressFn, images_digest
 from lava_wta.state import STREAM_EVAL_INPUT, STREAM_TRAIN_INPUT, WTAState, stream_seed
@@ -44,26 +44,11 @@ def present(config: WTAConfig, images: np.ndarray, state: WTAState, *, backend: 
             learning: bool, input_seed: int, on_progress: ty.Optional[ProgressFn] = None,
             models: Models = None, checkpoint: ty.Optional[Checkpoint] = None) -> PresentationResult:
     """Present ``images`` in order with the backend named ``backend`` (see
-    :mod:`lava_wta.backends`: one contract for all)."""
-    spec = get_backend(backend)
-    if models and not spec.runs_process_models:
-        able = [b for b in backend_names() if get_backend(b).runs_process_models]
-        raise ValueError(
-            f"models: the {backend} backend runs the whole network as one compiled step and "
-            f"cannot run the ProcessModels given ({_model_names(models)}); only {able} run "
-            f"them (e.g. backend 'lava'). To run a rule in every backend, register it "
-            f"(lava_wta.rules.register_stdp_rule / register_theta_rule / register_scaling_rule) "
-            f"and select it in the configuration (stdp.rule, exc.theta_rule, scaling.mode)")
-    return spec.present(config, images, state, learning=learning, input_seed=input_seed,
-                        on_progress=on_progress, checkpoint=checkpoint, models=models)
-
-
-def _model_names(models: ty.Mapping[type, ty.Any]) -> str:
-    """``Process: model`` for each entry of a ``models`` mapping."""
-    def name(x):
-        return x if isinstance(x, str) else getattr(x, "__name__", repr(x))
-
-    return ", ".join(f"{name(proc)}: {name(model)}" for proc, model in models.items())
+    :mod:`lava_wta.backends`: one contract for all; a backend refuses, naming those that
+    can, what it cannot do: to learn, to run ``models``, to checkpoint)."""
+    return get_backend(backend).present(config, images, state, learning=learning,
+                                        input_seed=input_seed, on_progress=on_progress,
+                                        checkpoint=checkpoint, models=models)
 
 
 @dataclass
@@ -212,6 +197,7 @@ def run_experiment(config: WTAConfig, dataset: Dataset, *, n_train: int, n_label
     testing was interrupted.
     """
     spec = get_backend(backend)
+    spec.check(config, learning=True, models=models)      # before anything is written
     if checkpoint_every is None:
         checkpoint_every = spec.checkpoint_every
     if checkpoint_every <= 0:

@@ -1,8 +1,10 @@
 """What a pass of images through the network produced, and checkpoints of a training pass.
 
-Shared by every backend (:mod:`lava_wta.simulation` for the Lava graphs,
-:mod:`lava_wta.engine` for the standalone engine), so a run folder, a checkpoint or a
-progress callback does not depend on which one ran.
+Shared by every backend of :mod:`lava_wta.backends` (:mod:`lava_wta.simulation` for the
+Lava graphs, :mod:`lava_wta.engine` for the standalone engine,
+:func:`lava_wta.nir.present.present_imported` for imported and quantised networks in Lava,
+:mod:`lava_wta.loihi.emulate` for the fixed-point emulator), so a run folder, a report, a
+checkpoint or a progress callback does not depend on which one ran.
 """
 from __future__ import annotations
 
@@ -30,15 +32,23 @@ class PresentationResult:
     """What a pass over images produced."""
 
     counts: np.ndarray
-    """Excitatory spike counts of the accepted presentation of each image, (n_images, n_neurons)."""
-    state: WTAState
-    """Weights and theta after the pass (unchanged when frozen)."""
+    """Excitatory (output) spike counts of the accepted presentation of each image,
+    (n_images, n_neurons)."""
+    state: ty.Optional[WTAState]
+    """Weights and theta after the pass (unchanged when frozen); None from a run of a
+    network given in another form (an imported NIR graph, a quantised plan) than a state."""
     presentations: int
+    """Presentations in all, retries included."""
     retries: int
+    """Presentations repeated at a higher input rate because too few output spikes came."""
     capped: int
+    """Images accepted with too few spikes because ``input.max_retries`` was reached."""
     steps: int
+    """Time steps simulated."""
     seconds: float
+    """Wall time of the pass."""
     resumed_from: int = 0
+    """Image the pass resumed from (a checkpoint); 0 for a pass from the start."""
 
     @property
     def ms_per_step(self) -> float:

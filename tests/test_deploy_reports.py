@@ -1,8 +1,8 @@
 """The deployment reports on a trained run: NIR round trip and Loihi fixed point, with the
-run's own neuron labels (test images only) and the engine as the floating-point reference."""
+run's own neuron labels (test images only) and the engine as the floating-point reference;
+their backends are named from the registry, on the command line too."""
 import json
 
-import numpy as np
 import pytest
 
 from lava_wta import WTAConfig, pipeline
@@ -28,7 +28,8 @@ def test_nir_round_trip_of_a_trained_run_gives_the_engine_counts(cuba_run):
     r = nir_roundtrip_report(run, data, n_label=0, n_test=6)
     assert r["counts_identical"] and r["images_with_different_counts"] == 0
     assert r["predictions_identical"] and r["original_accuracy"] == r["imported_accuracy"]
-    assert r["original_backend"] == "engine" and r["label_from"] == "the run's neuron labels"
+    assert (r["backend"], r["against"]) == ("nir", "engine")
+    assert r["label_from"] == "the run's neuron labels"
     assert json.loads((run / "nir_roundtrip.json").read_text())["n_test"] == 6
 
 
@@ -58,3 +59,66 @@ def test_report_without_labels_or_labelling_images_names_the_problem(cuba_run, t
         nir_roundtrip_report(bare, data, n_label=0, n_test=4)
     r = nir_roundtrip_report(bare, data, n_label=20, n_test=4)      # labelled here instead
     assert r["counts_identical"] and r["n_label"] == 20
+
+
+def test_nir_roundtrip_command_compares_with_the_backend_named(cuba_run, tmp_path, capsys):
+    from lava_wta.deploy_cli import main
+
+    run, _ = cuba_run
+    assert main(["nir-roundtrip", str(run), "--test-images", "4", "--against", "lava-fused",
+                 "--nir", str(tmp_path / "g.nir")]) == 0
+    assert "original (lava-fused)" in capsys.readouterr().out
+    r = json.loads((run / "nir_roundtrip.json").read_text())
+    assert r["against"] == "lava-fused" and r["counts_identical"] and (tmp_path / "g.nir").is_file()
+
+
+@pytest.mark.parametrize("argv", [["nir-roundtrip", "--original-backend", "engine"],
+                                  ["nir-roundtrip", "--against", "nir"],
+                                  ["loihi-report", "--fixed-backend", "lava"],
+                                  ["loihi-report", "--fixed-backend", "emulator"],
+                                  ["loihi-report", "--float-backend", "loihi-emulator"]])
+def test_deployment_commands_take_only_registry_names_fitting_the_role(cuba_run, argv, capsys):
+    from lava_wta.deploy_cli import main
+
+    run, _ = cuba_run
+    with pytest.raises(SystemExit) as exit_:
+        main([argv[0], str(run), *argv[1:]])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "invalid choice" in err or "unrecognized arguments: --original-backend" in err
+
+
+def test_reports_refuse_backends_outside_their_role(cuba_run, tmp_path):
+    from lava_wta.backends import BackendError
+    from lava_wta.loihi import loihi_report
+    from lava_wta.nir.report import nir_roundtrip_report
+
+    run, data = cuba_run
+    with pytest.raises(BackendError, match=r"against backend: expected one of \['engine', "
+                                           r"'lava-fused', 'lava-async', 'lava'\], got 'nir'"):
+        nir_roundtrip_report(run, data, n_test=4, against="nir", out=tmp_path / "r.json")
+    with pytest.raises(BackendError, match=r"fixed backend: expected one of \['loihi-fixed', "
+                                           r"'loihi-emulator'\], got 'lava'"):
+        loihi_report(run, data, n_test=4, fixed_backend="lava", out=tmp_path / "l.json")
+    with pytest.raises(BackendError, match=r"float backend: .*got 'loihi-fixed'"):
+        loihi_report(run, data, n_test=4, float_backend="loihi-fixed", out=tmp_path / "l.json")
+    assert not (tmp_path / "r.json").exists() and not (tmp_path / "l.json").exists()
+
+
+def test_evaluate_with_a_deployment_backend_and_train_refusing_one(cuba_run, tmp_path):
+    """A run folder evaluates in a frozen deployment backend (the emulator: the fixed-point
+    accuracy), and training in one is refused before anything is written."""
+    from lava_wta.backends import BackendError
+
+    import shutil
+
+    run, data = tmp_path / "run", cuba_run[1]
+    shutil.copytree(cuba_run[0], run)
+    ev = pipeline.evaluate_run(run, data, n_label=20, n_test=6, progress=False,
+                               backend="loihi-emulator")
+    assert ev["n_test"] == 6 and 0.0 <= ev["accuracy"] <= 1.0
+    cfg = WTAConfig.load(run / "config.json")
+    with pytest.raises(BackendError, match=r"'nir' runs a frozen network.*cannot learn"):
+        pipeline.run_experiment(cfg, data, n_train=4, n_label=4, n_test=4, out_dir=tmp_path / "x",
+                                progress=False, backend="nir")
+    assert not (tmp_path / "x").exists()

@@ -26,6 +26,7 @@ import numpy as np
 
 from lava_wta.config import WTAConfig
 from lava_wta.kernels import network as K
+from lava_wta.kernels.support import check_compiled_support as check_engine_support
 from lava_wta.lava_runtime import keep_lava_importable
 from lava_wta.model.key import bind_key, model_key
 from lava_wta.model.scaling import SCALE_PYTHON, scaling_code
@@ -34,17 +35,6 @@ from lava_wta.rules import get_scaling_rule
 from lava_wta.state import WTAState
 
 __all__ = ["present_engine", "check_engine_support", "EngineNetwork"]
-
-
-def check_engine_support(config: WTAConfig) -> None:
-    """Raise if ``config`` asks for something the engine (and the fused Lava model, which
-    runs the engine's kernels) does not simulate. Both neuron models are simulated:
-    conductance-based and current-based (:mod:`lava_wta.kernels.cuba`)."""
-    model = getattr(config.network, "neuron_model", "conductance")
-    if model not in ("conductance", "current"):
-        raise ValueError(
-            f"network.neuron_model: the engine and the fused Lava model simulate the "
-            f"conductance- and current-based models, got {model!r}; use --backend lava")
 
 
 class EngineNetwork:

@@ -29,7 +29,7 @@ key             meaning                                                    defau
 ``n_train``     training images (the first ``n_train`` of the train set)   required
 ``n_label``     images that label the neurons                              required
 ``n_test``      test images                                                required
-``backend``     ``engine``, ``lava-fused`` or ``lava``                     engine
+``backend``     a backend that learns (``backend_names(learns=True)``)     engine
 ``label_from``  ``heldout`` (images after the training ones) or ``train``  heldout
 ==============  =========================================================  =========
 
@@ -78,7 +78,7 @@ from pathlib import Path
 
 from lava_wta.config import ConfigError, WTAConfig
 from lava_wta.data import DATASETS
-from lava_wta.backends import BACKENDS
+from lava_wta.backends import backend_names
 
 DATASET_PIXELS = {"mnist": 784, "fashion-mnist": 784, "digits": 64}
 DATASET_SIZES = {"mnist": (60000, 10000), "fashion-mnist": (60000, 10000), "digits": (1297, 500)}
@@ -318,8 +318,10 @@ class SweepSpec:
             v = settings[key]
             if not isinstance(v, int) or isinstance(v, bool) or v < (0 if key == "n_train" else 1):
                 raise SpecError(f"{ctx}: {key}: expected an integer >= {0 if key == 'n_train' else 1}, got {v!r}")
-        if settings["backend"] not in BACKENDS:
-            raise SpecError(f"{ctx}: backend: expected one of {list(BACKENDS)}, got {settings['backend']!r}")
+        trainers = backend_names(learns=True)      # a sweep run trains
+        if settings["backend"] not in trainers:
+            raise SpecError(f"{ctx}: backend: expected one of {trainers} (the backends that learn), "
+                            f"got {settings['backend']!r}")
         if settings["label_from"] not in ("heldout", "train"):
             raise SpecError(f"{ctx}: label_from: expected 'heldout' or 'train', got {settings['label_from']!r}")
         if self.data_dir is None:

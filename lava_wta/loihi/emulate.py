@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import time
 import typing as ty
-from dataclasses import dataclass
 
 import numba
 import numpy as np
@@ -37,19 +36,9 @@ from numba.typed import List
 
 from lava_wta.config import WTAConfig
 from lava_wta.kernels.poisson import presentation_raster
+from lava_wta.presentation import PresentationResult
 
 _MAX_UV = 1 << 23
-
-
-@dataclass
-class EmulatedPass:
-    counts: np.ndarray
-    """Output spike counts of the accepted presentation of each image, (n_images, n)."""
-    presentations: int
-    retries: int
-    capped: int
-    steps: int
-    seconds: float
 
 
 @njit(cache=True, inline="always", error_model="numpy")
@@ -182,10 +171,12 @@ def _run_parallel(n_chunks, images, gain0, gain_retry, dt_s, present, period, se
 
 
 def emulate_fixed(fixed, config: WTAConfig, images: np.ndarray, *, input_seed: int,
-                  input_name: str = "input", output_name: str = "output") -> EmulatedPass:
+                  input_name: str = "input", output_name: str = "output") -> PresentationResult:
     """Present ``images`` to the quantised network ``fixed``
     (:class:`lava_wta.loihi.quantize.FixedPlan`) as :func:`lava_wta.nir.present.present_imported`
-    does with ``select_tag="fixed_pt"``, and return the same counts and statistics."""
+    does with ``select_tag="fixed_pt"``, and return the same counts and statistics (the
+    result's ``state`` is None: the network is given as a plan; the ``loihi-emulator``
+    backend of :mod:`lava_wta.backends` runs it from a state)."""
     if set(fixed.inputs) != {input_name} or output_name not in fixed.outputs:
         raise ValueError(f"emulate_fixed: expected one Input node {input_name!r} and an Output "
                          f"{output_name!r}, got inputs {sorted(fixed.inputs)}, outputs {sorted(fixed.outputs)}")
@@ -237,5 +228,5 @@ def emulate_fixed(fixed, config: WTAConfig, images: np.ndarray, *, input_seed: i
     else:
         _run_images(0, len(x), *args, False, *conn)
     s = stats.sum(axis=0)
-    return EmulatedPass(counts, int(s[0]), int(s[1]), int(s[2]), int(s[3]),
-                        time.perf_counter() - t0)
+    return PresentationResult(counts=counts, state=None, presentations=int(s[0]), retries=int(s[1]),
+                              capped=int(s[2]), steps=int(s[3]), seconds=time.perf_counter() - t0)

@@ -9,66 +9,48 @@ from pathlib import Path
 
 import numpy as np
 
-from lava_wta.nir.report import eval_images, float_reference, load_run, run_labels, score
+from lava_wta.nir.report import check_role, eval_images, frozen_pass, load_run, run_labels, score
 from lava_wta.state import STREAM_EVAL_INPUT, stream_seed
 
 
 def loihi_report(run_dir: ty.Union[str, Path], dataset, *, n_label: int = 0, n_test: int = 1000,
                  label_from: str = "heldout", out: ty.Union[str, Path, None] = None,
-                 float_backend: str = "engine", fixed_backend: str = "lava",
+                 float_backend: str = "engine", fixed_backend: str = "loihi-fixed",
                  loihi_overrides: ty.Optional[ty.Mapping[str, ty.Any]] = None) -> dict:
-    """Quantise the run's current-based network, run it with Loihi's bit-accurate models
-    (``select_tag="fixed_pt"``) and in floating point on the same labelling and test images
-    and Poisson stream; report both accuracies, the quantisation errors and how many images
-    got other spike counts. Floating point: the engine (default; the NIR round trip shows the
-    imported lava-nc network gives the same counts), ``float_backend="nir"`` for the
-    NIR-imported network in lava-nc's float models, ``"lava"`` for the composed graph.
+    """Quantise the run's current-based network to Loihi 2 fixed point and present the same
+    labelling and test images, with the same Poisson stream, to it (backend
+    ``fixed_backend``: ``loihi-fixed``, lava-nc's bit-accurate models in Lava, the default,
+    or ``loihi-emulator``, the same integers in seconds instead of hours, tested equal image
+    for image) and to the floating-point network (backend ``float_backend``: the engine by
+    default, or any floating-point backend of :mod:`lava_wta.backends`, e.g. ``nir`` for
+    the NIR-imported lava-nc network or ``lava`` for the composed graph); report both
+    accuracies, the quantisation errors and how many images got other spike counts.
 
     With ``n_label`` > 0, neurons are labelled separately in each arithmetic on those images
     (as a deployed chip would label its own neurons) and the fixed-point accuracy under the
     float labels is reported too; with ``n_label`` 0 (the default) both use the labels
     stored in the run and only the test images are presented.
-    Fixed point: lava-nc's bit-accurate models in Lava (``fixed_backend="lava"``, the
-    default) or :mod:`lava_wta.loihi.emulate` (``"emulator"``: the same integers in seconds
-    instead of hours; tested equal to the Lava run image for image).
     ``loihi_overrides`` (``{"u_range_spikes": 64, ...}``) change the run's ``loihi`` section
     (the quantiser's choices) for this report only.
     Writes ``loihi_report.json`` into the run folder (or ``out``).
     """
-    from lava_wta.loihi.quantize import build_fixed, quantize
-    from lava_wta.nir.export import to_nir_graph
-    from lava_wta.nir.importer import import_nir, plan_nir
-    from lava_wta.nir.present import present_imported
+    from lava_wta.backends.deploy import fixed_plan
 
+    check_role("float", float_backend)
+    check_role("fixed", fixed_backend)
     run = Path(run_dir)
     config, state, metrics = load_run(run)
     config = config.for_evaluation()
     if loihi_overrides:
         config = config.with_overrides({f"loihi.{k}": v for k, v in loihi_overrides.items()})
-    graph = to_nir_graph(state, config)
-    fixed = quantize(plan_nir(graph), config.loihi)
+    fixed = fixed_plan(config, state)
     split = eval_images(dataset, metrics, n_label=n_label, n_test=n_test, label_from=label_from)
     images = np.concatenate([split["label_x"], split["test_x"]])
     seed = stream_seed(config, STREAM_EVAL_INPUT)
-    t = config.time
-    reset = t.between_images == "reset"
 
     labels = run_labels(state, split, run)
-    if float_backend == "nir":
-        float_pass = present_imported(config, images, import_nir(graph, period_steps=t.period_steps,
-                                                                 reset_between=reset), input_seed=seed)
-    else:
-        float_pass = float_reference(config, images, state, input_seed=seed, backend=float_backend)
-    if fixed_backend == "emulator":
-        from lava_wta.loihi.emulate import emulate_fixed
-
-        fixed_pass = emulate_fixed(fixed, config, images, input_seed=seed)
-    elif fixed_backend == "lava":
-        fixed_pass = present_imported(config, images, build_fixed(fixed, period_steps=t.period_steps,
-                                                                  reset_between=reset),
-                                      input_seed=seed, select_tag="fixed_pt")
-    else:
-        raise ValueError(f"fixed_backend: expected 'lava' or 'emulator', got {fixed_backend!r}")
+    float_pass = frozen_pass("float", float_backend, config, images, state, input_seed=seed)
+    fixed_pass = frozen_pass("fixed", fixed_backend, config, images, state, input_seed=seed)
     s_float = score(float_pass.counts, split, labels)
     s_fixed = score(fixed_pass.counts, split, labels)
     s_fixed_float_labels = score(fixed_pass.counts, split, assignments=s_float["assignments"])

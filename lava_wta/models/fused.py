@@ -28,6 +28,7 @@ from lava.magma.core.resources import CPU
 from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
 
 from lava_wta.kernels import network as K
+from lava_wta.kernels.support import check_compiled_support
 from lava_wta.model.key import bind_key, model_key
 from lava_wta.processes.network import WTANetwork
 
@@ -54,9 +55,7 @@ class _FusedNetworkMixin:
     def __init__(self, proc_params) -> None:
         super().__init__(proc_params)       # PyLoihiProcessModel or PyAsyncProcessModel
         config = proc_params["config"]
-        from lava_wta.engine import check_engine_support
-
-        check_engine_support(config)
+        check_compiled_support(config)
         self.config = config
         self.P = K.pack_params(config, learning=bool(proc_params["learning"]),
                                seed=proc_params["input_seed"])

@@ -4,39 +4,32 @@ The imported network's Input node is driven by lava-wta's own
 :class:`~lava_wta.processes.PoissonImageInput` (the same Poisson stream, adaptive intensity
 and presentation clock as in training and evaluation), and its Output node's spikes
 return to it, so retries and spike counts per image are exactly those of the original
-network. This is how the NIR round trip and the Loihi fixed-point run are scored.
+network. The ``nir`` and ``loihi-fixed`` backends of :mod:`lava_wta.backends` run this.
 """
 from __future__ import annotations
 
 import time
 import typing as ty
-from dataclasses import dataclass
 
 import numpy as np
 from lava.magma.core.run_conditions import RunSteps
 
 from lava_wta.config import WTAConfig
-
-
-@dataclass
-class ImportedPass:
-    counts: np.ndarray
-    """Output spike counts of the accepted presentation of each image, (n_images, n)."""
-    presentations: int
-    retries: int
-    steps: int
-    seconds: float
+from lava_wta.presentation import PresentationResult, ProgressFn
 
 
 def present_imported(config: WTAConfig, images: np.ndarray, net, *, input_seed: int,
                      select_tag: str = "floating_pt", input_name: str = "input",
                      output_name: str = "output", buffer_images: int = 32,
-                     models: ty.Optional[dict] = None) -> ImportedPass:
+                     models: ty.Optional[dict] = None,
+                     on_progress: ty.Optional[ProgressFn] = None) -> PresentationResult:
     """Run every image through ``net`` (an :class:`~lava_wta.nir.ImportedNetwork` built with
     ``period_steps=config.time.period_steps`` and ``reset_between`` as configured).
 
     ``select_tag`` picks the models of the network's Processes ("floating_pt", or
     "fixed_pt" for Loihi's bit-accurate models); the input stays floating point.
+    ``on_progress`` is called after every ``buffer_images`` images. The result's ``state``
+    is None (the network is given as Processes, not as a state).
     """
     from lava_wta.processes.poisson import PoissonImageInput
     from lava_wta.run_config import WTASimCfg
@@ -60,6 +53,11 @@ def present_imported(config: WTAConfig, images: np.ndarray, net, *, input_seed: 
     counts = np.zeros((len(images), n), dtype=np.int64)
     done = steps = 0
     t0 = time.perf_counter()
+
+    def stats() -> dict:
+        return {"presentations": int(source.presentations.get()[0]),
+                "retries": int(source.total_retries.get()[0]), "capped": int(source.capped.get()[0])}
+
     try:
         while done < len(images):
             chunk = min(buffer_images, len(images) - done)
@@ -71,8 +69,11 @@ def present_imported(config: WTAConfig, images: np.ndarray, net, *, input_seed: 
                 for i in range(done, new_done):
                     counts[i] = buf[i % buffer_images]
             done = new_done
-        presentations = int(source.presentations.get()[0])
-        retries = int(source.total_retries.get()[0])
+            if on_progress is not None:
+                on_progress(done, counts, stats())
+        final = stats()
     finally:
         source.stop()
-    return ImportedPass(counts, presentations, retries, steps, time.perf_counter() - t0)
+    return PresentationResult(counts=counts, state=None, presentations=final["presentations"],
+                              retries=final["retries"], capped=final["capped"], steps=steps,
+                              seconds=time.perf_counter() - t0)

@@ -1,4 +1,5 @@
-"""Score imported networks on real images: the NIR round trip against the original network."""
+"""Score deployed networks on real images: the NIR round trip against the original network,
+and the pieces the Loihi report shares (a run folder, its images, scoring, frozen passes)."""
 from __future__ import annotations
 
 import json
@@ -65,68 +66,79 @@ def run_labels(state: WTAState, split: dict, run: Path) -> ty.Optional[np.ndarra
     return state.assignments
 
 
-def float_reference(config: WTAConfig, images: np.ndarray, state: WTAState, *, input_seed: int,
-                    backend: str):
-    """Counts of the original (floating-point) network: the engine (default; equal to the
-    composed Lava graph spike for spike, tests/test_engine.py and tests/test_cuba_engine.py)
-    or the composed Lava graph itself (``backend="lava"``)."""
-    if backend == "engine":
-        from lava_wta.engine import present_engine
+def deployment_choices(role: str) -> ty.List[str]:
+    """Backends a deployment report accepts in ``role``: ``"against"`` (the original network
+    the NIR round trip is compared with: every floating-point backend but ``nir``), ``"float"``
+    or ``"fixed"`` (the arithmetic of the backend; :mod:`lava_wta.backends`)."""
+    from lava_wta.backends import backend_names
 
-        return present_engine(config, images, state, learning=False, input_seed=input_seed)
-    if backend == "lava":
-        from lava_wta.simulation import present_lava
+    if role == "against":
+        return [b for b in backend_names(arithmetic="float") if b != "nir"]
+    return backend_names(arithmetic=role)
 
-        return present_lava(config, images, state, learning=False, input_seed=input_seed)
-    raise ValueError(f"original backend: expected 'engine' or 'lava', got {backend!r}")
+
+def check_role(role: str, backend: str) -> None:
+    """Raise :class:`~lava_wta.backends.BackendError` unless ``backend`` fits ``role``
+    (:func:`deployment_choices`)."""
+    from lava_wta.backends import BackendError
+
+    choices = deployment_choices(role)
+    if backend not in choices:
+        raise BackendError(f"{role} backend: expected one of {choices}, got {backend!r}")
+
+
+def frozen_pass(role: str, backend: str, config: WTAConfig, images: np.ndarray, state: WTAState, *,
+                input_seed: int):
+    """A frozen pass of ``images`` through the backend named ``backend``, which must fit
+    ``role`` (:func:`check_role`); a :class:`~lava_wta.presentation.PresentationResult`."""
+    from lava_wta.backends import get_backend
+
+    check_role(role, backend)
+    return get_backend(backend).present(config, images, state, learning=False, input_seed=input_seed)
 
 
 def nir_roundtrip_report(run_dir: ty.Union[str, Path], dataset, *, n_label: int = 0,
                          n_test: int = 1000, label_from: str = "heldout",
                          nir_path: ty.Union[str, Path, None] = None,
-                         out: ty.Union[str, Path, None] = None,
-                         original_backend: str = "engine") -> dict:
-    """Export the run's network to NIR, import it into lava-nc, and present the labelling and
-    test images to both the original current-based network (frozen; in the engine, or in
-    the composed graph of lava-wta's processes with ``original_backend="lava"``) and the
-    imported one, with the same Poisson stream. With ``n_label`` 0 (the default) neurons
-    keep the labels stored in the run (from its own labelling pass) and only the test images
-    are presented. Reports the accuracies and whether the spike counts are identical; writes
-    ``nir_roundtrip.json`` into the run folder (or ``out``)."""
+                         out: ty.Union[str, Path, None] = None, against: str = "engine") -> dict:
+    """Export the run's network to NIR (``nir_path``, default ``RUN/network.nir``), and
+    present the labelling and test images, with the same Poisson stream, to the imported
+    network (backend ``nir``: the graph in NIR's file form, imported into lava-nc) and to
+    the original current-based network in the backend ``against`` (default the engine;
+    any floating-point backend of :mod:`lava_wta.backends` but ``nir``). Both are frozen.
+    With ``n_label`` 0 (the default) neurons keep the labels stored in the run (from its
+    own labelling pass) and only the test images are presented. Reports the accuracies and
+    whether the spike counts are identical; writes ``nir_roundtrip.json`` into the run
+    folder (or ``out``)."""
     from lava_wta.nir.export import export_nir
-    from lava_wta.nir.importer import import_nir
-    from lava_wta.nir.present import present_imported
 
     run = Path(run_dir)
     config, state, metrics = load_run(run)
     config = config.for_evaluation()
+    check_role("against", against)
     nir_path = Path(nir_path) if nir_path else run / "network.nir"
     export_nir(state, config, nir_path)
     split = eval_images(dataset, metrics, n_label=n_label, n_test=n_test, label_from=label_from)
     images = np.concatenate([split["label_x"], split["test_x"]])
     seed = stream_seed(config, STREAM_EVAL_INPUT)
-    t = config.time
 
     labels = run_labels(state, split, run)
-    t0 = time.perf_counter()
-    original = float_reference(config, images, state, input_seed=seed, backend=original_backend)
-    t_orig = time.perf_counter() - t0
-    net = import_nir(nir_path, period_steps=t.period_steps, reset_between=t.between_images == "reset")
-    imported = present_imported(config, images, net, input_seed=seed)
+    original = frozen_pass("against", against, config, images, state, input_seed=seed)
+    imported = frozen_pass("float", "nir", config, images, state, input_seed=seed)
     s_orig, s_imp = score(original.counts, split, labels), score(imported.counts, split, labels)
     differing = np.flatnonzero((original.counts != imported.counts).any(axis=1))
     report = {
         "run": str(run), "nir_file": str(nir_path), "dataset": dataset.name,
         "n_label": len(split["label_y"]), "n_test": len(split["test_y"]),
         "label_from": split["label_from"] if labels is None else "the run's neuron labels",
-        "input_seed": seed, "original_backend": original_backend,
+        "input_seed": seed, "backend": "nir", "against": against,
         "original_accuracy": s_orig["accuracy"], "imported_accuracy": s_imp["accuracy"],
         "counts_identical": bool(differing.size == 0),
         "images_with_different_counts": int(differing.size),
         "first_differing_images": differing[:10].tolist(),
         "predictions_identical": bool(np.array_equal(s_orig["predictions"], s_imp["predictions"])),
         "retries": {"original": original.retries, "imported": imported.retries},
-        "seconds": {"original": t_orig, "imported": imported.seconds},
+        "seconds": {"original": original.seconds, "imported": imported.seconds},
         "finished": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
     dest = Path(out) if out else run / "nir_roundtrip.json"
