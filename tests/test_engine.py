@@ -1,11 +1,12 @@
-"""The three executions of one model agree: the composed Lava graph (the reference), the
-fused Lava ProcessModel and the standalone engine.
+"""The engine: its numerics, its frozen batches, its state's way into Lava and back, and the
+helper that records three executions step by step (the composed Lava graph, the fused
+Lava ProcessModel and the engine) for tests of a user's rules.
 
-Tolerances: the fused model and the engine run the same compiled code, so they agree
-bit for bit (asserted with ``assert_array_equal``). The composed graph computes the same
-equations with numpy (``np.exp`` and a division where the kernels use a polynomial, see
-``lava_wta.kernels.network``), so its weights and θ agree to 1e-9 relative (measured:
-below 1e-14), and its spike trains, counts and retries are identical.
+Scenario × backend agreement with the oracle lives in ``tests/test_equivalence.py``.
+Tolerances: the fused model and the engine run the same compiled step, so they agree bit
+for bit. The composed graph calls the same compiled functions per process, in another
+order of sums, so its weights and θ agree to 1e-9 relative and its spike trains, counts
+and retries are identical.
 """
 import math
 import sys
@@ -20,7 +21,6 @@ from lava_wta import WTAConfig
 from lava_wta.data import load_dataset
 from lava_wta.engine import EngineNetwork, present_engine
 from lava_wta.evaluation import assign_labels, predict
-from lava_wta.kernels import network as K
 from lava_wta.processes import WTANetwork
 from lava_wta.run_config import WTASimCfg
 from lava_wta.simulation import present_lava
@@ -128,41 +128,6 @@ def check_three_executions(cfg, images, state, steps, *, seed=21):
     np.testing.assert_allclose(composed["theta"], eng.state().theta, rtol=RTOL)
     assert not np.allclose(eng.state().weights, state.weights), "learning must have happened"
     return eng, exc, inh
-
-
-@pytest.mark.parametrize("mode", ["reset", "rest"])
-def test_three_executions_give_the_same_spikes_theta_and_weights(digits, mode):
-    cfg = _cfg(**{"time.between_images": mode, "time.rest_ms": 10.0})
-    steps = 30 * cfg.time.period_steps      # 24 images and their retries
-    _, exc, inh = check_three_executions(cfg, digits.train_images[:24], WTAState.initial(cfg), steps)
-    assert exc.sum() > 100 and inh.sum() > 10
-
-
-def test_three_executions_agree_on_both_inhibitory_update_paths(digits):
-    """With 64 neurons the kernel updates the inhibitory layer through its list of active
-    neurons while at most 4 are listed and in one pass over all of them above that
-    (kernels.network._inh_step); both must agree with the composed graph."""
-    cfg = _cfg(**{"network.n_neurons": 64, "input.min_spikes": 12})
-    steps = 26 * cfg.time.period_steps
-    _, exc, inh = check_three_executions(cfg, digits.train_images[:24], WTAState.initial(cfg), steps)
-    per_period = inh.reshape(-1, cfg.time.period_steps, 64).any(axis=1).sum(axis=1)
-    assert (per_period <= 4).any() and (per_period > 4).any(), "both paths must run"
-
-
-def test_engine_equals_the_independent_numpy_reference(digits):
-    import reference
-
-    cfg = _cfg(**{"scaling.interval_images": 2})
-    images = digits.train_images[30:50]
-    state = WTAState.initial(cfg)
-    res = present_engine(cfg, images, state, learning=True, input_seed=4)
-    W, theta, counts, presentations, retries = reference.simulate(cfg, images, state.weights, state.theta,
-                                                                  learning=True, seed=4)
-    assert retries > 0
-    np.testing.assert_array_equal(res.counts, counts)
-    assert (res.presentations, res.retries) == (presentations, retries)
-    np.testing.assert_allclose(res.state.weights, W, rtol=RTOL, atol=1e-15)
-    np.testing.assert_allclose(res.state.theta, theta, rtol=RTOL)
 
 
 def check_frozen_predictions(cfg, trained, digits, above_chance=True):

@@ -88,8 +88,15 @@ SCENARIOS = {
                           "scaling.interval_images": 2},
     # no reset: the network rests (simulated) between images
     "learn-rest": {"time.between_images": "rest", "time.rest_ms": 10.0},
-    # the current-based neurons
+    # 64 neurons: the engine updates the inhibitory layer through its list of active
+    # neurons while few are active and in one pass over all above that; both paths run
+    "learn-64-neurons": {"network.n_neurons": 64, "input.min_spikes": 12},
+    # the current-based neurons: reset, with refractory periods, resting between images
     "learn-current": {"network.neuron_model": "current", "input.min_spikes": 40},
+    "learn-current-refractory": {"network.neuron_model": "current", "input.min_spikes": 40,
+                                 "cuba_exc.t_ref_ms": 1.0, "cuba_inh.t_ref_ms": 1.0},
+    "learn-current-rest": {"network.neuron_model": "current", "input.min_spikes": 40,
+                           "time.between_images": "rest", "time.rest_ms": 10.0},
     # a user's STDP, threshold and membrane rules
     "learn-user-rules": {"stdp.rule": "eq_soft_bound", "exc.theta_rule": "eq_capped",
                          "exc.membrane_rule": "eq_forward_euler"},

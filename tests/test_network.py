@@ -111,21 +111,3 @@ def test_user_rules_and_process_models_run_in_the_composed_graph(digits):
     assert not np.allclose(default.state.weights / default.state.weights[:, :1], w0 / w0[:, :1])
 
 
-@pytest.mark.parametrize("mode, learning", [("reset", True), ("rest", True), ("reset", False)])
-def test_lava_graph_equals_an_independent_numpy_simulation(digits, mode, learning):
-    """Same spikes, weights and theta as tests/reference.py: delays, the order within a step,
-    refractoriness, resets or rests between images, retries and scaling all agree."""
-    import reference
-
-    cfg = _small(**{"time.between_images": mode, "time.rest_ms": 20.0, "input.min_spikes": 12,
-                    "input.max_retries": 2, "scaling.interval_images": 2})
-    images = digits.train_images[10:14]
-    state = WTAState.initial(cfg)
-    res = present_lava(cfg, images, state, learning=learning, input_seed=9, buffer_images=3)
-    W, theta, counts, presentations, retries = reference.simulate(cfg, images, state.weights, state.theta,
-                                                                  learning=learning, seed=9)
-    assert retries > 0, "the scenario must exercise the adaptive intensity"
-    np.testing.assert_array_equal(res.counts, counts)
-    assert (res.presentations, res.retries) == (presentations, retries)
-    np.testing.assert_allclose(res.state.weights, W, rtol=1e-12, atol=1e-15)
-    np.testing.assert_allclose(res.state.theta, theta, rtol=1e-13)
