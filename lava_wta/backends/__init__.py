@@ -29,7 +29,7 @@ questions such as ``backend_names(learns=True)``, so callers ask the registry in
 listing names. :meth:`Backend.present` refuses a request the backend cannot honour (to
 learn, to run user ProcessModels, to checkpoint, a neuron model) with a
 :class:`BackendError` naming the backends that can. Registered rules (STDP, threshold,
-scaling; :mod:`lava_wta.rules`) run in every backend that learns.
+membrane, scaling; :mod:`lava_wta.rules`) run in every backend that learns.
 """
 from __future__ import annotations
 
@@ -101,8 +101,9 @@ class Backend:
                 f"models: the {self.name!r} backend cannot run the ProcessModels given "
                 f"({_model_names(models)}); only {backend_names(runs_process_models=True)} run "
                 f"them. To run a rule in every backend that learns, register it "
-                f"(lava_wta.rules.register_stdp_rule / register_theta_rule / register_scaling_rule) "
-                f"and select it in the configuration (stdp.rule, exc.theta_rule, scaling.mode)")
+                f"(lava_wta.rules.register_stdp_rule / register_theta_rule / "
+                f"register_membrane_rule / register_scaling_rule) and select it in the "
+                f"configuration (stdp.rule, exc.theta_rule, exc.membrane_rule, scaling.mode)")
         if checkpoint is not None and not self.checkpoints:
             raise BackendError(f"checkpoint: backend {self.name!r} does not checkpoint a pass; "
                                f"the backends that do: {backend_names(checkpoints=True)}")
