@@ -23,4 +23,5 @@ def test_custom_rules_example_runs_in_the_engine_and_in_lava():
         out = _run("examples/custom_rules.py", "--digits", "--backend", backend, "--train-images", n,
                    "--test-images", n)
         assert "L3 norm of every neuron after training" in out
-        assert f"accuracy with soft-bound STDP, capped theta, l3 scaling ({backend})" in out
+        assert "accuracy with soft-bound STDP, capped theta, an exponential IF membrane, l3 scaling " \
+               f"({backend})" in out
