@@ -149,6 +149,9 @@ class _PortReader:
     as external pipes (shared-memory channels between the model and this process)."""
 
     def __init__(self, net: WTANetwork, run_cfg: WTASimCfg) -> None:
+        from lava_wta.models.fused_async import load_kernel
+
+        load_kernel(net.proc_params["config"])    # once here, not in every forked model
         for port in (net.results_out, net.state_out, net.control_in):
             port.flag_external_pipe(buffer_size=1)
         net.create_runtime(run_cfg=run_cfg)

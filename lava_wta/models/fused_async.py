@@ -50,7 +50,7 @@ from lava.magma.core.sync.protocols.async_protocol import AsyncProtocol
 
 from lava_wta.kernels import network as K
 from lava_wta.kernels.counting import run_steps_counting
-from lava_wta.model.key import bind_key
+from lava_wta.model.key import bind_key, model_key
 from lava_wta.models.fused import _FusedNetworkMixin
 from lava_wta.processes.network import WTANetwork, pack_results, pack_state
 
@@ -108,3 +108,19 @@ class PyWTANetworkAsyncModel(_FusedNetworkMixin, PyAsyncProcessModel):
         for _ in range(int(self.num_steps)):
             self._step_and_send()
         return True
+
+
+def load_kernel(config) -> None:
+    """Compile, or load from numba's disk cache, this model's compiled loop for ``config``
+    in the calling process, with the argument types the model passes.
+
+    Lava starts its processes by forking the host process, and a forked process inherits
+    the compiled code: a host that calls this before it runs networks spares every model
+    process that load (seconds), paying it once itself."""
+    n, n_in = config.network.n_neurons, config.network.n_inputs
+    S = K.new_state(config, np.zeros((n_in, n)), np.zeros(n))
+    S = S._replace(theta=np.zeros(n), dirty=np.zeros(n, dtype=bool))   # as _state shares them
+    counts = np.zeros((1, n), dtype=np.int64)
+    bind_key(run_steps_counting, model_key(config))(
+        S, K.pack_params(config, learning=False, seed=0), K.trace_tables(config),
+        np.zeros((1, n_in)), counts, 0, np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64))
