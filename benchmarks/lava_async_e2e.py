@@ -11,7 +11,9 @@ images, accuracy on the first ``--test`` test images. Before it times, each proc
 same steps on a few images (numba's disk cache or compilation, data loading); Lava's start-up
 of every timed pass is timed. Both processes must end with the same weights and θ and
 the same spike counts of every labelling and test image (bit for bit), else the script
-fails. Prints the seconds of each part for each backend and, on its last line, the ratio
+fails. Then times one transfer of the trained state out of the lava-async model, through
+its ``state_out`` port (as checkpoints and the end of a pass do) and through ``Var.get``.
+Prints the seconds of each part for each backend and, on its last line, the ratio
 of wall times (training + labelling + testing) lava-async / engine as ``N.NNx``.
 """
 from __future__ import annotations
@@ -68,6 +70,61 @@ with tempfile.TemporaryDirectory() as tmp:
 """
 
 
+_TRANSFER = r"""
+import json, statistics, time
+import numpy as np
+from lava.magma.core.run_conditions import RunSteps
+from lava_wta import WTAConfig
+from lava_wta.data import load_dataset
+from lava_wta.models.fused_async import load_kernel
+from lava_wta.processes import WTANetwork
+from lava_wta.processes.network import unpack_results, unpack_state
+from lava_wta.run_config import WTASimCfg
+from lava_wta.state import WTAState
+
+data = load_dataset("mnist")
+config = WTAConfig().with_overrides({"network.n_inputs": data.n_pixels})
+state = WTAState.initial(config)
+n, n_in = config.network.n_neurons, config.network.n_inputs
+load_kernel(config)
+net = WTANetwork(config=config, images=data.train_images[:10], weights=state.weights,
+                 theta=state.theta, learning=True, input_seed=1, buffer_images=10)
+for port in (net.results_out, net.state_out, net.control_in):
+    port.flag_external_pipe(buffer_size=1)
+net.create_runtime(run_cfg=WTASimCfg(models={WTANetwork: "fused-async"}))
+
+def one_run(state_from):
+    t0 = time.perf_counter()
+    net.control_in.external_pipe_csp_send_port.send(np.array([state_from]))
+    net.run(condition=RunSteps(num_steps=1))
+    unpack_results(net.results_out.external_pipe_csp_recv_port.recv(), n)
+    if state_from == 0:
+        unpack_state(net.state_out.external_pipe_csp_recv_port.recv(), n, n_in)
+    return time.perf_counter() - t0
+
+try:
+    never = np.iinfo(np.int64).max
+    one_run(never), one_run(0)
+    with_state = statistics.median(one_run(0) for _ in range(7))
+    without = statistics.median(one_run(never) for _ in range(7))
+    t0 = time.perf_counter()
+    net.weights.get(), net.theta.get()
+    var_get = time.perf_counter() - t0
+finally:
+    net.stop()
+print(json.dumps({"with_state_s": with_state, "without_s": without, "var_get_s": var_get}))
+"""
+
+
+def _transfer() -> dict:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-c", _TRANSFER], cwd=ROOT, env=env,
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        raise SystemExit(f"the state-transfer measurement failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def _run(backend: str, args) -> dict:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     out = subprocess.run([sys.executable, "-c", _CHILD, backend, str(args.train), str(args.label),
@@ -86,6 +143,8 @@ def main(argv=None) -> int:
     p.add_argument("--test", type=int, default=None, help="test images (default 10,000)")
     p.add_argument("--checkpoint-every", type=int, default=5000,
                    help="images between training checkpoints (both backends' default)")
+    p.add_argument("--no-transfer", action="store_true",
+                   help="skip timing one state transfer through the port and through Var.get")
     p.add_argument("--warmup", type=int, default=20, help="images of the untimed warm-up pass")
     args = p.parse_args(argv)
     sizes = (2000, 500, 500) if args.quick else (40000, 10000, 10000)
@@ -108,6 +167,13 @@ def main(argv=None) -> int:
         if eng[key] != lav[key]:
             raise SystemExit(f"the backends disagree on the {what}")
     print("check: same trained weights and theta, same spike counts of every image (bit for bit)")
+    if not args.no_transfer:
+        tr = _transfer()
+        print(f"state transfer (400 x 784 weights, theta, scaling bookkeeping) from the lava-async "
+              f"model: through state_out {1e3 * (tr['with_state_s'] - tr['without_s']):.1f} ms "
+              f"(a one-step run with it {1e3 * tr['with_state_s']:.1f} ms, without "
+              f"{1e3 * tr['without_s']:.1f} ms; medians of 7); weights and theta through "
+              f"Var.get {tr['var_get_s']:.1f} s")
     t_eng, t_lav = eng["train_s"] + eng["evaluate_s"], lav["train_s"] + lav["evaluate_s"]
     print(f"parts lava-async / engine: training {lav['train_s'] / eng['train_s']:.2f}x, "
           f"labelling + testing {lav['evaluate_s'] / eng['evaluate_s']:.2f}x")

@@ -38,7 +38,8 @@ the channel (a receiver such as ``RingBuffer`` reads one message per step): corr
 no faster than the synchronous model. Lava's asynchronous runtime does not
 support ``Var.set`` (it raises "Set is not supported in AsyncPyRuntimeService"): to move
 the position or load weights, create the process with them, or use the ``"fused"`` model.
-``RunContinuous`` runs until ``pause()``/``stop()``, checked once per presentation period.
+``RunContinuous`` runs until ``pause()``/``stop()``, checked every :data:`CHECK_PERIODS`
+presentation periods.
 """
 from __future__ import annotations
 
@@ -52,7 +53,13 @@ from lava_wta.kernels import network as K
 from lava_wta.kernels.counting import run_steps_counting
 from lava_wta.model.key import bind_key, model_key
 from lava_wta.models.fused import _FusedNetworkMixin
-from lava_wta.processes.network import WTANetwork, pack_results, pack_state
+from lava_wta.processes.network import RESULT_FIELDS, WTANetwork, pack_results, pack_state
+
+
+CHECK_PERIODS = 64
+"""Presentation periods per call of the compiled loop: a stop or pause request waits at most
+that long (tens of milliseconds at the paper's 400 neurons), and returning to Python once
+per period cost about 10 % of the run time."""
 
 
 @implements(proc=WTANetwork, protocol=AsyncProtocol)
@@ -80,17 +87,17 @@ class PyWTANetworkAsyncModel(_FusedNetworkMixin, PyAsyncProcessModel):
         if self.results_out.csp_ports:
             self.results_out.send(pack_results(
                 np.empty(self.results_out.shape, np.int64),
-                (self.image_index[0], self.retry[0], self.presentations[0], self.total_retries[0],
-                 self.capped[0]), self.count_buffer))
+                [getattr(self, k)[0] for k in RESULT_FIELDS], self.count_buffer))
         if state_from is not None and self.image_index[0] >= state_from:
             self.state_out.send(pack_state(np.empty(self.state_out.shape), S.W, self.theta,
                                            self.scale_dirty, self.scale_flags))
 
     def _run_compiled(self, S: K.NetState) -> bool:
-        """The run's steps in the compiled loop, one presentation period per call (for
-        Python scaling rules and stop/pause requests). False if stopped or paused."""
+        """The run's steps in the compiled loop, at most :data:`CHECK_PERIODS` presentation
+        periods per call (it also returns when a Python scaling rule is due); stop and pause
+        requests are checked between calls. False if stopped or paused."""
         run_counting = bind_key(run_steps_counting, self.key)
-        chunk = int(self.P.protocol.period_steps)
+        chunk = int(self.P.protocol.period_steps) * CHECK_PERIODS
         left = int(self.num_steps)
         while left > 0:
             before = S.C[K.C_RETRIES], S.C[K.C_CAPPED]
