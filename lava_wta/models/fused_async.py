@@ -50,7 +50,7 @@ from lava.magma.core.resources import CPU
 from lava.magma.core.sync.protocols.async_protocol import AsyncProtocol
 
 from lava_wta.kernels import network as K
-from lava_wta.kernels.counting import run_steps_counting
+from lava_wta.kernels.counting import run_steps_counting, tally_buffers
 from lava_wta.model.key import bind_key, model_key
 from lava_wta.models.fused import _FusedNetworkMixin
 from lava_wta.processes.network import RESULT_FIELDS, WTANetwork, pack_results, pack_state
@@ -97,12 +97,15 @@ class PyWTANetworkAsyncModel(_FusedNetworkMixin, PyAsyncProcessModel):
         periods per call (it also returns when a Python scaling rule is due); stop and pause
         requests are checked between calls. False if stopped or paused."""
         run_counting = bind_key(run_steps_counting, self.key)
+        if not hasattr(self, "_tally"):
+            self._tally = tally_buffers(self.exc_spike_count.shape[0])
         chunk = int(self.P.protocol.period_steps) * CHECK_PERIODS
         left = int(self.num_steps)
         while left > 0:
             before = S.C[K.C_RETRIES], S.C[K.C_CAPPED]
             done = run_counting(S, self.P, self.traces, self.images_f64, self.count_buffer,
-                                min(left, chunk), self.exc_spike_count, self.inh_spike_count)
+                                min(left, chunk), self.exc_spike_count, self.inh_spike_count,
+                                self._tally)
             left -= done
             self._apply_python_scaling(S)
             self._publish(S, before)
@@ -130,4 +133,5 @@ def load_kernel(config) -> None:
     counts = np.zeros((1, n), dtype=np.int64)
     bind_key(run_steps_counting, model_key(config))(
         S, K.pack_params(config, learning=False, seed=0), K.trace_tables(config),
-        np.zeros((1, n_in)), counts, 0, np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64))
+        np.zeros((1, n_in)), counts, 0, np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64),
+        tally_buffers(n))
