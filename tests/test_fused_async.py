@@ -166,12 +166,13 @@ def test_async_model_sends_on_its_ports_what_its_vars_hold(digits):
     assert position["image_index"] == eng.image >= 3
 
 
-@pytest.mark.parametrize("mode", ["reset", "rest"])
+@pytest.mark.parametrize("mode", ["reset", "rest", "current"])
 def test_lava_async_pass_equals_the_engine_pass(digits, tmp_path, mode):
     """The backend (results through ports, the state at checkpoints and at the end)
     against the engine: training with checkpoints, then frozen (the engine's frozen pass
     in reset mode runs images in parallel; the model runs them one after another)."""
-    over = {"time.between_images": "rest", "time.rest_ms": 10.0} if mode == "rest" else {}
+    over = {"rest": {"time.between_images": "rest", "time.rest_ms": 10.0},
+            "current": {"network.neuron_model": "current", "input.min_spikes": 40}}.get(mode, {})
     cfg = _cfg(**{"input.min_spikes": 12, **over})        # retries and capped images
     images = digits.train_images[:14]
     state = WTAState.initial(cfg)
