@@ -66,11 +66,11 @@ def present_lava(config: WTAConfig, images: np.ndarray, state: WTAState, *, lear
                      start_retry=retry, start_presentations=presentations,
                      scaling_bookkeeping=book)
     run_cfg = WTASimCfg(models=models)
-    reader = (_PortReader(net, run_cfg) if _sends_results(models)
-              else _VarReader(net, run_cfg, scaling_bookkeeping))
     next_checkpoint = done + (checkpoint.every_images if checkpoint else n_images + 1)
     t0 = time.perf_counter()
     try:
+        reader = (_PortReader(net, run_cfg) if _sends_results(models)
+                  else _VarReader(net, run_cfg, scaling_bookkeeping))
         while done < n_images:
             chunk = min(buffer_images, n_images - done)
             # the state is needed at the next checkpoint and at the end of a training pass
