@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 from lava.magma.core.decorator import implements, requires, tag
 from lava.magma.core.model.py.model import PyLoihiProcessModel
-from lava.magma.core.model.py.ports import PyOutPort
+from lava.magma.core.model.py.ports import PyInPort, PyOutPort
 from lava.magma.core.model.py.type import LavaPyType
 from lava.magma.core.resources import CPU
 from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
@@ -39,6 +39,10 @@ class _FusedNetworkMixin:
     Python scaling rules and the position Vars."""
 
     s_out: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, bool, precision=1)
+    # the host ports of WTANetwork: only the asynchronous model sends and receives on them
+    results_out: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, np.int64)
+    state_out: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, np.float64)
+    control_in: PyInPort = LavaPyType(PyInPort.VEC_DENSE, np.int64)
     weights: np.ndarray = LavaPyType(np.ndarray, float)
     theta: np.ndarray = LavaPyType(np.ndarray, float)
     exc_spike_count: np.ndarray = LavaPyType(np.ndarray, int)
@@ -69,7 +73,7 @@ class _FusedNetworkMixin:
         """The kernel's view of this model's arrays (built at the first step, when Lava has
         filled the Vars)."""
         if self.S is None:
-            S = K.new_state(self.config, self.weights.T, self.theta,
+            S = K.new_state(self.config, self._kernel_weights(), self.theta,
                             image=int(self.image_index[0]), retry=int(self.retry[0]),
                             presentations=int(self.presentations[0]))
             # share, not copy: Var.get sees them
@@ -84,14 +88,19 @@ class _FusedNetworkMixin:
             C[K.C_PRESENTATIONS] = C[K.C_PERIODS] = self.presentations[0]
         return S
 
+    def _kernel_weights(self) -> np.ndarray:
+        """The ``(n_in, n)`` weights the kernel steps on: the transposed view of the
+        ``weights`` Var itself, so that ``get``/``set`` between runs see and change them."""
+        return self.weights.T
+
     def _apply_python_scaling(self, S: K.NetState) -> None:
-        """A registered (Python) scaling rule is due: apply it to the shared weights."""
+        """A registered (Python) scaling rule is due: apply it to the kernel's weights."""
         if S.C[K.C_SCALE_DUE]:
             from lava_wta.rules import get_scaling_rule
 
-            get_scaling_rule(self.config.scaling.mode)(self.weights, self.config.scaling.target_norm)
+            get_scaling_rule(self.config.scaling.mode)(S.W.T, self.config.scaling.target_norm)
             S.C[K.C_SCALE_DUE] = 0
-            S.C[K.C_OUT_OF_BOUNDS] = K.out_of_bounds(self.weights, self.config.stdp.w_max)
+            S.C[K.C_OUT_OF_BOUNDS] = K.out_of_bounds(S.W, self.config.stdp.w_max)
 
     def _step_and_send(self) -> None:
         """One step of the compiled kernel, the Vars updated, the step's excitatory spikes
