@@ -90,7 +90,7 @@ SCENARIOS = {
     "learn-rest": {"time.between_images": "rest", "time.rest_ms": 10.0},
     # 64 neurons: the engine updates the inhibitory layer through its list of active
     # neurons while few are active and in one pass over all above that; both paths run
-    "learn-64-neurons": {"network.n_neurons": 64, "input.min_spikes": 12},
+    "learn-64-neurons": {"network.n_neurons": 64, "input.min_spikes": 20},
     # the current-based neurons: reset, with refractory periods, resting between images
     "learn-current": {"network.neuron_model": "current", "input.min_spikes": 40},
     "learn-current-refractory": {"network.neuron_model": "current", "input.min_spikes": 40,

@@ -27,7 +27,6 @@ In ``reset`` mode every image is an independent simulation, so images run in par
 from __future__ import annotations
 
 import time
-import typing as ty
 
 import numba
 import numpy as np
@@ -36,6 +35,7 @@ from numba.typed import List
 
 from lava_wta.config import WTAConfig
 from lava_wta.kernels.poisson import presentation_raster
+from lava_wta.model.protocol import CAPPED, RETRY, end_of_presentation, presentation_gain_hz
 from lava_wta.presentation import PresentationResult
 
 _MAX_UV = 1 << 23
@@ -84,8 +84,8 @@ def _run_images(lo, hi, images, gain0, gain_retry, dt_s, present, period, seed, 
                     spikes[p, j] = False
             if presenting:
                 if local == 0:
-                    presentation_raster(images[k], gain0 + retry * gain_retry, dt_s, present, seed,
-                                        k, retry, ptr, pix, tmp_step, tmp_pix)
+                    presentation_raster(images[k], presentation_gain_hz(gain0, gain_retry, retry),
+                                        dt_s, present, seed, k, retry, ptr, pix, tmp_step, tmp_pix)
                 for q in range(ptr[local], ptr[local + 1]):
                     spikes[0, pix[q]] = True
             drop = reset and t > 0 and local == 0
@@ -139,13 +139,13 @@ def _run_images(lo, hi, images, gain0, gain_retry, dt_s, present, period, seed, 
                 total = 0
                 for j in range(n_out):
                     total += count[j]
-                weak = total < min_spikes
-                done = not (weak and retry < max_retries)
+                decision = end_of_presentation(total, retry, min_spikes, max_retries)
+                done = decision != RETRY
                 if not done:
                     retry += 1
                     r0 += 1
                 else:
-                    if weak:
+                    if decision == CAPPED:
                         c0 += 1
                     for j in range(n_out):
                         counts_out[k, j] = count[j]
