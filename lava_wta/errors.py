@@ -51,8 +51,8 @@ class BackendError(UserError):
 
 EXIT_OK = 0
 EXIT_USAGE = 2
-"""Command-line usage (argparse) and configuration errors, and untyped ``ValueError``\\ s
-of modules that do not yet raise a typed error."""
+"""Command-line usage (argparse) and configuration errors, a path that does not exist,
+and the plain ``ValueError``\\ s of modules that raise no typed error."""
 EXIT_OS = 6
 """The operating system refused a file operation (no space, permission, not a folder)."""
 EXIT_MEMORY = 7
@@ -86,6 +86,10 @@ def report(exc: BaseException, prog: str = "lava-wta", stream: ty.Optional[ty.Te
     if isinstance(exc, (ValueError, LookupError)) and not isinstance(exc, (KeyError, IndexError)):
         # untyped input errors of modules that do not raise the typed classes
         print(f"{prog}: error: {exc}", file=stream)
+        return EXIT_USAGE
+    if isinstance(exc, FileNotFoundError):
+        # a path the user named does not exist
+        print(f"{prog}: error: {exc.filename + ': not found' if exc.filename else exc}", file=stream)
         return EXIT_USAGE
     if isinstance(exc, OSError):
         name = exc.filename if exc.filename is not None else "file operation"

@@ -261,6 +261,18 @@ class Manifest:
         self._save()
         return self.folder / name
 
+    def adopt(self, name: str, staged: ty.Union[str, Path]) -> Path:
+        """Rename the finished file ``staged`` (in this folder) to ``name``, recording its
+        digest as :meth:`write` does."""
+        new = sha256_file(staged)
+        old = [d for d in self.files.get(name, []) if (self.folder / name).exists()]
+        self.files[name] = old[-1:] + [new]
+        self._save()
+        os.replace(staged, self.folder / name)
+        self.files[name] = [new]
+        self._save()
+        return self.folder / name
+
     def record(self, name: str) -> None:
         """Record the digest of a file another writer has just written."""
         self.files[name] = [sha256_file(self.folder / name)]

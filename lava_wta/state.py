@@ -7,7 +7,6 @@ on the labelling images).
 """
 from __future__ import annotations
 
-import os
 import typing as ty
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,28 +58,54 @@ class WTAState:
         if self.assignments is not None and self.assignments.shape != (n,):
             raise ValueError(f"{source}: assignments have shape {self.assignments.shape}, expected {(n,)}")
 
-    def save(self, path: ty.Union[str, Path]) -> Path:
-        path = Path(path)
-        tmp = path.with_name(path.stem + ".tmp.npz")
+    def to_bytes(self) -> bytes:
+        """The ``.npz`` file :meth:`save` writes, as bytes."""
+        from lava_wta.runfolder import npz_bytes
+
         arrays = {"weights": self.weights, "theta": self.theta}
         if self.assignments is not None:
             arrays["assignments"] = self.assignments
-        np.savez(tmp, **arrays)
-        os.replace(tmp, path)
-        return path
+        return npz_bytes(**arrays)
+
+    def save(self, path: ty.Union[str, Path]) -> Path:
+        """Write atomically (uniquely named temporary file, then rename)."""
+        from lava_wta.runfolder import write_atomic
+
+        return write_atomic(path, self.to_bytes())
 
     @classmethod
     def load(cls, path: ty.Union[str, Path], config: ty.Optional[WTAConfig] = None) -> "WTAState":
+        import zipfile
+
+        from lava_wta.errors import RunFolderError
+
         path = Path(path)
+        if not path.is_file():
+            raise RunFolderError(f"{path}: expected a state file (.npz), found "
+                                 f"{'a folder' if path.is_dir() else 'nothing'}")
         try:
             with np.load(path, allow_pickle=False) as z:
+                if not hasattr(z, "files"):
+                    raise ValueError("expected an .npz archive, found a single .npy array")
                 missing = {"weights", "theta"} - set(z.files)
                 if missing:
-                    raise ValueError(f"{path}: missing array(s) {sorted(missing)}")
-                state = cls(z["weights"].astype(float), z["theta"].astype(float),
-                            z["assignments"].astype(int) if "assignments" in z.files else None)
-        except (OSError, ValueError) as exc:
-            raise ValueError(f"{path}: cannot load state: {exc}") from None
+                    raise ValueError(f"missing array(s) {sorted(missing)}")
+                arrays = {k: z[k] for k in ("weights", "theta", "assignments") if k in z.files}
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as exc:
+            raise RunFolderError(f"{path}: cannot load state (expected an .npz with weights and theta: "
+                                 f"{exc or type(exc).__name__})") from None
+        for name, ndim in (("weights", 2), ("theta", 1), ("assignments", 1)):
+            a = arrays.get(name)
+            if a is None:
+                continue
+            kind = "iu" if name == "assignments" else "iuf"
+            if a.dtype.kind not in kind or a.ndim != ndim:
+                raise RunFolderError(f"{path}: {name}: expected a {ndim}-D array of "
+                                     f"{'integers' if kind == 'iu' else 'numbers'}, found {a.ndim}-D {a.dtype}")
+            if a.dtype.kind == "f" and not np.isfinite(a).all():
+                raise RunFolderError(f"{path}: {name}: expected finite values, found NaN or infinity")
+        state = cls(arrays["weights"].astype(float), arrays["theta"].astype(float),
+                    arrays["assignments"].astype(int) if "assignments" in arrays else None)
         if config is not None:
             state.check(config, str(path))
         return state
