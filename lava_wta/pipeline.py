@@ -316,7 +316,7 @@ def _check_checkpoint_config(out: Path, config: WTAConfig) -> None:
     try:
         taken = WTAConfig.from_dict(data.get("config"), source=str(record))
     except ConfigError as exc:
-        raise RunFolderError(f"{record}: {exc}") from None
+        raise RunFolderError(str(exc)) from None
     changed = taken.training_diff(config)
     if changed:
         raise RunFolderError(f"{ckpt}: taken with another training configuration (checkpoint -> "

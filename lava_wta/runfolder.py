@@ -127,7 +127,7 @@ def load_yaml(text: str, source: str = "YAML", error: type = ConfigError) -> ty.
     try:
         return yaml.load(text, Loader=StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
-        raise error(f"{source}: not valid YAML: {exc}") from None
+        raise error(f"{source}: not valid YAML: {' '.join(str(exc).split())}") from None
     except RecursionError:
         raise error(f"{source}: YAML nested too deeply") from None
 

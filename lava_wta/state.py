@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from lava_wta.config import WTAConfig
+from lava_wta.errors import RunFolderError
 from lava_wta.rules import apply_scaling
 
 # Independent random streams derived from config.seed (numpy SeedSequence entropy lists).
@@ -51,12 +52,12 @@ class WTAState:
     def check(self, config: WTAConfig, source: str = "state") -> None:
         n, n_in = config.network.n_neurons, config.network.n_inputs
         if self.weights.shape != (n, n_in):
-            raise ValueError(f"{source}: weights have shape {self.weights.shape}, the configuration "
+            raise RunFolderError(f"{source}: weights have shape {self.weights.shape}, the configuration "
                              f"expects (network.n_neurons, network.n_inputs) = {(n, n_in)}")
         if self.theta.shape != (n,):
-            raise ValueError(f"{source}: theta has shape {self.theta.shape}, expected {(n,)}")
+            raise RunFolderError(f"{source}: theta has shape {self.theta.shape}, expected {(n,)}")
         if self.assignments is not None and self.assignments.shape != (n,):
-            raise ValueError(f"{source}: assignments have shape {self.assignments.shape}, expected {(n,)}")
+            raise RunFolderError(f"{source}: assignments have shape {self.assignments.shape}, expected {(n,)}")
 
     def to_bytes(self) -> bytes:
         """The ``.npz`` file :meth:`save` writes, as bytes."""
@@ -77,16 +78,15 @@ class WTAState:
     def load(cls, path: ty.Union[str, Path], config: ty.Optional[WTAConfig] = None) -> "WTAState":
         import zipfile
 
-        from lava_wta.errors import RunFolderError
-
         path = Path(path)
         if not path.is_file():
             raise RunFolderError(f"{path}: expected a state file (.npz), found "
                                  f"{'a folder' if path.is_dir() else 'nothing'}")
         try:
-            with np.load(path, allow_pickle=False) as z:
-                if not hasattr(z, "files"):
-                    raise ValueError("expected an .npz archive, found a single .npy array")
+            z = np.load(path, allow_pickle=False)
+            if not isinstance(z, np.lib.npyio.NpzFile):
+                raise ValueError("expected an .npz archive, found a single .npy array")
+            with z:
                 missing = {"weights", "theta"} - set(z.files)
                 if missing:
                     raise ValueError(f"missing array(s) {sorted(missing)}")
