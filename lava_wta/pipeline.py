@@ -13,6 +13,7 @@ and ``lava`` (the composed graph of Lava processes, the reference).
 """
 from __future__ import annotations
 
+import io
 import os
 import platform
 import secrets
@@ -34,7 +35,7 @@ from lava_wta import evaluation, plots
 from lava_wta.analysis.weights import LABEL_COUNTS_FILE, save_label_counts
 from lava_wta.config import WTAConfig
 from lava_wta.errors import BackendError, ConfigError, RunFolderError, check_count
-from lava_wta.runfolder import Manifest, RunFolderLock, dumps_json, prepare_folder, read_json
+from lava_wta.runfolder import Manifest, RunFolderLock, dumps_json, prepare_folder, read_json, write_atomic
 from lava_wta.runfolder import write_json_atomic as _write_json_atomic
 from lava_wta.backends import backend_names, get_backend
 from lava_wta.data import Dataset, label_split  # noqa: F401  (label_split: re-exported)
@@ -541,19 +542,27 @@ def _evaluate(config, state, dataset, label_x, label_y, n_test, *, models, progr
 def _write_evaluation(manifest: Manifest, config: WTAConfig, state: WTAState, dataset: Dataset,
                       ev: EvalResult, label_y: np.ndarray) -> None:
     """Write an evaluation's labelled state, labelling counts and figures into the folder
-    of ``manifest`` (each file atomically)."""
+    of ``manifest``. Everything is rendered first; only then are the files replaced (each
+    atomically), so a failure while preparing them changes nothing."""
     out = manifest.folder
     n_classes = len(dataset.class_names)
-    labelled = WTAState(state.weights, state.theta, ev.assignments)
-    manifest.write("state.npz", labelled.to_bytes())
+    labelled = WTAState(state.weights, state.theta, ev.assignments).to_bytes()
+    n_test = int(ev.confusion.sum())
+    figures = {name: io.BytesIO() for name in ("weights.png", "confusion.png", "theta_hist.png")}
     # the labelling counts behind the assignments (selectivity, lava_wta.analysis)
     staged = out / f".{Path(LABEL_COUNTS_FILE).stem}.{os.getpid()}.{secrets.token_hex(4)}.npz"
-    save_label_counts(staged, ev.label_counts, label_y, n_classes, source="lava_wta.pipeline")
+    try:
+        save_label_counts(staged, ev.label_counts, label_y, n_classes, source="lava_wta.pipeline")
+        plots.plot_weights(state.weights, dataset.image_shape, figures["weights.png"],
+                           title=f"{dataset.name}: input weights of {config.network.n_neurons} neurons "
+                                 f"({config.scaling.mode}, Wt={config.scaling.target_norm:g})")
+        plots.plot_confusion(ev.confusion, figures["confusion.png"], dataset.class_names,
+                             title=f"{dataset.name}: accuracy {100 * ev.accuracy:.2f} % on {n_test} test images")
+        plots.plot_theta(state.theta, figures["theta_hist.png"], config.exc.theta_init_mv)
+    except BaseException:
+        staged.unlink(missing_ok=True)
+        raise
+    manifest.write("state.npz", labelled)
     manifest.adopt(LABEL_COUNTS_FILE, staged)
-    n_test = int(ev.confusion.sum())
-    plots.plot_weights(state.weights, dataset.image_shape, out / "weights.png",
-                       title=f"{dataset.name}: input weights of {config.network.n_neurons} neurons "
-                             f"({config.scaling.mode}, Wt={config.scaling.target_norm:g})")
-    plots.plot_confusion(ev.confusion, out / "confusion.png", dataset.class_names,
-                         title=f"{dataset.name}: accuracy {100 * ev.accuracy:.2f} % on {n_test} test images")
-    plots.plot_theta(state.theta, out / "theta_hist.png", config.exc.theta_init_mv)
+    for name, buf in figures.items():
+        write_atomic(out / name, buf.getvalue())

@@ -12,9 +12,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 
-def _save(fig, path: Path) -> Path:
+def _save(fig, path: ty.Union[Path, ty.BinaryIO]) -> ty.Union[Path, ty.BinaryIO]:
     """Render ``fig`` as PNG and write it atomically (uniquely named temporary file, then
-    rename), so a run folder never holds half a figure."""
+    rename), so a run folder never holds half a figure; ``path`` may also be a binary
+    file object (e.g. ``io.BytesIO``), which receives the PNG."""
     from lava_wta.runfolder import write_atomic
 
     buf = io.BytesIO()
@@ -22,6 +23,9 @@ def _save(fig, path: Path) -> Path:
         fig.savefig(buf, format="png", dpi=110)
     finally:
         plt.close(fig)
+    if hasattr(path, "write"):
+        path.write(buf.getvalue())
+        return path
     return write_atomic(path, buf.getvalue())
 
 
