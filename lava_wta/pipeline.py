@@ -136,7 +136,8 @@ def train(config: WTAConfig, images: np.ndarray, labels: ty.Optional[np.ndarray]
         curve["running_accuracy"].append(acc)
         curve["spikes_per_image"].append(spk)
         bar.update(done - bar.n)
-        bar.set_postfix({"spikes/img": "-" if spk is None else f"{spk:.1f}", "acc~": f"{100 * acc:.1f}%" if window else "-",
+        bar.set_postfix({"spikes/img": "-" if spk is None else f"{spk:.1f}",
+                         "acc~": f"{100 * acc:.1f}%" if window else "-",
                          "retries": stats["retries"]}, refresh=False)
         last["done"] = done
 
