@@ -267,24 +267,18 @@ def _check_counts(dataset: Dataset, n_train: int, n_test: int, *, min_train: int
 
 @dataclass
 class _RunCheckpoint(Checkpoint):
-    """A training checkpoint inside a run folder: written through the folder's manifest
-    (a uniquely named staging file, then an atomic rename) and checked against its
-    recorded digest before it is resumed."""
+    """A training checkpoint inside a run folder: its digest is recorded in the folder's
+    manifest and checked before it is resumed."""
 
     manifest: ty.Optional[Manifest] = None
 
     def save(self, **kwargs) -> None:
-        final = self.path
-        staged = final.with_name(f".{final.stem}.{os.getpid()}.{secrets.token_hex(4)}.npz")
-        self.path = staged
-        try:
-            super().save(**kwargs)
-        except BaseException:
-            staged.unlink(missing_ok=True)
-            raise
-        finally:
-            self.path = final
-        self.manifest.adopt(final.name, staged)
+        # the checkpoint is replaced in place (atomically, under the folder's lock) so that a
+        # kill right after it is written keeps it; until its digest is recorded, the manifest
+        # marks it as being replaced and its zip checksums vouch for it
+        self.manifest.begin(self.path.name)
+        super().save(**kwargs)
+        self.manifest.record(self.path.name)
 
     def load(self) -> ty.Optional[dict]:
         if not self.path.is_file():
@@ -358,8 +352,6 @@ def run_experiment(config: WTAConfig, dataset: Dataset, *, n_train: int, n_label
     with RunFolderLock(out):
         manifest = Manifest(out)
         manifest.verify_all()
-        if (out / CHECKPOINT_FILE).is_file():
-            _check_checkpoint_config(out, config)
         saved_cfg = out / "config.json"
         resumable = any((out / f).is_file() for f in (CHECKPOINT_FILE, "train.json"))
         if saved_cfg.is_file() and resumable:
@@ -373,6 +365,8 @@ def run_experiment(config: WTAConfig, dataset: Dataset, *, n_train: int, n_label
                 # only evaluation / fixed-point fields changed: the old metrics describe another
                 # evaluation; drop them first, so an interruption cannot leave them beside this config
                 manifest.forget("metrics.json")
+        if (out / CHECKPOINT_FILE).is_file():
+            _check_checkpoint_config(out, config)
         manifest.write("config.json", config.to_json())
         n_classes = len(dataset.class_names)
         train_x, train_y = dataset.train_images[:n_train], dataset.train_labels[:n_train]
