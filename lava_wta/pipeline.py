@@ -291,6 +291,39 @@ class _RunCheckpoint(Checkpoint):
                                  f"delete it to train afresh") from None
 
 
+TRAINING_CONFIG_NOTE = "training_config"
+"""Key of ``manifest.json`` holding the configuration the run was trained with."""
+
+
+def _verify_run_files(manifest: Manifest) -> None:
+    """Verify every file the manifest lists. ``config.json`` may differ from its recorded
+    digest only in fields training does not depend on (:attr:`WTAConfig.NOT_TRAINING_FIELDS`,
+    e.g. a longer evaluation presentation), checked against the configuration recorded at
+    training."""
+    for name in list(manifest.files):
+        if name != "config.json":
+            manifest.verify(name)
+    if "config.json" not in manifest.files:
+        return
+    try:
+        manifest.verify("config.json")
+    except RunFolderError:
+        recorded = manifest.notes.get(TRAINING_CONFIG_NOTE)
+        if not isinstance(recorded, dict):
+            raise
+        current = _load_run_config(manifest.folder / "config.json")
+        try:
+            trained = WTAConfig.from_dict(recorded, source=f"{manifest.path}: {TRAINING_CONFIG_NOTE}")
+        except ConfigError as exc:
+            raise RunFolderError(str(exc)) from None
+        changed = trained.training_diff(current)
+        if changed:
+            raise RunFolderError(
+                f"{manifest.folder / 'config.json'}: changed since training in fields the trained state "
+                f"depends on (trained -> now: {'; '.join(changed)}); expected changes only to "
+                f"{', '.join(WTAConfig.NOT_TRAINING_FIELDS)}")
+
+
 def _load_run_config(path: Path) -> WTAConfig:
     """The configuration of a run folder; a missing or invalid one is a run-folder error."""
     if not path.is_file():
@@ -351,7 +384,7 @@ def run_experiment(config: WTAConfig, dataset: Dataset, *, n_train: int, n_label
     out = prepare_folder(out_dir)
     with RunFolderLock(out):
         manifest = Manifest(out)
-        manifest.verify_all()
+        _verify_run_files(manifest)
         saved_cfg = out / "config.json"
         resumable = any((out / f).is_file() for f in (CHECKPOINT_FILE, "train.json"))
         if saved_cfg.is_file() and resumable:
@@ -368,6 +401,7 @@ def run_experiment(config: WTAConfig, dataset: Dataset, *, n_train: int, n_label
         if (out / CHECKPOINT_FILE).is_file():
             _check_checkpoint_config(out, config)
         manifest.write("config.json", config.to_json())
+        manifest.note(TRAINING_CONFIG_NOTE, config.to_dict())
         n_classes = len(dataset.class_names)
         train_x, train_y = dataset.train_images[:n_train], dataset.train_labels[:n_train]
 
@@ -456,7 +490,7 @@ def evaluate_run(run_dir: ty.Union[str, Path], dataset: Dataset, *, n_label: int
     old = run_metadata(run)
     with RunFolderLock(run):
         manifest = Manifest(run)
-        manifest.verify_all()
+        _verify_run_files(manifest)
         config = _load_run_config(run / "config.json")
         state = WTAState.load(run / "state.npz", config)
         n_train = old.get("n_train") if n_train is None else n_train

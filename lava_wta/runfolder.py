@@ -241,8 +241,11 @@ class Manifest:
         self.folder = Path(folder)
         self.path = self.folder / MANIFEST_FILE
         self.files: ty.Dict[str, ty.List[str]] = {}
+        self.notes: ty.Dict[str, ty.Any] = {}
+        """Other facts about the folder (e.g. the configuration it was trained with)."""
         if self.path.exists():
             data = read_json(self.path)
+            self.notes = {k: v for k, v in data.items() if k != "files"}
             files = data.get("files")
             if not isinstance(files, dict) or not all(
                     isinstance(v, list) and all(isinstance(d, str) for d in v) for v in files.values()):
@@ -251,7 +254,12 @@ class Manifest:
             self.files = files
 
     def _save(self) -> None:
-        write_json_atomic(self.path, {"files": self.files})
+        write_json_atomic(self.path, {"files": self.files, **self.notes})
+
+    def note(self, key: str, value: ty.Any) -> None:
+        """Record ``value`` (JSON) under ``key`` beside the digests."""
+        self.notes[key] = value
+        self._save()
 
     def write(self, name: str, data: ty.Union[bytes, str]) -> Path:
         """Write the file ``name`` atomically and record its digest."""

@@ -245,3 +245,23 @@ def test_each_error_class_has_its_exit_code_and_one_line(exc, code, text):
     assert ("Traceback" in out) == (code == EXIT_BUG)
     if code != EXIT_BUG:
         assert out.count("\n") == 1
+
+
+def test_evaluation_fields_of_a_copied_run_may_be_edited_training_fields_may_not(tmp_path, digits):
+    """The README's re-test of a copy with a longer evaluation presentation keeps working;
+    an edit of a field training depends on is named."""
+    import shutil
+
+    out = tmp_path / "run"
+    pipeline.run_experiment(WTAConfig().with_overrides(BASE), digits, out_dir=out, **KW)
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    cfg = json.loads((copy / "config.json").read_text())
+    cfg["time"]["eval_presentation_ms"] = 20.0
+    (copy / "config.json").write_text(json.dumps(cfg))
+    metrics = pipeline.evaluate_run(copy, digits, n_label=4, n_test=4, progress=False)
+    assert metrics["evaluate"]["steps"] == 40 * metrics["evaluate"]["presentations"]   # 20 ms of 0.5 ms
+    cfg["stdp"]["nu_post"] = 0.5
+    (copy / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(RunFolderError, match=r"changed since training.*stdp\.nu_post: 0\.01 -> 0\.5"):
+        pipeline.evaluate_run(copy, digits, n_label=4, n_test=4, progress=False)
