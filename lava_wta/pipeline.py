@@ -256,6 +256,11 @@ def check_memory(config: WTAConfig, n_images: int) -> None:
             f"{have / 2 ** 30:.1f} GiB this machine has available")
 
 
+def _check_n_label(n_label: int) -> int:
+    return check_count("n_label (--label-images)", n_label, minimum=1,
+                       why="a neuron is labelled with the class it fires most for")
+
+
 def _check_counts(dataset: Dataset, n_train: int, n_test: int, *, min_train: int = 1) -> ty.Tuple[int, int]:
     n_train = check_count("n_train (--train-images)", n_train, minimum=min_train,
                           maximum=len(dataset.train_images),
@@ -379,7 +384,7 @@ def run_experiment(config: WTAConfig, dataset: Dataset, *, n_train: int, n_label
     config.check_image_size(dataset.n_pixels, source=f"dataset {dataset.name}")
     config.check_trainable()
     n_train, n_test = _check_counts(dataset, n_train, n_test)
-    label_x, label_y = label_split(dataset, n_train, n_label, label_from)
+    label_x, label_y = label_split(dataset, n_train, _check_n_label(n_label), label_from)
     check_memory(config, n_train + len(label_y) + n_test)
     out = prepare_folder(out_dir)
     with RunFolderLock(out):
@@ -503,7 +508,7 @@ def evaluate_run(run_dir: ty.Union[str, Path], dataset: Dataset, *, n_label: int
             raise RunFolderError(f"{run / 'metrics.json'}: n_train: expected an integer >= 0, found {n_train!r}")
         n_test = check_count("n_test (--test-images)", n_test, minimum=1, maximum=len(dataset.test_images),
                              why=f"{dataset.name} has {len(dataset.test_images)} test images")
-        label_x, label_y = label_split(dataset, n_train, n_label, label_from)
+        label_x, label_y = label_split(dataset, n_train, _check_n_label(n_label), label_from)
         check_memory(config, len(label_y) + n_test)
         state.assignments = None
         n_classes = len(dataset.class_names)

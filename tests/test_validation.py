@@ -316,6 +316,8 @@ BATTERY += [
     (["--plugin", "{t}/p.py", "config"], CFG, "plugin", {"{t}/p.py": b"raise RuntimeError('boom')\n"}),
     (["export", "{run}", "--nir", "{t}"], USE, "reversal potentials", {}),
     (["export", "{t}/no-run", "--nir", "{t}/g.nir"], None, "", {}),
+    (["export", "{t}/cuba", "--nir", "{t}"], OS, "{t}", {"{t}/cuba/config.json": "CUBA_CONFIG",
+                                                        "{t}/cuba/state.npz": "CUBA_STATE"}),
 ]
 
 
@@ -350,6 +352,12 @@ def _special(content, t):
                     test_labels=np.zeros(1))
     if content == "SHA(NPZ_SMALL)":
         return hashlib.sha256(_special("NPZ_SMALL", t)).hexdigest().encode()
+    if content == "CUBA_CONFIG":
+        cfg = WTAConfig().with_overrides({"network.n_inputs": 64, "network.n_neurons": 6,
+                                          "network.neuron_model": "current"})
+        return json.dumps(cfg.to_dict()).encode()
+    if content == "CUBA_STATE":
+        return _npz(weights=np.full((6, 64), 0.1), theta=np.full(6, 20.0), assignments=np.arange(6))
     if content == "CKPT_CONFIG":
         cfg = WTAConfig().with_overrides({"network.n_inputs": 64, "network.n_neurons": 6,
                                           "time.presentation_ms": 10.0})

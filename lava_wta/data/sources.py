@@ -249,8 +249,7 @@ def label_split(dataset: "Dataset", n_train: int, n_label: int, label_from: str)
     ``heldout``: the ``n_label`` training images after the first ``n_train`` (never
     seen in training; the paper's protocol). ``train``: the first ``n_label`` training images.
     """
-    n_label = check_count("n_label (labelling images)", n_label, minimum=1,
-                          why="a neuron is labelled with the class it fires most for")
+    n_label = check_count("n_label (labelling images)", n_label, minimum=0)
     n_train = check_count("n_train (training images)", n_train, minimum=0)
     if label_from == "heldout":
         lo, hi = n_train, n_train + n_label
