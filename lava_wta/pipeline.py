@@ -314,7 +314,7 @@ def _verify_run_files(manifest: Manifest) -> None:
         manifest.verify("config.json")
     except RunFolderError:
         recorded = manifest.notes.get(TRAINING_CONFIG_NOTE)
-        if not isinstance(recorded, dict):
+        if not isinstance(recorded, dict) or not (manifest.folder / "config.json").is_file():
             raise
         current = _load_run_config(manifest.folder / "config.json")
         try:
