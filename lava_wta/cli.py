@@ -2,17 +2,17 @@
 from __future__ import annotations
 
 import argparse
-import json
 import shlex
 import sys
 import time
 import typing as ty
 from pathlib import Path
 
-from lava_wta.cli_support import user_errors
+from lava_wta.cli_support import count
 from lava_wta.config import ConfigError, WTAConfig
 from lava_wta.data import DATASETS, load_dataset
 from lava_wta.backends import backend_names, get_backend
+from lava_wta.errors import guard
 
 DEMO_ARGS = ["train", "--dataset", "mnist", "--neurons", "100", "--scaling", "l2", "--target-norm", "5",
              "--train-images", "1000", "--label-images", "1000", "--test-images", "1000",
@@ -20,14 +20,24 @@ DEMO_ARGS = ["train", "--dataset", "mnist", "--neurons", "100", "--scaling", "l2
 
 
 def _parse_set(items: ty.Sequence[str]) -> dict:
-    import yaml
+    from lava_wta.runfolder import load_yaml
 
     out = {}
     for item in items:
         if "=" not in item:
             raise ConfigError(f"--set {item!r}: expected FIELD=VALUE, e.g. exc.theta_plus_mv=0.11")
         key, value = item.split("=", 1)
-        out[key.strip()] = yaml.safe_load(value)
+        if key.strip() in out:
+            raise ConfigError(f"--set {key.strip()}: given twice (expected each field once), "
+                              f"values {out[key.strip()]!r} and {value!r}")
+        parsed = load_yaml(value, f"--set {key.strip()}")
+        if isinstance(parsed, str):
+            try:            # YAML 1.1 reads 1e3 (no dot, no sign) as text; mean the number
+                parsed = float(parsed) if parsed.strip().lower() not in ("nan", "inf", "-inf", "infinity") \
+                    else parsed
+            except ValueError:
+                pass
+        out[key.strip()] = parsed
     return out
 
 
@@ -53,7 +63,7 @@ def build_config(args: argparse.Namespace, n_pixels: ty.Optional[int]) -> WTACon
 def _add_model_flags(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("model (override the configuration)")
     g.add_argument("--config", type=Path, help="YAML or JSON configuration file")
-    g.add_argument("--neurons", type=int, help="excitatory neurons (network.n_neurons)")
+    g.add_argument("--neurons", type=count(1), help="excitatory neurons (network.n_neurons)")
     g.add_argument("--scaling", help="scaling rule: none, l1, l2, max or one a --plugin registers "
                                      "(scaling.mode)")
     g.add_argument("--stdp-rule", help="STDP rule: additive (Diehl & Cook) or one a --plugin registers "
@@ -70,8 +80,8 @@ def _add_data_flags(p: argparse.ArgumentParser, backends: ty.Sequence[str]) -> N
     p.add_argument("--dataset", choices=DATASETS,
                    help="mnist (default for train), fashion-mnist or digits; evaluate defaults to the run's")
     p.add_argument("--data-dir", type=Path, help="folder with the four standard IDX files (.gz or raw)")
-    p.add_argument("--label-images", type=int, default=1000, help="images used to label neurons")
-    p.add_argument("--test-images", type=int, default=1000, help="test images to classify")
+    p.add_argument("--label-images", type=count(1), default=1000, help="images used to label neurons")
+    p.add_argument("--test-images", type=count(1), default=1000, help="test images to classify")
     p.add_argument("--label-from", choices=("heldout", "train"), default="heldout",
                    help="label with training images not used in training (heldout) or with the "
                         "first training images (train)")
@@ -91,17 +101,23 @@ def make_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("train", help="train, label, test and write a run folder")
     _add_data_flags(p, backend_names(learns=True))
-    p.add_argument("--train-images", type=int, default=1000)
+    p.add_argument("--train-images", type=count(1), default=1000, help="training images")
     p.add_argument("--out", type=Path, help="run folder (default runs/<dataset>-<time>)")
-    p.add_argument("--checkpoint-every", type=int,
+    p.add_argument("--checkpoint-every", type=count(1),
                    help="images between checkpoints (default: " + ", ".join(
                        f"{get_backend(b).checkpoint_every} {b}" for b in backend_names(learns=True)) + ")")
     _add_model_flags(p)
 
     p = sub.add_parser("evaluate", help="re-label and re-test the state of a run folder (any backend; "
-                                        "nir, loihi-fixed and loihi-emulator: the deployed network)")
+                                        "nir, loihi-fixed and loihi-emulator: the deployed network); "
+                                        "results go to RUN/evaluations/NAME/, the run's own files are "
+                                        "left unchanged")
     p.add_argument("run", type=Path)
     _add_data_flags(p, backend_names())
+    p.add_argument("--name", help="evaluation folder name (default label<N>-<label-from>-test<N>-<backend>)")
+    p.add_argument("--replace", action="store_true",
+                   help="replace the run's neuron labels, metrics.json and figures instead (written only "
+                        "once the evaluation has succeeded)")
 
     p = sub.add_parser("demo", help="the README's first command: 100 neurons, 1,000 MNIST images "
                                     "(add --backend lava for the composed Lava graph)")
@@ -135,55 +151,65 @@ def split_plugins(argv: ty.Sequence[str]) -> ty.Tuple[ty.List[str], ty.List[str]
 
 
 def main(argv: ty.Optional[ty.Sequence[str]] = None) -> int:
+    """Run the command; every error is reported by :func:`lava_wta.errors.report` (one line
+    and a per-class exit code for bad input, a traceback for a bug)."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    try:
-        plugins, rest = split_plugins(argv)
-        from lava_wta.plugins import load_plugins
+    return guard(_main, argv)
 
-        load_plugins(plugins)
-    except user_errors() as exc:
-        print(f"lava-wta: error: {exc}", file=sys.stderr)
-        return 2
+
+def _main(argv: ty.List[str]) -> int:
+    plugins, rest = split_plugins(argv)
+    from lava_wta.plugins import load_plugins
+
+    load_plugins(plugins)
     if rest[:1] == ["demo"]:
         rest = DEMO_ARGS + rest[1:]
     args = make_parser().parse_args(rest)
     if hasattr(args, "func"):
         return args.func(args)
-    try:
-        if args.command == "config":
-            import yaml
+    if args.command == "config":
+        import yaml
 
-            print(yaml.safe_dump(build_config(args, None).to_dict(), sort_keys=False), end="")
-            return 0
-        from lava_wta import pipeline
-
-        if args.command == "evaluate":
-            meta = json.loads((args.run / "metrics.json").read_text()) if (args.run / "metrics.json").is_file() else {}
-            dataset = load_dataset(args.dataset or meta.get("dataset", "mnist"), args.data_dir)
-            metrics = pipeline.evaluate_run(args.run, dataset, n_label=args.label_images,
-                                            n_test=args.test_images, label_from=args.label_from,
-                                            progress=not args.no_progress, backend=args.backend)
-            _report(metrics, args.run)
-            return 0
-        args.dataset = args.dataset or "mnist"
-        dataset = load_dataset(args.dataset, args.data_dir)
-        config = build_config(args, dataset.n_pixels)
-        out = args.out or Path("runs") / f"{args.dataset}-{time.strftime('%Y%m%d-%H%M%S')}"
-        print(f"lava-wta: {dataset.name} ({dataset.source}), backend {args.backend}, "
-              f"{config.network.n_neurons} neurons, "
-              f"scaling {config.scaling.mode} Wt={config.scaling.target_norm:g}, "
-              f"{args.train_images} training / {args.label_images} labelling / {args.test_images} test images "
-              f"-> {out}", file=sys.stderr)
-        metrics = pipeline.run_experiment(
-            config, dataset, n_train=args.train_images, n_label=args.label_images,
-            n_test=args.test_images, out_dir=out, label_from=args.label_from,
-            progress=not args.no_progress, checkpoint_every=args.checkpoint_every,
-            command="lava-wta " + " ".join(shlex.quote(a) for a in argv), backend=args.backend)
-        _report(metrics, out)
+        print(yaml.safe_dump(build_config(args, None).to_dict(), sort_keys=False), end="")
         return 0
-    except user_errors() as exc:
-        print(f"lava-wta: error: {exc}", file=sys.stderr)
-        return 2
+    from lava_wta import pipeline
+
+    if args.command == "evaluate":
+        meta = pipeline.run_metadata(args.run)
+        dataset = load_dataset(args.dataset or _meta_dataset(meta, args.run), args.data_dir)
+        metrics = pipeline.evaluate_run(args.run, dataset, n_label=args.label_images,
+                                        n_test=args.test_images, label_from=args.label_from,
+                                        progress=not args.no_progress, backend=args.backend,
+                                        replace=args.replace, name=args.name)
+        _report(metrics, Path(metrics["evaluation_folder"]))
+        return 0
+    args.dataset = args.dataset or "mnist"
+    dataset = load_dataset(args.dataset, args.data_dir)
+    config = build_config(args, dataset.n_pixels)
+    out = args.out or Path("runs") / f"{args.dataset}-{time.strftime('%Y%m%d-%H%M%S')}"
+    print(f"lava-wta: {dataset.name} ({dataset.source}), backend {args.backend}, "
+          f"{config.network.n_neurons} neurons, "
+          f"scaling {config.scaling.mode} Wt={config.scaling.target_norm:g}, "
+          f"{args.train_images} training / {args.label_images} labelling / {args.test_images} test images "
+          f"-> {out}", file=sys.stderr)
+    metrics = pipeline.run_experiment(
+        config, dataset, n_train=args.train_images, n_label=args.label_images,
+        n_test=args.test_images, out_dir=out, label_from=args.label_from,
+        progress=not args.no_progress, checkpoint_every=args.checkpoint_every,
+        command="lava-wta " + " ".join(shlex.quote(a) for a in argv), backend=args.backend)
+    _report(metrics, out)
+    return 0
+
+
+def _meta_dataset(meta: dict, run: Path) -> str:
+    """The dataset a run's metrics.json names (mnist when it names none)."""
+    name = meta.get("dataset", "mnist")
+    if name not in DATASETS:
+        from lava_wta.errors import RunFolderError
+
+        raise RunFolderError(f"{run / 'metrics.json'}: dataset: expected one of {list(DATASETS)}, "
+                             f"found {name!r}; pass --dataset")
+    return name
 
 
 def _report(metrics: dict, out: Path) -> None:
@@ -195,7 +221,12 @@ def _report(metrics: dict, out: Path) -> None:
         print(f"training ({metrics.get('backend', 'lava')}): {tr['seconds']:.1f} s, {tr['steps']} steps, "
               f"{1e3 * tr['ms_per_step']:.2f} us/step, {tr['retries']} retries")
     print(f"labelling+testing: {ev['seconds']:.1f} s, {1e3 * ev['ms_per_step']:.2f} us/step")
-    print(f"run folder: {out} (config.json, state.npz, metrics.json, weights.png, confusion.png, theta_hist.png)")
+    if "run" in metrics:
+        print(f"evaluation folder: {out} (metrics.json, state.npz, weights.png, confusion.png, theta_hist.png; "
+              f"the run's own files are unchanged)")
+    else:
+        print(f"run folder: {out} (config.json, state.npz, metrics.json, weights.png, confusion.png, "
+              f"theta_hist.png)")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ found.
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import typing as ty
 from dataclasses import dataclass, field, fields
@@ -39,8 +38,7 @@ NEURON_MODELS = ("conductance", "current")
 current-based (Loihi/NIR-native) variant configured by ``cuba_exc`` and ``cuba_inh``."""
 
 
-class ConfigError(ValueError):
-    """A configuration value is invalid. The message names the field."""
+from lava_wta.errors import ConfigError  # noqa: E402  (defined with the other typed errors)
 
 
 @dataclass(frozen=True)
@@ -227,7 +225,11 @@ class ScalingConfig:
     """``none``, ``l1``, ``l2``, ``max``, or a rule registered with
     :func:`lava_wta.rules.register_scaling_rule`."""
     target_norm: float = 5.0
-    """Target norm Wt (dimensionless); Diehl & Cook's l1 used 78."""
+    """Target norm Wt (dimensionless); Diehl & Cook's l1 used 78. Range: > 0, and for the
+    built-in modes no more than the norm of a weight vector with every weight at
+    ``stdp.w_max`` (l1: ``n_inputs * w_max``, l2: ``sqrt(n_inputs) * w_max``, max:
+    ``w_max``): a larger target cannot be held by weights clipped to [0, w_max]
+    (checked before training, :meth:`WTAConfig.check_trainable`)."""
     interval_images: int = 1
     """Scale after every k-th presentation (k = interval_images)."""
     scale_initial: bool = True
@@ -411,11 +413,14 @@ class WTAConfig:
             for f in fields(section):
                 value = getattr(section, f.name)
                 _check_type(f"{name}.{f.name}", value, f.type)
+                if isinstance(value, int) and not isinstance(value, bool) and not _INT64[0] <= value <= _INT64[1]:
+                    raise ConfigError(f"{name}.{f.name}: expected a 64-bit integer "
+                                      f"({_INT64[0]}..{_INT64[1]}), got {value}")
                 if isinstance(value, float) and not math.isfinite(value):
                     raise ConfigError(f"{name}.{f.name}: expected a finite number, got {value}")
         _check_type("seed", self.seed, "int")
-        if self.seed < 0:
-            raise ConfigError(f"seed: expected >= 0, got {self.seed}")
+        if not 0 <= self.seed <= _INT64[1]:
+            raise ConfigError(f"seed: expected an integer in 0..{_INT64[1]}, got {self.seed}")
 
         for path in ("network.n_inputs", "network.n_neurons"):
             _positive(path, self._get(path))
@@ -542,6 +547,19 @@ class WTAConfig:
                 f"network.n_inputs: the {source} has images of {n_pixels} pixels, "
                 f"the configuration expects {self.network.n_inputs}")
 
+    def check_trainable(self) -> None:
+        """Raise :class:`ConfigError` if training with this configuration is meaningless:
+        a built-in scaling target that weights in [0, stdp.w_max] cannot reach (see
+        ``scaling.target_norm``). Checked before training rather than in :meth:`validate`,
+        as it ties three fields that overrides may change one at a time."""
+        n, w_max = self.network.n_inputs, self.stdp.w_max
+        reachable = {"l1": n * w_max, "l2": math.sqrt(n) * w_max, "max": w_max}.get(self.scaling.mode)
+        if reachable is not None and self.scaling.target_norm > reachable * (1 + 1e-12):
+            raise ConfigError(
+                f"scaling.target_norm: expected <= {reachable:g} (the {self.scaling.mode} norm of "
+                f"network.n_inputs = {n} weights all at stdp.w_max = {w_max:g}, the largest that "
+                f"clipped weights can hold), got {self.scaling.target_norm:g}")
+
     # ------------------------------------------------------------------ derivation
     def replace(self, **changes: ty.Any) -> "WTAConfig":
         """A copy with top-level fields or whole sections replaced."""
@@ -603,7 +621,7 @@ class WTAConfig:
             raise ConfigError(f"{source}: expected a mapping at the top level, got {type(data).__name__}")
         unknown = set(data) - set(_SECTIONS) - {"seed"}
         if unknown:
-            raise ConfigError(f"{source}: unknown field(s) {sorted(unknown)}; "
+            raise ConfigError(f"{source}: unknown field(s) {sorted(unknown, key=repr)}; "
                               f"expected some of {sorted(_SECTIONS) + ['seed']}")
         kwargs: dict = {}
         for name, section_cls in _SECTIONS.items():
@@ -615,7 +633,8 @@ class WTAConfig:
             known = {f.name: f for f in fields(section_cls)}
             bad = set(values) - set(known)
             if bad:
-                raise ConfigError(f"{name}: unknown field(s) {sorted(bad)}; expected some of {sorted(known)}")
+                raise ConfigError(f"{name}: unknown field(s) {sorted(bad, key=repr)}; "
+                                  f"expected some of {sorted(known)}")
             converted = {k: _coerce(f"{name}.{k}", v, known[k].type) for k, v in values.items()}
             kwargs[name] = section_cls(**converted)
         if "seed" in data:
@@ -624,14 +643,20 @@ class WTAConfig:
 
     def save(self, path: ty.Union[str, Path]) -> Path:
         """Write JSON (``.json``) or YAML (``.yaml``/``.yml``)."""
+        from lava_wta.runfolder import write_atomic
+
         path = Path(path)
         if path.suffix in (".yaml", ".yml"):
             import yaml
 
-            path.write_text(yaml.safe_dump(self.to_dict(), sort_keys=False))
-        else:
-            path.write_text(json.dumps(self.to_dict(), indent=2) + "\n")
-        return path
+            return write_atomic(path, yaml.safe_dump(self.to_dict(), sort_keys=False))
+        return write_atomic(path, self.to_json())
+
+    def to_json(self) -> str:
+        """The configuration as the strict JSON text :meth:`save` writes."""
+        from lava_wta.runfolder import dumps_json
+
+        return dumps_json(self.to_dict())
 
     @classmethod
     def load(cls, path: ty.Union[str, Path]) -> "WTAConfig":
@@ -639,31 +664,39 @@ class WTAConfig:
         path = Path(path)
         try:
             text = path.read_text()
+        except UnicodeDecodeError:
+            raise ConfigError(f"{path}: expected a text configuration file, found bytes that are not UTF-8") \
+                from None
         except OSError as exc:
-            raise ConfigError(f"{path}: cannot read configuration ({exc.strerror})") from exc
-        try:
-            if path.suffix in (".yaml", ".yml"):
-                import yaml
+            raise ConfigError(f"{path}: cannot read configuration ({exc.strerror or exc})") from None
+        from lava_wta.runfolder import load_yaml, loads_json
 
-                data = yaml.safe_load(text)
-            else:
-                data = json.loads(text)
-        except Exception as exc:  # noqa: BLE001 - parser errors differ by format
-            raise ConfigError(f"{path}: not valid {path.suffix.lstrip('.') or 'JSON'}: {exc}") from exc
+        # strict: a key written twice, or NaN/Infinity in JSON, is an error
+        data = load_yaml(text, str(path)) if path.suffix in (".yaml", ".yml") else loads_json(text, str(path))
+        if data is None:
+            data = {}
         try:
-            return cls.from_dict(data or {}, source=str(path))
+            return cls.from_dict(data, source=str(path))
         except ConfigError as exc:
             raise ConfigError(f"{path}: {exc}") from None
 
 
 # ---------------------------------------------------------------------- helpers
+_INT64 = (-(2 ** 63), 2 ** 63 - 1)
+"""Integer fields are 64-bit in the kernels and in saved files."""
+
+
+def _finite(value: float) -> bool:
+    return isinstance(value, int) or math.isfinite(value)
+
+
 def _positive(path: str, value: float) -> None:
-    if not value > 0 or not math.isfinite(value):
+    if not value > 0 or not _finite(value):
         raise ConfigError(f"{path}: expected a finite value > 0, got {value}")
 
 
 def _non_negative(path: str, value: float) -> None:
-    if not value >= 0 or not math.isfinite(value):
+    if not value >= 0 or not _finite(value):
         raise ConfigError(f"{path}: expected a finite value >= 0, got {value}")
 
 
@@ -683,6 +716,10 @@ def _coerce(path: str, value: ty.Any, type_name: ty.Any) -> ty.Any:
     """Accept ints for floats (JSON writes 1.0 as 1) but nothing else silently."""
     type_name = getattr(type_name, "__name__", type_name)
     if type_name == "float" and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:
+            raise ConfigError(f"{path}: expected a finite number, got an integer of "
+                              f"{len(str(abs(value)))} digits") from None
     _check_type(path, value, type_name)
     return value

@@ -1,6 +1,7 @@
 """Figures of a run: weight mosaic, confusion matrix, theta histogram, training curve."""
 from __future__ import annotations
 
+import io
 import typing as ty
 from pathlib import Path
 
@@ -9,6 +10,23 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+
+
+def _save(fig, path: ty.Union[Path, ty.BinaryIO]) -> ty.Union[Path, ty.BinaryIO]:
+    """Render ``fig`` as PNG and write it atomically (uniquely named temporary file, then
+    rename), so a run folder never holds half a figure; ``path`` may also be a binary
+    file object (e.g. ``io.BytesIO``), which receives the PNG."""
+    from lava_wta.runfolder import write_atomic
+
+    buf = io.BytesIO()
+    try:
+        fig.savefig(buf, format="png", dpi=110)
+    finally:
+        plt.close(fig)
+    if hasattr(path, "write"):
+        path.write(buf.getvalue())
+        return path
+    return write_atomic(path, buf.getvalue())
 
 
 def weight_mosaic(weights: np.ndarray, image_shape: ty.Tuple[int, int]) -> np.ndarray:
@@ -35,9 +53,7 @@ def plot_weights(weights: np.ndarray, image_shape: ty.Tuple[int, int], path: Pat
     ax.set_yticks([])
     fig.colorbar(im, ax=ax, fraction=0.046, pad=0.02, label="weight")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def plot_confusion(cm: np.ndarray, path: Path, class_names: ty.Sequence[str],
@@ -59,9 +75,7 @@ def plot_confusion(cm: np.ndarray, path: Path, class_names: ty.Sequence[str],
     ax.set_title(title)
     fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="fraction of true class")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def plot_theta(theta: np.ndarray, path: Path, theta_init: float) -> Path:
@@ -73,13 +87,12 @@ def plot_theta(theta: np.ndarray, path: Path, theta_init: float) -> Path:
     ax.set_title(f"theta after training (mean {theta.mean():.2f} mV)")
     ax.legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def plot_training_curve(curve: ty.Mapping[str, ty.Sequence[float]], path: Path) -> Path:
-    """``curve``: images, running_accuracy (fraction or nan), spikes_per_image."""
+    """``curve``: images, running_accuracy (fraction, or None/nan before the first
+    value), spikes_per_image."""
     fig, ax1 = plt.subplots(figsize=(7, 4))
     x = np.asarray(curve["images"])
     acc = np.asarray(curve["running_accuracy"], dtype=float)
@@ -87,10 +100,8 @@ def plot_training_curve(curve: ty.Mapping[str, ty.Sequence[float]], path: Path) 
     ax1.set_xlabel("training images")
     ax1.set_ylabel("running accuracy, last 500 images (%)", color="tab:blue")
     ax2 = ax1.twinx()
-    ax2.plot(x, curve["spikes_per_image"], color="tab:red", alpha=0.7, label="spikes per image")
+    ax2.plot(x, np.asarray(curve["spikes_per_image"], dtype=float), color="tab:red", alpha=0.7, label="spikes per image")
     ax2.set_ylabel("excitatory spikes per image", color="tab:red")
     ax1.set_title("training progress")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, path)

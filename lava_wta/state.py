@@ -7,7 +7,6 @@ on the labelling images).
 """
 from __future__ import annotations
 
-import os
 import typing as ty
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from lava_wta.config import WTAConfig
+from lava_wta.errors import RunFolderError
 from lava_wta.rules import apply_scaling
 
 # Independent random streams derived from config.seed (numpy SeedSequence entropy lists).
@@ -52,35 +52,60 @@ class WTAState:
     def check(self, config: WTAConfig, source: str = "state") -> None:
         n, n_in = config.network.n_neurons, config.network.n_inputs
         if self.weights.shape != (n, n_in):
-            raise ValueError(f"{source}: weights have shape {self.weights.shape}, the configuration "
+            raise RunFolderError(f"{source}: weights have shape {self.weights.shape}, the configuration "
                              f"expects (network.n_neurons, network.n_inputs) = {(n, n_in)}")
         if self.theta.shape != (n,):
-            raise ValueError(f"{source}: theta has shape {self.theta.shape}, expected {(n,)}")
+            raise RunFolderError(f"{source}: theta has shape {self.theta.shape}, expected {(n,)}")
         if self.assignments is not None and self.assignments.shape != (n,):
-            raise ValueError(f"{source}: assignments have shape {self.assignments.shape}, expected {(n,)}")
+            raise RunFolderError(f"{source}: assignments have shape {self.assignments.shape}, expected {(n,)}")
 
-    def save(self, path: ty.Union[str, Path]) -> Path:
-        path = Path(path)
-        tmp = path.with_name(path.stem + ".tmp.npz")
+    def to_bytes(self) -> bytes:
+        """The ``.npz`` file :meth:`save` writes, as bytes."""
+        from lava_wta.runfolder import npz_bytes
+
         arrays = {"weights": self.weights, "theta": self.theta}
         if self.assignments is not None:
             arrays["assignments"] = self.assignments
-        np.savez(tmp, **arrays)
-        os.replace(tmp, path)
-        return path
+        return npz_bytes(**arrays)
+
+    def save(self, path: ty.Union[str, Path]) -> Path:
+        """Write atomically (uniquely named temporary file, then rename)."""
+        from lava_wta.runfolder import write_atomic
+
+        return write_atomic(path, self.to_bytes())
 
     @classmethod
     def load(cls, path: ty.Union[str, Path], config: ty.Optional[WTAConfig] = None) -> "WTAState":
+        import zipfile
+
         path = Path(path)
+        if not path.is_file():
+            raise RunFolderError(f"{path}: expected a state file (.npz), found "
+                                 f"{'a folder' if path.is_dir() else 'nothing'}")
         try:
-            with np.load(path, allow_pickle=False) as z:
+            z = np.load(path, allow_pickle=False)
+            if not isinstance(z, np.lib.npyio.NpzFile):
+                raise ValueError("expected an .npz archive, found a single .npy array")
+            with z:
                 missing = {"weights", "theta"} - set(z.files)
                 if missing:
-                    raise ValueError(f"{path}: missing array(s) {sorted(missing)}")
-                state = cls(z["weights"].astype(float), z["theta"].astype(float),
-                            z["assignments"].astype(int) if "assignments" in z.files else None)
-        except (OSError, ValueError) as exc:
-            raise ValueError(f"{path}: cannot load state: {exc}") from None
+                    raise ValueError(f"missing array(s) {sorted(missing)}")
+                arrays = {k: z[k] for k in ("weights", "theta", "assignments") if k in z.files}
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as exc:
+            raise RunFolderError(f"{path}: cannot load state (expected an .npz with weights and theta: "
+                                 f"{exc or type(exc).__name__})") from None
+        for name, ndim in (("weights", 2), ("theta", 1), ("assignments", 1)):
+            a = arrays.get(name)
+            if a is None:
+                continue
+            kind = "iu" if name == "assignments" else "iuf"
+            if a.dtype.kind not in kind or a.ndim != ndim:
+                raise RunFolderError(f"{path}: {name}: expected a {ndim}-D array of "
+                                     f"{'integers' if kind == 'iu' else 'numbers'}, found {a.ndim}-D {a.dtype}")
+            if a.dtype.kind == "f" and not np.isfinite(a).all():
+                raise RunFolderError(f"{path}: {name}: expected finite values, found NaN or infinity")
+        state = cls(arrays["weights"].astype(float), arrays["theta"].astype(float),
+                    arrays["assignments"].astype(int) if "assignments" in arrays else None)
         if config is not None:
             state.check(config, str(path))
         return state

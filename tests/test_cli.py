@@ -41,11 +41,22 @@ def test_train_then_evaluate_writes_a_run_folder(tmp_path, capsys, backend):
     state = WTAState.load(out / "state.npz")
     assert state.weights.shape == (6, 64) and state.assignments.shape == (6,)
 
+    before = {name: (out / name).read_bytes() for name in ("state.npz", "metrics.json", "config.json")}
     assert main(["evaluate", str(out), "--dataset", "digits", "--label-images", "8", "--test-images", "6",
                  "--no-progress", "--backend", backend]) == 0
-    again = json.loads((out / "metrics.json").read_text())
+    # the run's training results are untouched; the evaluation has its own folder
+    assert {name: (out / name).read_bytes() for name in before} == before
+    folder = out / "evaluations" / f"label8-heldout-test6-{backend}"
+    again = json.loads((folder / "metrics.json").read_text())
     assert again["n_test"] == 6 and again["n_label"] == 8 and again["n_train"] == 12
     assert again["backend"] == backend
+    assert WTAState.load(folder / "state.npz").assignments.shape == (6,)
+
+    assert main(["evaluate", str(out), "--dataset", "digits", "--label-images", "8", "--test-images", "6",
+                 "--no-progress", "--backend", backend, "--replace"]) == 0
+    replaced = json.loads((out / "metrics.json").read_text())
+    assert replaced["n_test"] == 6 and replaced["n_label"] == 8 and replaced["n_train"] == 12
+    assert replaced["command"] == metrics["command"]
 
 
 def test_lava_backend_runs_from_a_fresh_process_with_progress_bars(tmp_path):

@@ -86,3 +86,39 @@ def test_eval_presentation_time_replaces_the_presentation_of_frozen_passes_only(
         WTAConfig().with_overrides({"time.eval_presentation_ms": -1.0})
     with pytest.raises(ConfigError, match="time.eval_presentation_ms: expected a multiple of time.dt_ms"):
         WTAConfig().with_overrides({"time.eval_presentation_ms": 100.25})
+
+
+@pytest.mark.parametrize("suffix,text", [
+    (".yaml", "seed: 1\nseed: 2\n"),
+    (".yaml", "network:\n  n_neurons: 3\n  n_neurons: 4\n"),
+    (".json", '{"seed": 1, "seed": 2}'),
+    (".json", '{"network": {"w_ie": 1, "w_ie": 2}}'),
+])
+def test_a_key_given_twice_is_refused(tmp_path, suffix, text):
+    path = tmp_path / f"c{suffix}"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match="appears twice"):
+        WTAConfig.load(path)
+
+
+def test_json_nan_and_64_bit_limits_are_refused(tmp_path):
+    path = tmp_path / "c.json"
+    path.write_text('{"network": {"w_ie": NaN}}')
+    with pytest.raises(ConfigError, match="NaN is not a JSON number"):
+        WTAConfig.load(path)
+    with pytest.raises(ConfigError, match="network.n_neurons: expected a 64-bit integer"):
+        WTAConfig().with_overrides({"network.n_neurons": 2 ** 63})
+    with pytest.raises(ConfigError, match="seed: expected an integer in 0.."):
+        WTAConfig().with_overrides({"seed": 2 ** 64})
+    with pytest.raises(ConfigError, match="network.w_ie: expected a finite number"):
+        WTAConfig().with_overrides({"network.w_ie": 10 ** 400})
+
+
+@pytest.mark.parametrize("mode,reachable", [("l1", 64.0), ("l2", 8.0), ("max", 1.0)])
+def test_a_scaling_target_beyond_what_clipped_weights_hold_is_refused(mode, reachable):
+    cfg = WTAConfig().with_overrides({"network.n_inputs": 64, "scaling.mode": mode,
+                                      "scaling.target_norm": reachable})
+    cfg.check_trainable()
+    with pytest.raises(ConfigError, match=f"scaling.target_norm: expected <= {reachable:g}"):
+        cfg.with_overrides({"scaling.target_norm": reachable * 1.01}).check_trainable()
+    cfg.with_overrides({"scaling.mode": "none", "scaling.target_norm": 1e300}).check_trainable()

