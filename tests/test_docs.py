@@ -115,3 +115,17 @@ def test_python_blocks_run(page, tmp_path):
     done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=1200)
     assert done.returncode == 0, f"{page.name}: a python block failed\n{done.stdout}\n{done.stderr}"
+
+
+# ---------------------------------------------------------------------- the site
+def test_the_documentation_site_builds_strictly(tmp_path):
+    """mkdocs.yml builds without a warning (broken links, missing API objects), offline."""
+    pytest.importorskip("mkdocs")
+    pytest.importorskip("mkdocstrings")
+    env = dict(__import__("os").environ, PYTHONPATH=str(ROOT))
+    done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet",
+                           "-f", str(ROOT / "mkdocs.yml"), "-d", str(tmp_path / "site")],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    api = (tmp_path / "site" / "api" / "index.html").read_text()
+    assert "register_stdp_rule" in api and "WTAConfig" in api and "backend_names" in api
