@@ -129,3 +129,42 @@ def test_the_documentation_site_builds_strictly(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     api = (tmp_path / "site" / "api" / "index.html").read_text()
     assert "register_stdp_rule" in api and "WTAConfig" in api and "backend_names" in api
+
+
+# ---------------------------------------------------------------------- command lines
+def command_lines(text: str):
+    """Every `lava-wta ...` command of the ```bash blocks of a page, continuations joined,
+    comments dropped; lines that elide arguments with "..." are left out."""
+    commands, in_bash, pending = [], False, ""
+    for line in text.splitlines():
+        if line.strip().startswith("```"):
+            in_bash = line.strip() == "```bash"
+            pending = ""
+            continue
+        if not in_bash:
+            continue
+        line = pending + line.split(" #")[0].rstrip() if not line.lstrip().startswith("#") else pending
+        if line.endswith("\\"):
+            pending = line[:-1] + " "
+            continue
+        pending = ""
+        if line.strip().startswith("lava-wta ") and "..." not in line:
+            commands.append(line.strip())
+    return commands
+
+
+def test_documented_command_lines_parse():
+    import shlex
+
+    from lava_wta.cli import make_parser, split_plugins
+
+    checked = 0
+    for page in PAGES:
+        for command in command_lines(page.read_text()):
+            _, rest = split_plugins(shlex.split(command)[1:])
+            try:
+                make_parser().parse_args(rest)
+            except SystemExit:
+                raise AssertionError(f"{page.name}: the CLI rejects: {command}") from None
+            checked += 1
+    assert checked >= 15
