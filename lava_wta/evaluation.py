@@ -50,7 +50,7 @@ def accuracy(labels: np.ndarray, predictions: np.ndarray) -> float:
 
 
 def failure_signatures(counts: np.ndarray) -> dict:
-    """Numbers behind MODEL.md's failure signatures for one set of presentations."""
+    """Numbers behind the failure signatures of docs/model.md for one set of presentations."""
     counts = np.asarray(counts)
     totals = counts.sum(axis=1)
     winners = counts.argmax(axis=1)[totals > 0]

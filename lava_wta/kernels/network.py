@@ -1,6 +1,6 @@
 """One time step of the whole WTA network, and the presentation protocol, compiled with numba.
 
-The equations are MODEL.md's, in the same order as the composed Lava graph
+The equations are those of docs/model.md, in the same order as the composed Lava graph
 (:mod:`lava_wta.models`), so the three executions agree:
 
 step ``t`` (0-based within the run; ``local`` = step within the presentation period)
