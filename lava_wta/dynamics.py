@@ -67,10 +67,9 @@ def stdp_decay_traces(x_pre: np.ndarray, y1: np.ndarray, y2: np.ndarray, *, dt_m
 #
 # With x = v - v_rest and u = dv * i this is exactly lava-nc's LIF update
 # ``u = u (1 - du) + a_in; v = v (1 - dv) + u`` (input weights multiplied by dv, v measured
-# from rest, threshold v_thresh - v_rest). For NIR's continuous CubaLIF it is the
-# discretisation the exporter records in the graph's metadata (a spike adds w_in * weight
-# to i at once; tau_syn, tau_mem give du, dv through the exponentials above), and the one
-# lava_wta.nir.importer uses.
+# from rest, threshold v_thresh - v_rest). It is also NIR's CubaLIF under forward Euler
+# with the time constants dt / du and dt / dv, which lava_wta.nir.export writes
+# (lava_wta.nir.conventions).
 # ---------------------------------------------------------------------------------------
 def cuba_decays(dt_ms: float, tau_syn_ms: float, tau_m_ms: float) -> ty.Tuple[float, float]:
     """``(du, dv)``: the fractions of current and voltage lost per step (lava-nc's du, dv)."""

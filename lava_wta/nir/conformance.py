@@ -77,6 +77,9 @@ class NIRSimulator:
                             else (s, d) in back)}
         self.order_of_nodes = self._step_order()
         self.sizes = {name: self._size(name) for name in self.order_of_nodes}
+        self._weights = {name: np.asarray(graph.nodes[name].weight, float) for name, kind
+                         in self.kinds.items() if kind in ("Linear", "Affine")}
+        self._cache: ty.Dict[str, dict] = {}
         self.reset()
 
     def _back_edges(self) -> ty.Set[ty.Tuple[str, str]]:
@@ -138,20 +141,32 @@ class NIRSimulator:
                 self.v[name] = _vec(node.v_leak, self.sizes[name])
                 self.i[name] = np.zeros(self.sizes[name])
 
+    def _params(self, name: str) -> dict:
+        """A neuron node's parameters as float vectors (read once)."""
+        if name not in self._cache:
+            node, n = self.graph.nodes[name], self.sizes[name]
+            p = {"v_leak": _vec(node.v_leak, n), "r": _vec(node.r, n),
+                 "v_threshold": _vec(node.v_threshold, n),
+                 "v_reset": np.zeros(n) if node.v_reset is None else _vec(node.v_reset, n)}  # NIR's default
+            if self.kinds[name] == "LIF":
+                p["a_mem"] = self.dt / _vec(node.tau, n)
+            else:
+                p.update(a_syn=self.dt / _vec(node.tau_syn, n), a_mem=self.dt / _vec(node.tau_mem, n),
+                         w_in=_vec(node.w_in, n))
+            self._cache[name] = p
+        return self._cache[name]
+
     def _neuron(self, name: str, x: np.ndarray) -> np.ndarray:
-        node, kind, n, dt = self.graph.nodes[name], self.kinds[name], self.sizes[name], self.dt
-        v_leak, r = _vec(node.v_leak, n), _vec(node.r, n)
-        v = self.v[name]
-        if kind == "LIF":
-            v = v + dt / _vec(node.tau, n) * (v_leak - v + r * x)
+        p, v = self._params(name), self.v[name]
+        if self.kinds[name] == "LIF":
+            v = v + p["a_mem"] * (p["v_leak"] - v + p["r"] * x)
         else:
-            i, a_syn, a_mem = self.i[name], dt / _vec(node.tau_syn, n), dt / _vec(node.tau_mem, n)
-            i_new = i + a_syn * (-i + _vec(node.w_in, n) * x)
-            v = v + a_mem * (v_leak - v + r * (i_new if self.order == "current_first" else i))
+            i = self.i[name]
+            i_new = i + p["a_syn"] * (-i + p["w_in"] * x)
+            v = v + p["a_mem"] * (p["v_leak"] - v + p["r"] * (i_new if self.order == "current_first" else i))
             self.i[name] = i_new
-        spikes = v > _vec(node.v_threshold, n)
-        v_reset = np.zeros(n) if node.v_reset is None else _vec(node.v_reset, n)  # NIR's default
-        self.v[name] = np.where(spikes, v_reset, v)
+        spikes = v > p["v_threshold"]
+        self.v[name] = np.where(spikes, p["v_reset"], v)
         return spikes.astype(float)
 
     def step(self, inputs: ty.Mapping[str, np.ndarray]) -> ty.Dict[str, np.ndarray]:
@@ -168,10 +183,10 @@ class NIRSimulator:
                 x = x + (previous[src] if (src, name) in self.delayed else now[src])
             if kind == "Output":
                 now[name] = x
-            elif kind == "Linear":
-                now[name] = np.asarray(node.weight, float) @ x
-            elif kind == "Affine":
-                now[name] = np.asarray(node.weight, float) @ x + _vec(node.bias)
+            elif kind in ("Linear", "Affine"):
+                now[name] = self._weights[name] @ x
+                if kind == "Affine":
+                    now[name] = now[name] + _vec(node.bias)
             else:
                 now[name] = self._neuron(name, x)
         self.value = now

@@ -49,7 +49,9 @@ GRAPH_KEYS: ty.Dict[str, str] = {
     "profile": "'nir' (the community conventions above) or a consumer profile (profile_note says "
                "what it misstates)",
     "profile_note": "for a consumer profile: which graph values are not the physical ones, and why",
-    "dt_s": "the time step (s) the graph's Euler-convention time constants are written for",
+    "dt_s": "the network's time step (s); in profile 'nir' the step the Euler-convention time "
+            "constants are written for",
+    "profile_dt_s": "in a consumer profile: the step (s) its time constants are written for",
     "time_constants": "how tau_syn/tau_mem relate to the physical ones (tau' = dt/(1-exp(-dt/tau)))",
     "potential_origin": "'rest': every potential is measured from the neuron's resting potential",
     "spike_value": "a spike is 1 in one step (a pulse of area dt_s)",

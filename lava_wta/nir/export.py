@@ -145,6 +145,7 @@ def graph_metadata(config: WTAConfig, assignments: ty.Optional[np.ndarray], prof
         "lava_wta_config": json.dumps(config.to_dict()),
     }
     if profile != "nir":
+        meta["profile_dt_s"] = SNNTORCH_DT_S
         meta["profile_note"] = (
             f"time constants written for dt = {SNNTORCH_DT_S} s (the step snnTorch assumes) instead "
             f"of dt_s; r = tau_mem/dt with each population's weights multiplied by its dv; the "
