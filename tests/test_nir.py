@@ -219,3 +219,39 @@ def test_export_command_writes_a_readable_graph_and_refuses_conductance(tmp_path
     assert deploy_cli.main(["export", str(run), "--nir", str(tmp_path / "h.nir")]) == 2
     assert "reversal potentials" in capsys.readouterr().err
     assert not (tmp_path / "h.nir").exists()
+
+
+def test_schema_1_files_keep_their_exponential_discretisation_others_are_read_by_euler():
+    from lava_wta.nir.importer import plan_nir
+
+    n = 2
+    lif = nir.CubaLIF(tau_syn=np.full(n, 5e-3), tau_mem=np.full(n, 1e-2), r=np.ones(n),
+                      v_leak=np.full(n, -65.0), v_threshold=np.full(n, -52.0),
+                      v_reset=np.full(n, -65.0), w_in=np.ones(n))
+    nodes = {"input": nir.Input(input_type=np.array([n])), "w": nir.Linear(weight=np.eye(n)),
+             "exc": lif, "output": nir.Output(output_type=np.array([n]))}
+    edges = [("input", "w"), ("w", "exc"), ("exc", "output")]
+    legacy = nir.NIRGraph(nodes=nodes, edges=edges, metadata={
+        "producer": "lava-wta", "dt_s": DT_S, "discretisation": "per step dt: i <- i*exp(-dt/tau_syn) ..."})
+    p = plan_nir(legacy).neurons["exc"]
+    assert p.du == pytest.approx(1 - np.exp(-DT_S / 5e-3)) and p.dv == pytest.approx(1 - np.exp(-DT_S / 1e-2))
+    np.testing.assert_allclose(p.gain, p.dv)                     # a spike adds w_in * w to i
+    np.testing.assert_allclose(p.vth, 13.0)
+    euler = plan_nir(nir.NIRGraph(nodes=nodes, edges=edges, metadata={"dt_s": DT_S})).neurons["exc"]
+    assert euler.du == DT_S / 5e-3 and euler.dv == DT_S / 1e-2
+    np.testing.assert_allclose(euler.gain, euler.dv * euler.du)   # a spike adds (dt/tau_syn) w_in w
+    with pytest.raises(UnsupportedNIRError, match=r"tau_syn = 0.005: expected a time constant >= dt"):
+        plan_nir(legacy, dt=2e-2, integration="euler")           # Euler would overshoot
+
+
+def test_snntorch_profile_is_an_option_that_says_what_it_misstates(cuba_config, trained):
+    g = export_nir(trained, cuba_config, profile="snntorch")
+    m = g.metadata
+    assert m["profile"] == "snntorch" and "0.0001 s" in m["profile_note"] and m["profile_dt_s"] == 1e-4
+    exc = g.nodes["exc"]
+    assert np.unique(exc.v_threshold).size == 1
+    np.testing.assert_allclose(exc.r, exc.tau_mem / 1e-4)
+    np.testing.assert_allclose(exc.w_in * 1e-4 / exc.tau_syn, 1.0)
+    assert export_nir(trained, cuba_config).metadata["profile"] == "nir", "not the default"
+    with pytest.raises(ValueError, match="profile"):
+        export_nir(trained, cuba_config, profile="norse")
