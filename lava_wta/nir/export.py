@@ -48,7 +48,7 @@ import numpy as np
 
 from lava_wta import __version__
 from lava_wta.config import WTAConfig
-from lava_wta.dynamics import cuba_decays
+from lava_wta.dynamics import adaptive_threshold_mv, cuba_decays
 from lava_wta.nir import conventions as cv
 from lava_wta.state import WTAState
 
@@ -170,7 +170,8 @@ def to_nir_graph(state: WTAState, config: WTAConfig, *, profile: str = "nir"):
     n = config.network.n_neurons
     ce, ci, net, dt_ms = config.cuba_exc, config.cuba_inh, config.network, config.time.dt_ms
     eye = np.eye(n)
-    exc = _population(ce, dt_ms, ce.v_thresh_mv + state.theta - ce.theta_offset_mv, profile)
+    exc = _population(ce, dt_ms, adaptive_threshold_mv(ce.v_thresh_mv, state.theta, ce.theta_offset_mv),
+                      profile)
     inh = _population(ci, dt_ms, np.full(n, ci.v_thresh_mv), profile)
     exc["meta"].update(population="excitatory", theta_mv=np.asarray(state.theta, float),
                        theta_offset_mv=ce.theta_offset_mv)
