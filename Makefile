@@ -2,7 +2,7 @@
 # Both create .venv with Python 3.10 on first use.
 PY := .venv/bin/python
 
-.PHONY: demo demo-lava test bench install clean
+.PHONY: demo demo-lava test bench nir-interop install clean
 demo: .venv/.installed
 	$(PY) -m lava_wta.cli demo
 
@@ -11,6 +11,11 @@ demo-lava: .venv/.installed
 
 bench: .venv/.installed
 	$(PY) benchmarks/engine_vs_lava.py
+
+# A trained current-based run in third-party NIR simulators (installs them into a Python 3.11
+# venv under runs/nir-interop; not part of `make test`): make nir-interop RUN=runs/<run> [N=1000]
+nir-interop: .venv/.installed
+	$(PY) benchmarks/nir_interop.py $(RUN) --test-images $(or $(N),1000)
 
 test: .venv/.installed
 	$(PY) -m pytest -q

@@ -31,7 +31,14 @@ def trained(cuba_config):
     return state
 
 
+def _euler_tau(tau_s):
+    """The Euler-convention time constant: one Euler step of DT_S decays as exp(-DT_S/tau)."""
+    return DT_S / (1 - np.exp(-DT_S / tau_s))
+
+
 def test_export_passes_type_check_and_reads_back_every_field(tmp_path, cuba_config, trained):
+    from lava_wta.nir.conventions import GRAPH_KEYS, NEURON_KEYS, SCHEMA, SCHEMA_VERSION
+
     path = tmp_path / "net.nir"
     export_nir(trained, cuba_config, path)
     g = nir.read(path)                     # type_check=True by default
@@ -40,40 +47,49 @@ def test_export_passes_type_check_and_reads_back_every_field(tmp_path, cuba_conf
     assert kinds == {"input": "Input", "input_weights": "Linear", "exc": "CubaLIF",
                      "exc_to_inh": "Linear", "inh": "CubaLIF", "inh_to_exc": "Linear",
                      "output": "Output"}
-    assert sorted(g.edges) == sorted([
-        ("input", "input_weights"), ("input_weights", "exc"), ("exc", "exc_to_inh"),
-        ("exc_to_inh", "inh"), ("inh", "inh_to_exc"), ("inh_to_exc", "exc"), ("exc", "output")])
+    # the feed-forward path to the output first, then the inhibitory loop (Spyx needs it)
+    assert list(map(tuple, g.edges)) == [
+        ("input", "input_weights"), ("input_weights", "exc"), ("exc", "output"),
+        ("exc", "exc_to_inh"), ("exc_to_inh", "inh"), ("inh", "inh_to_exc"), ("inh_to_exc", "exc")]
     ce, ci, n = cuba_config.cuba_exc, cuba_config.cuba_inh, 5
     np.testing.assert_array_equal(g.nodes["input"].input_type["input"], [16])
     np.testing.assert_array_equal(g.nodes["output"].output_type["output"], [n])
     np.testing.assert_allclose(g.nodes["input_weights"].weight, ce.input_current_mv * trained.weights)
-    exc = g.nodes["exc"]
-    np.testing.assert_allclose(exc.tau_syn, ce.tau_syn_ms * 1e-3)
-    np.testing.assert_allclose(exc.tau_mem, ce.tau_m_ms * 1e-3)
-    np.testing.assert_allclose(exc.r, 1.0)
-    np.testing.assert_allclose(exc.w_in, 1.0)
-    np.testing.assert_allclose(exc.v_leak, ce.v_rest_mv)
-    np.testing.assert_allclose(exc.v_reset, ce.v_reset_mv)
-    np.testing.assert_allclose(exc.v_threshold, ce.v_thresh_mv + trained.theta - ce.theta_offset_mv)
-    np.testing.assert_allclose(exc.metadata["theta_mv"], trained.theta)
-    np.testing.assert_array_equal(exc.metadata["assignments"], trained.assignments)
-    assert exc.metadata["t_ref_ms"] == ce.t_ref_ms
-    inh = g.nodes["inh"]
-    np.testing.assert_allclose(inh.tau_syn, ci.tau_syn_ms * 1e-3)
-    np.testing.assert_allclose(inh.tau_mem, ci.tau_m_ms * 1e-3)
-    np.testing.assert_allclose(inh.v_leak, ci.v_rest_mv)
-    np.testing.assert_allclose(inh.v_threshold, ci.v_thresh_mv)
-    np.testing.assert_allclose(inh.v_reset, ci.v_reset_mv)
-    assert inh.metadata["t_ref_ms"] == ci.t_ref_ms
+    assert not g.nodes["input_weights"].metadata, "no metadata on Linear (nir <= 1.0.4 readers)"
+    for name, p, vth in (("exc", ce, ce.v_thresh_mv + trained.theta - ce.theta_offset_mv),
+                         ("inh", ci, np.full(n, ci.v_thresh_mv))):
+        node = g.nodes[name]
+        np.testing.assert_allclose(node.tau_syn, _euler_tau(p.tau_syn_ms * 1e-3), rtol=1e-12)
+        np.testing.assert_allclose(node.tau_mem, _euler_tau(p.tau_m_ms * 1e-3), rtol=1e-12)
+        np.testing.assert_allclose(node.w_in, node.tau_syn / DT_S, rtol=1e-12)
+        np.testing.assert_array_equal(node.r, 1.0)
+        np.testing.assert_array_equal(node.v_leak, 0.0)
+        np.testing.assert_allclose(node.v_reset, p.v_reset_mv - p.v_rest_mv)
+        np.testing.assert_allclose(node.v_threshold, vth - p.v_rest_mv)
+        m = node.metadata
+        assert set(m) <= set(NEURON_KEYS), set(m) - set(NEURON_KEYS)
+        assert float(m["tau_syn_s"]) == p.tau_syn_ms * 1e-3 and float(m["tau_mem_s"]) == p.tau_m_ms * 1e-3
+        assert float(m["v_rest_mv"]) == p.v_rest_mv and float(m["t_ref_ms"]) == p.t_ref_ms
+    np.testing.assert_allclose(g.nodes["exc"].metadata["theta_mv"], trained.theta)
     np.testing.assert_allclose(g.nodes["exc_to_inh"].weight,
                                cuba_config.network.w_ei * ci.exc_current_mv * np.eye(n))
     np.testing.assert_allclose(g.nodes["inh_to_exc"].weight,
                                -cuba_config.network.w_ie * ce.inh_current_mv * (1 - np.eye(n)))
     m = g.metadata
-    assert float(m["dt_s"]) == pytest.approx(DT_S)
-    assert m["encoding"] == "poisson" and float(m["pixel_rate_hz"]) == cuba_config.input.pixel_rate_hz
+    assert set(m) <= set(GRAPH_KEYS), set(m) - set(GRAPH_KEYS)
+    assert _text(m["schema"]) == SCHEMA and int(m["schema_version"]) == SCHEMA_VERSION
+    assert _text(m["profile"]) == "nir" and _text(m["potential_origin"]) == "rest"
+    assert float(m["dt_s"]) == pytest.approx(DT_S) and int(m["edge_delay_steps"]) == 1
+    assert _text(m["encoding"]) == "poisson"
+    assert float(m["pixel_rate_hz"]) == cuba_config.input.pixel_rate_hz
     assert int(m["presentation_steps"]) == cuba_config.time.presentation_steps
+    np.testing.assert_array_equal(m["assignments"], trained.assignments)
+    assert int(m["n_classes"]) == 8
     assert WTAConfig.from_dict(json.loads(m["lava_wta_config"])) == cuba_config
+
+
+def _text(value):
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def test_round_trip_gives_identical_spike_counts(cuba_config, trained):
@@ -92,15 +108,15 @@ def test_round_trip_gives_identical_spike_counts(cuba_config, trained):
 
 
 def _reference_cuba(raster, w, tau_syn, tau_mem, v_leak, vth, v_reset, r=1.0, w_in=1.0):
-    """The documented discretisation, by hand (one-step delay through the weights)."""
-    du, dv = 1 - np.exp(-DT_S / tau_syn), 1 - np.exp(-DT_S / tau_mem)
+    """NIR's CubaLIF by forward Euler, by hand (one-step delay through the weights; the
+    current first, then v with the new current). ``tau_syn`` None: LIF (no synapse)."""
     n, steps = w.shape[0], raster.shape[1]
     i, v = np.zeros(n), np.full(n, float(v_leak))
     out = np.zeros((n, steps), bool)
     for t in range(steps):
         arriving = w @ raster[:, t - 1] if t >= 1 else np.zeros(n)
-        i = i * (1 - du) + w_in * arriving
-        v = v_leak + (v - v_leak) * (1 - dv) + dv * r * i
+        i = w_in * arriving if tau_syn is None else i + DT_S / tau_syn * (-i + w_in * arriving)
+        v = v + DT_S / tau_mem * (v_leak - v + r * i)
         out[:, t] = v > vth
         v = np.where(out[:, t], v_reset, v)
     return out
@@ -137,10 +153,10 @@ def test_foreign_lif_chain_with_per_neuron_thresholds_and_reset_runs():
     n = 3
     nodes = {
         "input": nir.Input(input_type=np.array([n])),
-        "lif1": nir.LIF(tau=np.full(n, 5e-3), r=np.ones(n), v_leak=np.full(n, -1.0),
+        "lif1": nir.LIF(tau=np.full(n, 6e-3), r=np.ones(n), v_leak=np.full(n, -1.0),
                         v_threshold=np.array([-0.8, -0.6, -0.9]), v_reset=np.full(n, -1.2)),
         "w": nir.Linear(weight=np.ones((1, n))),
-        "lif2": nir.LIF(tau=np.full(1, 5e-3), r=np.ones(1), v_leak=np.zeros(1),
+        "lif2": nir.LIF(tau=np.full(1, 6e-3), r=np.ones(1), v_leak=np.zeros(1),
                         v_threshold=np.full(1, 0.05), v_reset=np.zeros(1)),
         "output": nir.Output(output_type=np.array([1])),
     }
@@ -152,8 +168,8 @@ def test_foreign_lif_chain_with_per_neuron_thresholds_and_reset_runs():
     raster[:, ::2] = 1.0
     rec = run_raster(graph, {"input": raster}, dt=DT_S, record=["lif1"])
     # LIF has no synaptic current: du = 1, the input acts in the step it arrives
-    s1 = _reference_cuba(raster, np.eye(n), 1e-12, 5e-3, -1.0, np.array([-0.8, -0.6, -0.9]), -1.2)
-    s2 = _reference_cuba(s1.astype(float), np.ones((1, n)), 1e-12, 5e-3, 0.0, 0.05, 0.0)
+    s1 = _reference_cuba(raster, np.eye(n), None, 6e-3, -1.0, np.array([-0.8, -0.6, -0.9]), -1.2)
+    s2 = _reference_cuba(s1.astype(float), np.ones((1, n)), None, 6e-3, 0.0, 0.05, 0.0)
     assert s1.sum() > 0 and s2.sum() > 0
     np.testing.assert_array_equal(rec["lif1"].astype(bool), s1)
     np.testing.assert_array_equal(rec["output"].astype(bool), s2)
@@ -203,3 +219,39 @@ def test_export_command_writes_a_readable_graph_and_refuses_conductance(tmp_path
     assert deploy_cli.main(["export", str(run), "--nir", str(tmp_path / "h.nir")]) == 2
     assert "reversal potentials" in capsys.readouterr().err
     assert not (tmp_path / "h.nir").exists()
+
+
+def test_schema_1_files_keep_their_exponential_discretisation_others_are_read_by_euler():
+    from lava_wta.nir.importer import plan_nir
+
+    n = 2
+    lif = nir.CubaLIF(tau_syn=np.full(n, 5e-3), tau_mem=np.full(n, 1e-2), r=np.ones(n),
+                      v_leak=np.full(n, -65.0), v_threshold=np.full(n, -52.0),
+                      v_reset=np.full(n, -65.0), w_in=np.ones(n))
+    nodes = {"input": nir.Input(input_type=np.array([n])), "w": nir.Linear(weight=np.eye(n)),
+             "exc": lif, "output": nir.Output(output_type=np.array([n]))}
+    edges = [("input", "w"), ("w", "exc"), ("exc", "output")]
+    legacy = nir.NIRGraph(nodes=nodes, edges=edges, metadata={
+        "producer": "lava-wta", "dt_s": DT_S, "discretisation": "per step dt: i <- i*exp(-dt/tau_syn) ..."})
+    p = plan_nir(legacy).neurons["exc"]
+    assert p.du == pytest.approx(1 - np.exp(-DT_S / 5e-3)) and p.dv == pytest.approx(1 - np.exp(-DT_S / 1e-2))
+    np.testing.assert_allclose(p.gain, p.dv)                     # a spike adds w_in * w to i
+    np.testing.assert_allclose(p.vth, 13.0)
+    euler = plan_nir(nir.NIRGraph(nodes=nodes, edges=edges, metadata={"dt_s": DT_S})).neurons["exc"]
+    assert euler.du == DT_S / 5e-3 and euler.dv == DT_S / 1e-2
+    np.testing.assert_allclose(euler.gain, euler.dv * euler.du)   # a spike adds (dt/tau_syn) w_in w
+    with pytest.raises(UnsupportedNIRError, match=r"tau_syn = 0.005: expected a time constant >= dt"):
+        plan_nir(legacy, dt=2e-2, integration="euler")           # Euler would overshoot
+
+
+def test_snntorch_profile_is_an_option_that_says_what_it_misstates(cuba_config, trained):
+    g = export_nir(trained, cuba_config, profile="snntorch")
+    m = g.metadata
+    assert m["profile"] == "snntorch" and "0.0001 s" in m["profile_note"] and m["profile_dt_s"] == 1e-4
+    exc = g.nodes["exc"]
+    assert np.unique(exc.v_threshold).size == 1
+    np.testing.assert_allclose(exc.r, exc.tau_mem / 1e-4)
+    np.testing.assert_allclose(exc.w_in * 1e-4 / exc.tau_syn, 1.0)
+    assert export_nir(trained, cuba_config).metadata["profile"] == "nir", "not the default"
+    with pytest.raises(ValueError, match="profile"):
+        export_nir(trained, cuba_config, profile="norse")

@@ -47,6 +47,7 @@ __all__ = [
     "theta_rule_names",
     "theta_decay",
     "theta_spike",
+    "threshold_mv",
     "fires",
     "firing",
     "decay_all",
@@ -128,10 +129,17 @@ def _ol_theta_spike(key, theta, p):
 
 
 @njit(cache=True, inline="always", error_model="numpy")
+def threshold_mv(v_thresh_mv, theta, theta_offset_mv):
+    """Diehl & Cook's adaptive threshold ``v_thresh + θ - θ_offset`` (mV; ``theta`` a value
+    or an array)."""
+    return (v_thresh_mv + theta) - theta_offset_mv
+
+
+@njit(cache=True, inline="always", error_model="numpy")
 def fires(v, theta, v_thresh_mv, theta_offset_mv):
-    """Diehl & Cook's adaptive threshold: does a neuron at ``v`` with ``theta`` fire
-    (``v > v_thresh + θ - θ_offset``; a refractory neuron never does)."""
-    return v > (v_thresh_mv + theta) - theta_offset_mv
+    """Does a neuron at ``v`` with ``theta`` fire (``v`` above :func:`threshold_mv`; a
+    refractory neuron never does)."""
+    return v > threshold_mv(v_thresh_mv, theta, theta_offset_mv)
 
 
 # ------------------------------------------------------------------ a Lava model's arrays

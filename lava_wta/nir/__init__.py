@@ -2,6 +2,9 @@
 
 * :func:`export_nir` writes the trained current-based network as a NIR graph (HDF5).
 * :func:`import_nir` builds a runnable lava-nc network from a NIR graph, ours or anyone's.
+* :mod:`lava_wta.nir.conventions`: how both read NIR (forward Euler) and the metadata schema.
+* :mod:`lava_wta.nir.conformance`: a plain numpy simulator of NIR's documented semantics.
+* :mod:`lava_wta.nir.readout`: the encoder, retry rule and neuron labels a consumer needs.
 
 See ``docs/DEPLOY.md``.
 """

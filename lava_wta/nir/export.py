@@ -1,33 +1,39 @@
 """Export the trained current-based WTA network as a NIR graph.
 
-Graph (node names in quotes)::
+Graph (node names in quotes; edges listed in this order)::
 
     "input" Input(n_inputs)
       -> "input_weights" Linear(input_current_mv * W)          (n_neurons, n_inputs)
-      -> "exc" CubaLIF(v_threshold = v_thresh + theta - theta_offset, per neuron)
-      -> "exc_to_inh" Linear(w_ei * exc_current_mv * identity)
+      -> "exc" CubaLIF(per-neuron v_threshold = v_thresh + theta - theta_offset - v_rest)
+      -> "output" Output(n_neurons)
+    "exc" -> "exc_to_inh" Linear(w_ei * exc_current_mv * identity)
       -> "inh" CubaLIF
       -> "inh_to_exc" Linear(-w_ie * inh_current_mv * (1 - identity))  -> "exc"
-    "exc" -> "output" Output(n_neurons)
 
-Parameter conversion (the network's equations, MODEL.md's current-based variant)::
+Parameters follow the conventions of :mod:`lava_wta.nir.conventions` (those of snnTorch's,
+lava-dl's, Rockpool's and Spyx's exporters): potentials measured from rest (``v_leak = 0``,
+``v_reset = v_reset - v_rest``), Euler-convention time constants
+``tau' = dt / (1 - exp(-dt / tau))`` (seconds), ``w_in = tau_syn' / dt`` so that a spike
+through a Linear weight ``w`` makes the current ``i`` (as ``R*i``, mV) jump by ``w``, and
+``r = 1``. The Linear weights are the configuration's weights times their current scale
+(``input_current_mv``, ``exc_current_mv``, ``inh_current_mv``), inhibition negative; theta,
+frozen after training, is folded into ``v_threshold``.
 
-    tau_syn di/dt = -i + w_in * (weighted spikes)     i is R*i in mV, so r = 1, w_in = 1
-    tau_m   dv/dt = (v_leak - v) + r * i
+The metadata (flat keys, schema :data:`~lava_wta.nir.conventions.SCHEMA` version
+:data:`~lava_wta.nir.conventions.SCHEMA_VERSION`, every key described in
+:data:`~lava_wta.nir.conventions.GRAPH_KEYS` and ``NEURON_KEYS``) holds the physical
+constants, ``dt_s``, the timing convention, and what NIR cannot express: refractory periods
+(exact only when 0, the default), the neuron labels, the Poisson rate encoding with its retry
+rule, the presentation protocol and the whole lava-wta configuration.
 
-* time constants in seconds (``tau_syn = tau_syn_ms * 1e-3``), potentials in mV;
-* a spike through a Linear of weight ``w`` makes ``i`` jump by ``w`` (mV): the Linear
-  weights are the configuration's weights times their current scale (``input_current_mv``,
-  ``exc_current_mv``, ``inh_current_mv``), inhibition negative;
-* theta, frozen after training, is folded into the per-neuron ``v_threshold``.
-
-The graph is continuous-time; the discrete-time semantics under which it reproduces the
-Lava network exactly are written into the graph's metadata (``dt_s``,
-``discretisation``, ``edge_delay_steps``). So is what NIR cannot express: refractory
-periods (``t_ref_ms`` of each population; exact only when 0, the default), the neuron
-labels (``assignments``), the Poisson rate encoding of images and its adaptive
-intensity, the presentation protocol and the whole lava-wta configuration
-(``lava_wta_config``, JSON).
+Profiles (``profile=``): ``"nir"`` (the default) is the above. ``"snntorch"`` is for
+snnTorch's ``import_from_nir``, which assumes ``dt = 1e-4`` s, ``r = tau_mem / dt``,
+``v_leak = 0`` and one threshold per layer: the time constants are written for
+``dt = 1e-4`` s (so snnTorch's per-step decays are ours, while the graph's time constants
+misstate the physical ones by the factor ``1e-4 / dt_s``), ``r = tau_mem' / 1e-4`` with the
+weights into a population multiplied by its ``dv`` (the same per-step voltage), and the
+excitatory neurons' inputs and potentials multiplied by ``threshold_scale`` (per neuron) so
+that they share one threshold (spikes unchanged: the reset is at rest).
 
 The conductance-based model (reversal potentials E_exc / E_inh, conductance synapses)
 has no NIR node and is refused with :class:`UnsupportedModelError`.
@@ -40,15 +46,16 @@ from pathlib import Path
 
 import numpy as np
 
+from lava_wta import __version__
 from lava_wta.config import WTAConfig
+from lava_wta.model.neurons import cuba_decays
+from lava_wta.model.threshold import threshold_mv
+from lava_wta.nir import conventions as cv
 from lava_wta.state import WTAState
 
-DISCRETISATION = (
-    "per step dt: i <- i*exp(-dt/tau_syn) + w_in*(sum of incoming weights of spikes sent in "
-    "the previous step); v <- v_leak + (v - v_leak)*exp(-dt/tau_mem) + "
-    "(1 - exp(-dt/tau_mem))*r*i; spike if v > v_threshold, then v <- v_reset "
-    "(lava-nc LIF: du = 1 - exp(-dt/tau_syn), dv = 1 - exp(-dt/tau_mem), u = dv*r*i, "
-    "v measured from v_leak)")
+PROFILES = ("nir", "snntorch")
+SNNTORCH_DT_S = 1e-4
+"""The time step snnTorch's ``import_from_nir`` assumes."""
 
 
 class UnsupportedModelError(ValueError):
@@ -80,83 +87,130 @@ def check_exportable(config: WTAConfig) -> None:
             f"current-based (CubaLIF). Train with --set network.neuron_model=current.")
 
 
-def to_nir_graph(state: WTAState, config: WTAConfig):
-    """The trained network as an in-memory ``nir.NIRGraph`` (type-checked)."""
-    import nir
+def _population(p, dt_ms: float, threshold_mv: np.ndarray, profile: str) -> dict:
+    """CubaLIF parameters of one population (``p``: its ``cuba_exc``/``cuba_inh`` section) in the
+    profile's conventions, with ``scale`` (per neuron) and ``weight_gain`` (per population): the
+    factors its incoming weights take."""
+    n = threshold_mv.size
+    full = lambda x: np.full(n, float(x))  # noqa: E731
+    du, dv = cuba_decays(dt_ms, p.tau_syn_ms, p.tau_m_ms)
+    dt = SNNTORCH_DT_S if profile == "snntorch" else dt_ms * 1e-3
+    tau_syn, tau_mem = cv.euler_tau(dt, du), cv.euler_tau(dt, dv)
+    vth = np.asarray(threshold_mv, float) - p.v_rest_mv
+    v_reset = p.v_reset_mv - p.v_rest_mv
+    scale, weight_gain, r = np.ones(n), 1.0, 1.0
+    if profile == "snntorch":
+        # v <- (1 - dv) v + i with r = tau_mem'/dt: the current carries dv, so the weights do
+        r, weight_gain = tau_mem / dt, dv
+        if v_reset != 0 or np.any(vth <= 0):
+            raise UnsupportedModelError(
+                f"profile 'snntorch' needs v_reset_mv = v_rest_mv and thresholds above rest "
+                f"(one threshold per layer by scaling); got v_reset - v_rest = {v_reset}, lowest "
+                f"threshold - v_rest = {vth.min()}")
+        scale = vth.max() / vth
+        vth = np.full(n, vth.max())
+    return {"params": dict(tau_syn=full(tau_syn), tau_mem=full(tau_mem), r=full(r), v_leak=full(0.0),
+                           v_threshold=vth, v_reset=full(v_reset), w_in=full(tau_syn / dt)),
+            "meta": {"tau_syn_s": p.tau_syn_ms * 1e-3, "tau_mem_s": p.tau_m_ms * 1e-3,
+                     "v_rest_mv": p.v_rest_mv, "v_reset_mv": p.v_reset_mv,
+                     "v_thresh_mv": p.v_thresh_mv, "t_ref_ms": p.t_ref_ms,
+                     "refractory_exact": bool(p.t_ref_ms == 0)},
+            "scale": scale, "weight_gain": weight_gain}
 
-    check_exportable(config)
-    state.check(config)
-    n, n_in = config.network.n_neurons, config.network.n_inputs
-    ce, ci, net = config.cuba_exc, config.cuba_inh, config.network
-    eye = np.eye(n)
 
-    def cuba(p, threshold: np.ndarray, meta: dict):
-        full = lambda x: np.full(n, float(x))  # noqa: E731
-        return nir.CubaLIF(
-            tau_syn=full(p.tau_syn_ms * 1e-3), tau_mem=full(p.tau_m_ms * 1e-3), r=full(1.0),
-            v_leak=full(p.v_rest_mv), v_threshold=np.asarray(threshold, float),
-            v_reset=full(p.v_reset_mv), w_in=full(1.0), metadata=meta)
-
-    exc_threshold = ce.v_thresh_mv + state.theta - ce.theta_offset_mv
-    exc_meta = {"population": "excitatory", "t_ref_ms": ce.t_ref_ms,
-                "refractory_exact": bool(ce.t_ref_ms == 0),
-                "theta_mv": np.asarray(state.theta, float),
-                "v_thresh_mv": ce.v_thresh_mv, "theta_offset_mv": ce.theta_offset_mv}
-    if state.assignments is not None:
-        exc_meta["assignments"] = np.asarray(state.assignments, np.int64)
-    nodes = {
-        "input": nir.Input(input_type=np.array([n_in])),
-        "input_weights": nir.Linear(weight=ce.input_current_mv * np.asarray(state.weights, float),
-                                    metadata={"unit": "mV of R*i per spike"}),
-        "exc": cuba(ce, exc_threshold, exc_meta),
-        "exc_to_inh": nir.Linear(weight=net.w_ei * ci.exc_current_mv * eye,
-                                 metadata={"unit": "mV of R*i per spike", "pattern": "one-to-one"}),
-        "inh": cuba(ci, np.full(n, ci.v_thresh_mv),
-                    {"population": "inhibitory", "t_ref_ms": ci.t_ref_ms,
-                     "refractory_exact": bool(ci.t_ref_ms == 0)}),
-        "inh_to_exc": nir.Linear(weight=-net.w_ie * ce.inh_current_mv * (1.0 - eye),
-                                 metadata={"unit": "mV of R*i per spike", "pattern": "all-but-self"}),
-        "output": nir.Output(output_type=np.array([n])),
-    }
-    edges = [("input", "input_weights"), ("input_weights", "exc"), ("exc", "exc_to_inh"),
-             ("exc_to_inh", "inh"), ("inh", "inh_to_exc"), ("inh_to_exc", "exc"),
-             ("exc", "output")]
-    t = config.time
-    metadata = {
-        "producer": "lava-wta",
-        "model": "Diehl & Cook WTA, current-based variant (MODEL.md)",
-        "time_unit": "s", "voltage_unit": "mV", "current_unit": "mV (R*i)",
+def graph_metadata(config: WTAConfig, assignments: ty.Optional[np.ndarray], profile: str) -> dict:
+    """The graph-level metadata (keys of :data:`lava_wta.nir.conventions.GRAPH_KEYS`)."""
+    t, inp = config.time, config.input
+    meta = {
+        "schema": cv.SCHEMA, "schema_version": cv.SCHEMA_VERSION,
+        "producer": "lava-wta", "producer_version": __version__, "profile": profile,
         "dt_s": t.dt_ms * 1e-3,
-        "discretisation": DISCRETISATION,
-        "edge_delay_steps": 1,
+        "time_constants": "Euler convention: tau = dt_s / (1 - exp(-dt_s / tau_physical)); the "
+                          "physical constants are in each neuron node's metadata",
+        "potential_origin": "rest",
+        "spike_value": "1 in one step (a pulse of area dt_s)",
+        "timing": cv.TIMING, "edge_delay_steps": 1,
         "encoding": "poisson",
-        "encoding_rule": ("pixel p (0..255) of an image spikes with probability rate*dt per step, "
-                          "rate = p*(pixel_rate_hz + retry*retry_pixel_rate_hz); an image that "
-                          "makes the output fire fewer than min_spikes spikes is presented again "
-                          "with retry+1 (up to max_retries)"),
-        "pixel_rate_hz": config.input.pixel_rate_hz,
-        "retry_pixel_rate_hz": config.input.retry_pixel_rate_hz,
-        "min_spikes": config.input.min_spikes, "max_retries": config.input.max_retries,
+        "encoding_rule": ("pixel p (0..255) spikes with probability p*(pixel_rate_hz + "
+                          "retry*retry_pixel_rate_hz)*dt_s in each of presentation_steps steps, "
+                          "retry = 0 first; an image that makes the output fire fewer than "
+                          "min_spikes spikes is presented again with retry+1 (up to max_retries); "
+                          "the counts of the last presentation are the image's"),
+        "pixel_rate_hz": inp.pixel_rate_hz, "retry_pixel_rate_hz": inp.retry_pixel_rate_hz,
+        "min_spikes": inp.min_spikes, "max_retries": inp.max_retries,
         "presentation_steps": t.presentation_steps, "period_steps": t.period_steps,
         "between_images": t.between_images,
-        "readout": ("neuron j votes for class assignments[j]; an image is classified as the class "
-                    "whose neurons fire most on average (Diehl & Cook)"),
+        "readout_rule": ("output neuron j votes for class assignments[j]; an image's class is the "
+                         "one whose neurons fire most on average (Diehl & Cook); neurons labelled "
+                         "-1 do not vote"),
         "lava_wta_config": json.dumps(config.to_dict()),
     }
-    return nir.NIRGraph(nodes=nodes, edges=edges, metadata=metadata, type_check=True)
+    if profile != "nir":
+        meta["profile_dt_s"] = SNNTORCH_DT_S
+        meta["profile_note"] = (
+            f"time constants written for dt = {SNNTORCH_DT_S} s (the step snnTorch assumes) instead "
+            f"of dt_s; r = tau_mem/dt with each population's weights multiplied by its dv; the "
+            f"excitatory neurons' potentials and inputs multiplied by threshold_scale so that they "
+            f"share one threshold")
+    if assignments is not None:
+        assignments = np.asarray(assignments, np.int64)
+        meta["assignments"] = assignments
+        meta["n_classes"] = int(assignments.max()) + 1
+    return meta
+
+
+def to_nir_graph(state: WTAState, config: WTAConfig, *, profile: str = "nir"):
+    """The trained network as an in-memory ``nir.NIRGraph`` (type-checked), in the
+    conventions of ``profile`` (see the module docstring)."""
+    import nir
+
+    if profile not in PROFILES:
+        raise ValueError(f"export profile: expected one of {PROFILES}, got {profile!r}")
+    check_exportable(config)
+    state.check(config)
+    n = config.network.n_neurons
+    ce, ci, net, dt_ms = config.cuba_exc, config.cuba_inh, config.network, config.time.dt_ms
+    eye = np.eye(n)
+    exc = _population(ce, dt_ms, threshold_mv(ce.v_thresh_mv, np.asarray(state.theta, dtype=np.float64), ce.theta_offset_mv),
+                      profile)
+    inh = _population(ci, dt_ms, np.full(n, ci.v_thresh_mv), profile)
+    exc["meta"].update(population="excitatory", theta_mv=np.asarray(state.theta, float),
+                       theta_offset_mv=ce.theta_offset_mv)
+    inh["meta"].update(population="inhibitory")
+    if profile == "snntorch":
+        exc["meta"]["threshold_scale"] = exc["scale"]
+    into_exc = (exc["weight_gain"] * exc["scale"])[:, None]
+    into_inh = (inh["weight_gain"] * inh["scale"])[:, None]
+    nodes = {
+        "input": nir.Input(input_type=np.array([config.network.n_inputs])),
+        "input_weights": nir.Linear(weight=into_exc * ce.input_current_mv
+                                    * np.asarray(state.weights, float)),
+        "exc": nir.CubaLIF(**exc["params"], metadata=exc["meta"]),
+        "output": nir.Output(output_type=np.array([n])),
+        "exc_to_inh": nir.Linear(weight=into_inh * (net.w_ei * ci.exc_current_mv * eye)),
+        "inh": nir.CubaLIF(**inh["params"], metadata=inh["meta"]),
+        "inh_to_exc": nir.Linear(weight=into_exc * (-net.w_ie * ce.inh_current_mv * (1.0 - eye))),
+    }
+    # the feed-forward path first, then the loop: Spyx orders nodes by following edges in order
+    edges = [("input", "input_weights"), ("input_weights", "exc"), ("exc", "output"),
+             ("exc", "exc_to_inh"), ("exc_to_inh", "inh"), ("inh", "inh_to_exc"),
+             ("inh_to_exc", "exc")]
+    return nir.NIRGraph(nodes=nodes, edges=edges, type_check=True,
+                        metadata=graph_metadata(config, state.assignments, profile))
 
 
 def export_nir(run_or_state: ty.Union[str, Path, WTAState], config: ty.Optional[WTAConfig] = None,
-               path: ty.Union[str, Path, None] = None):
+               path: ty.Union[str, Path, None] = None, *, profile: str = "nir"):
     """Write the trained network of a run folder (or a ``WTAState`` with its ``config``) to
-    ``path`` as a NIR HDF5 file; returns the ``nir.NIRGraph``.
+    ``path`` as a NIR HDF5 file; returns the ``nir.NIRGraph``. ``profile``: ``"nir"`` (the
+    default, the community conventions) or ``"snntorch"`` (see the module docstring).
 
     Raises :class:`UnsupportedModelError` for the conductance-based model.
     """
     import nir
 
     state, config = _load(run_or_state, config)
-    graph = to_nir_graph(state, config)
+    graph = to_nir_graph(state, config, profile=profile)
     if path is not None:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -21,18 +21,26 @@ is refused by :class:`UnsupportedNIRError`, which lists every unsupported node b
 and type. A node feeding a neuron directly (no Linear in between) is connected one-to-one.
 
 Discretisation (time step ``dt``: the graph's ``metadata["dt_s"]`` or the ``dt``
-argument; time constants in the graph's time unit, seconds by NIR convention)::
+argument; time constants in the graph's time unit, seconds by NIR convention): forward
+Euler, a spike being 1 in one step, as NIR's consumers run it
+(:mod:`lava_wta.nir.conventions`)::
 
-    du = 1 - exp(-dt / tau_syn)      dv = 1 - exp(-dt / tau_mem)
-    u <- u (1 - du) + sum_j W'_ij s_j        with W' = dv * r * w_in * W
-    v <- v (1 - dv) + u                       v measured from v_leak
+    du = dt / tau_syn                 dv = dt / tau_mem
+    i <- i + du (-i + w_in x)         x: weighted spikes arriving in the step
+    v <- v + dv (v_leak - v + r i)    with the new i
+    spike if v > v_threshold, then v <- v_reset
+
+In lava-nc's LIF form (``u = dv r i``, ``v`` measured from ``v_leak``)::
+
+    u <- u (1 - du) + sum_j W'_ij s_j        with W' = dv * r * du * w_in * W
+    v <- v (1 - dv) + u
     spike if v > v_threshold - v_leak, then v <- v_reset - v_leak
 
-i.e. the current decays exactly, a spike through weight ``w`` makes it jump by ``w_in*w``,
-and v relaxes exactly towards ``v_leak + r*i`` with ``i`` held over the step (the
-discretisation lava-wta's exporter writes into ``metadata["discretisation"]``). Every
-connection delays spikes by one step (lava-nc ``Dense``), as in lava-wta's network.
-Output potentials are offset by ``v_leak``; spikes are what is compared.
+Every connection delays spikes by one step (lava-nc ``Dense``), as in lava-wta's network.
+Output potentials are offset by ``v_leak``; spikes are what is compared. Graphs written by
+lava-wta with schema version 1 (no ``schema`` key, ``metadata["discretisation"]``) are read
+with their own exponential discretisation (``du = 1 - exp(-dt/tau_syn)``, a spike adds
+``w_in * w`` to ``i``).
 """
 from __future__ import annotations
 
@@ -42,9 +50,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from lava_wta.nir.conventions import check_schema, euler_fractions
+
 NEURON_TYPES = ("CubaLIF", "LIF")
 WEIGHT_TYPES = ("Linear", "Affine")
 IO_TYPES = ("Input", "Output")
+INTEGRATIONS = ("euler", "exponential")
 
 
 class UnsupportedNIRError(ValueError):
@@ -114,7 +125,25 @@ def _as_graph(graph_or_path):
     return nir.read(str(graph_or_path))
 
 
-def _neuron_params(name: str, node, dt: float) -> NeuronParams:
+def _integration(graph, integration: ty.Optional[str]) -> str:
+    """``"euler"`` (NIR's consumers; every graph but lava-wta's schema-1 files) or
+    ``"exponential"`` (lava-wta's schema-1 files)."""
+    if integration is not None:
+        if integration not in INTEGRATIONS:
+            raise ValueError(f"import_nir: integration: expected one of {INTEGRATIONS}, "
+                             f"got {integration!r}")
+        return integration
+    meta = graph.metadata or {}
+    legacy = (check_schema(meta) is None and "discretisation" in meta
+              and str(_text(meta.get("producer"))) == "lava-wta")
+    return "exponential" if legacy else "euler"
+
+
+def _text(value):
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _neuron_params(name: str, node, dt: float, integration: str = "euler") -> NeuronParams:
     kind = type(node).__name__
     if kind == "CubaLIF":
         tau_syn = np.asarray(node.tau_syn, float).ravel()
@@ -122,10 +151,10 @@ def _neuron_params(name: str, node, dt: float) -> NeuronParams:
             raise UnsupportedNIRError(
                 f"node {name!r} (CubaLIF): tau_syn differs between neurons; lava-nc's LIF has "
                 f"one du per population")
-        du = 1.0 - math.exp(-dt / float(tau_syn[0])) if tau_syn[0] > 0 else 1.0
+        syn = float(tau_syn[0]) if tau_syn[0] > 0 else None
         tau_mem, w_in = np.asarray(node.tau_mem, float).ravel(), np.asarray(node.w_in, float).ravel()
     else:  # LIF
-        du = 1.0
+        syn = None
         tau_mem, w_in = np.asarray(node.tau, float).ravel(), np.ones(np.size(node.tau))
     if not np.all(tau_mem == tau_mem[0]):
         raise UnsupportedNIRError(f"node {name!r} ({kind}): tau differs between neurons; "
@@ -133,13 +162,22 @@ def _neuron_params(name: str, node, dt: float) -> NeuronParams:
     if not tau_mem[0] > 0:
         raise UnsupportedNIRError(f"node {name!r} ({kind}): expected a membrane time constant > 0, "
                                   f"got {tau_mem[0]}")
-    dv = 1.0 - math.exp(-dt / float(tau_mem[0]))
+    if integration == "exponential":
+        du = 1.0 - math.exp(-dt / syn) if syn is not None else 1.0
+        dv = 1.0 - math.exp(-dt / float(tau_mem[0]))
+        jump = w_in                               # a spike adds w_in * w to i
+    else:
+        try:
+            du, dv = euler_fractions(dt, syn, float(tau_mem[0]))
+        except ValueError as err:
+            raise UnsupportedNIRError(f"node {name!r} ({kind}): {err}") from None
+        jump = du * w_in if syn is not None else w_in
     r = np.asarray(node.r, float).ravel()
     v_leak = np.asarray(node.v_leak, float).ravel()
     v_reset = np.asarray(node.v_reset if node.v_reset is not None else np.zeros_like(v_leak),
                          float).ravel()
     vth = np.asarray(node.v_threshold, float).ravel()
-    return NeuronParams(du=du, dv=dv, gain=dv * r * w_in, vth=vth - v_leak,
+    return NeuronParams(du=du, dv=dv, gain=dv * r * jump, vth=vth - v_leak,
                         v_reset=v_reset - v_leak, v_leak=v_leak)
 
 
@@ -185,11 +223,14 @@ class Plan:
     dt: float
 
 
-def plan_nir(graph_or_path, *, dt: ty.Optional[float] = None) -> Plan:
-    """Check a NIR graph and convert it to lava-nc's LIF form (see the module docstring)."""
+def plan_nir(graph_or_path, *, dt: ty.Optional[float] = None,
+             integration: ty.Optional[str] = None) -> Plan:
+    """Check a NIR graph and convert it to lava-nc's LIF form (see the module docstring).
+    ``integration``: ``"euler"`` or ``"exponential"``; default: the graph's (see there)."""
     graph = _as_graph(graph_or_path)
     check_supported(graph)
     dt = _graph_dt(graph, dt)
+    integration = _integration(graph, integration)
     kinds = {name: type(node).__name__ for name, node in graph.nodes.items()}
     incoming: ty.Dict[str, list] = {name: [] for name in graph.nodes}
     outgoing: ty.Dict[str, list] = {name: [] for name in graph.nodes}
@@ -198,7 +239,7 @@ def plan_nir(graph_or_path, *, dt: ty.Optional[float] = None) -> Plan:
             raise UnsupportedNIRError(f"edge ({src!r}, {dst!r}) names a node that is not in the graph")
         incoming[dst].append(src)
         outgoing[src].append(dst)
-    neurons = {name: _neuron_params(name, node, dt) for name, node in graph.nodes.items()
+    neurons = {name: _neuron_params(name, node, dt, integration) for name, node in graph.nodes.items()
                if kinds[name] in NEURON_TYPES}
     if not neurons:
         raise UnsupportedNIRError("the graph has no neuron node (CubaLIF or LIF)")
@@ -254,7 +295,8 @@ def plan_nir(graph_or_path, *, dt: ty.Optional[float] = None) -> Plan:
 
 
 def import_nir(graph_or_path, *, dt: ty.Optional[float] = None, period_steps: int = 0,
-               reset_between: bool = False, force_per_neuron: bool = False) -> ImportedNetwork:
+               reset_between: bool = False, force_per_neuron: bool = False,
+               integration: ty.Optional[str] = None) -> ImportedNetwork:
     """Lava Processes for a NIR graph (an ``nir.NIRGraph`` or a path to a ``.nir`` file).
 
     Parameters
@@ -266,6 +308,8 @@ def import_nir(graph_or_path, *, dt: ty.Optional[float] = None, period_steps: in
         presentation protocol; needs lava-wta's ``PerNeuronLIF``). Default: never.
     force_per_neuron : bool
         Use ``PerNeuronLIF`` even where lava-nc's ``LIF`` fits.
+    integration : str, optional
+        ``"euler"`` or ``"exponential"`` (see the module docstring); default: the graph's.
 
     Run the result with :class:`lava_wta.run_config.WTASimCfg` (``select_tag`` "floating_pt").
     """
@@ -274,7 +318,7 @@ def import_nir(graph_or_path, *, dt: ty.Optional[float] = None, period_steps: in
 
     from lava_wta.processes.lif import PerNeuronLIF
 
-    plan = plan_nir(graph_or_path, dt=dt)
+    plan = plan_nir(graph_or_path, dt=dt, integration=integration)
     net = ImportedNetwork(dt=plan.dt, params=plan.neurons)
     resets = bool(reset_between and period_steps)
     for name, p in plan.neurons.items():
@@ -312,7 +356,8 @@ def finish(net: ImportedNetwork, plan: Plan) -> ImportedNetwork:
 
 def run_raster(graph_or_path, spikes: ty.Mapping[str, np.ndarray], *,
                dt: ty.Optional[float] = None, select_tag: str = "floating_pt",
-               record: ty.Optional[ty.Sequence[str]] = None) -> ty.Dict[str, np.ndarray]:
+               record: ty.Optional[ty.Sequence[str]] = None,
+               integration: ty.Optional[str] = None) -> ty.Dict[str, np.ndarray]:
     """Import a graph, drive its Input nodes with rasters (``{input name: (n, T) array}``),
     run ``T`` steps and return ``{Output name: (n, T) spike raster}`` (and the spike
     rasters of the neuron nodes named in ``record``)."""
@@ -322,7 +367,7 @@ def run_raster(graph_or_path, spikes: ty.Mapping[str, np.ndarray], *,
 
     from lava_wta.run_config import WTASimCfg
 
-    net = import_nir(graph_or_path, dt=dt)
+    net = import_nir(graph_or_path, dt=dt, integration=integration)
     steps = None
     for name, ports in net.inputs.items():
         if name not in spikes:
