@@ -1,7 +1,7 @@
 """Typed configuration of the WTA network: every model parameter, its default and its unit.
 
-All numbers of ``../shared/MODEL.md`` (Diehl & Cook 2015; Touda & Okuno 2026) live here
-and nowhere else. Field names carry their unit (``_ms``, ``_mv``, ``_hz``); dimensionless
+All numbers of the model (docs/model.md; Diehl & Cook 2015, Touda & Okuno 2026) live
+here and nowhere else. Field names carry their unit (``_ms``, ``_mv``, ``_hz``); dimensionless
 fields say so in their docstring. A :class:`WTAConfig` is immutable; derive variants with
 :meth:`WTAConfig.replace` or :meth:`WTAConfig.with_overrides` (dotted keys).
 
@@ -71,22 +71,19 @@ class TimeConfig:
     """Duration of one image presentation (ms); 2026 paper: 150, Diehl & Cook: 350."""
     between_images: str = "reset"
     """How the network returns to rest between presentations: ``"rest"`` simulates
-    ``rest_ms`` with no input (Diehl & Cook); ``"reset"`` (the default, the cheaper
-    equivalent allowed by MODEL.md and the protocol of the reference numbers) jumps to the
+    ``rest_ms`` with no input (Diehl & Cook); ``"reset"`` (the default, a cheaper
+    equivalent within the model's specification) jumps to the
     end of that rest: v to v_rest, conductances, refractory timers and STDP traces to zero
     (they relax within tens of ms), and θ, which is not reset, decays over ``rest_ms``
     exactly while learning, as it would during the rest."""
     rest_ms: float = 150.0
     """Duration of the input-free rest after each presentation (ms): simulated in
     ``"rest"`` mode; in ``"reset"`` mode θ decays over it at each reset (0: no time passes
-    between presentations, the protocol of lava-wta before 2026-11-24, which decays θ half
-    as much over a run and measured 1.3 points lower on MNIST; see README)."""
+    between presentations, so θ decays about half as much over a run)."""
     eval_presentation_ms: float = 0.0
     """Presentation time of the frozen labelling and test passes (ms); 0 (the default):
     ``presentation_ms``, the paper's protocol. Longer test presentations give more output
-    spikes per image and a less noisy vote (measured in README: a network trained with
-    150 ms presentations, MNIST, 400 neurons, l2 Wt 5, seed 0, tested at 350 ms: 88.53 %
-    instead of 87.83 %)."""
+    spikes per image and a less noisy vote (docs/RESULTS.md measures the effect)."""
 
     @property
     def presentation_steps(self) -> int:
@@ -256,15 +253,10 @@ class CubaExcitatoryConfig:
     ``v <- v_rest + (v - v_rest)(1 - dv) + dv i`` with ``du = 1 - exp(-dt/tau_syn)``,
     ``dv = 1 - exp(-dt/tau_m)``: lava-nc's LIF ``u``/``v`` update with ``u = dv i``.
 
-    The defaults below were tuned at 100 neurons and 1,000 MNIST images; at the paper's
-    scale they hold up (engine, 400 neurons, 40,000 training / 10,000 held-out labelling /
-    10,000 test images, seeds 0-2, ``lava-wta sweep experiments/cuba.yaml``): l2 Wt 5 gave
-    90.64 ± 0.55 % and l1 Wt 78 88.08 ± 1.02 % (the conductance model: 88.22 ± 0.36 % and
-    88.10 ± 0.22 %), so they were not retuned. (Under the protocol before 2026-11-24, where
-    a reset stood for no time: 91.75 ± 0.45 % and 89.76 ± 0.26 %.) Note that θ settles
-    near 156 mV (conductance model: about 41 mV) and most images need retries: about 2.4
-    presentations per training image against 1.13 (l2), so the variant sees more input per
-    image than the conductance model does.
+    The defaults below were tuned on small networks (100 neurons, 1,000 MNIST images) and
+    kept at the paper's scale (``lava-wta sweep experiments/cuba.yaml``; docs/RESULTS.md
+    has the accuracies). θ settles much higher than in the conductance model and most
+    images need retries, so this variant sees more input per image.
     """
 
     tau_m_ms: float = 5.0
@@ -352,15 +344,10 @@ class LoihiConfig:
     u_range_spikes: float = 64.0
     """... and so that u's register holds this many maximal spikes of the population's
     strongest connection arriving in one step (u wraps around on overflow; dimensionless).
-    64, not 16: in the trained current-based network at the paper's scale (400 neurons)
-    up to 31 inhibitory neurons fire in one step and the float current reaches -20.5 V
-    (R*i), about 40 maximal inhibitory spikes; with 16, u wraps around and the inhibition
-    turns into excitation: 90 instead of 21 spikes per test image, fixed point 90.92 %
-    against float 91.23 % with the run's labels, 53.1 % against 88.2 % when neurons are
-    labelled in fixed point (1,000 labelling images). 32 / 48 / 64 / 128 / 256 gave
-    87.9 / 88.9 / 89.0 / 88.3 / 88.4 % in that labelling setting; with 64 the spike count
-    is the float one (21.09 against 21.09) and 10,000 test images give 91.20 % against
-    91.23 % (``lava-wta loihi-report --fixed-backend loihi-emulator``; docs/DEPLOY.md)."""
+    In a trained current-based network many inhibitory neurons can fire in the same step;
+    too small a range makes u wrap around, which turns inhibition into excitation. 64
+    keeps the fixed-point spike counts at the float ones (docs/DEPLOY.md measures the
+    choice with ``lava-wta loihi-report --fixed-backend loihi-emulator``)."""
     weight_exp_min: int = -8
     """Smallest shared weight exponent the quantiser uses (NxSDK documents -8..7 for
     Loihi's synapse exponent; lava-nc's bit-accurate Dense accepts any)."""
