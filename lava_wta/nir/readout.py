@@ -1,4 +1,4 @@
-"""Classify images with a lava-wta NIR graph run by any simulator (numpy only).
+"""Classify images with a lava-wta NIR graph run by any simulator (numpy and numba; no Lava).
 
 A NIR graph holds the network; classifying also needs what lava-wta's exporter puts in
 the graph's metadata (:data:`lava_wta.nir.conventions.GRAPH_KEYS`): how an image becomes
@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lava_wta import evaluation
+from lava_wta.model.protocol import RETRY, end_of_presentation, presentation_gain_hz
 
 RunFn = ty.Callable[[np.ndarray], np.ndarray]
 """``run(raster (n_inputs, period_steps)) -> output spikes (n_outputs, period_steps)``."""
@@ -75,7 +76,7 @@ class Readout:
 
     def spike_probability(self, image: np.ndarray, retry: int) -> np.ndarray:
         """Per-pixel probability of a spike in one step of presentation ``retry`` (0 first)."""
-        gain_hz = self.pixel_rate_hz + retry * self.retry_pixel_rate_hz
+        gain_hz = presentation_gain_hz(self.pixel_rate_hz, self.retry_pixel_rate_hz, retry)
         return np.clip(np.asarray(image, float) * gain_hz * self.dt_s, 0.0, 1.0)
 
     def encode(self, image: np.ndarray, retry: int, rng: np.random.Generator) -> np.ndarray:
@@ -104,7 +105,8 @@ class Readout:
         while True:
             spikes = np.asarray(run(encode(index, image, retry)))
             counts = spikes[:, :self.presentation_steps].sum(axis=1).astype(np.int64)
-            if counts.sum() >= self.min_spikes or retry >= self.max_retries:
+            if end_of_presentation(int(counts.sum()), retry, self.min_spikes,
+                                   self.max_retries) != RETRY:
                 return counts, retry
             retry += 1
 
