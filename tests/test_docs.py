@@ -98,7 +98,7 @@ def python_blocks(text: str):
 def test_python_blocks_are_found_and_skips_are_few():
     blocks = [b for page in PAGES for b in python_blocks(page.read_text())]
     assert len(blocks) >= 10
-    assert sum(skipped for _, _, skipped in blocks) <= 3
+    assert sum(skipped for _, _, skipped in blocks) <= 4     # each says why (a trained run, a cluster)
 
 
 @pytest.mark.parametrize("page", [p for p in PAGES
