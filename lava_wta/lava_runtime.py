@@ -37,9 +37,17 @@ def tie_lava_workers_to_this_process() -> None:
     server's death then lets multiprocessing's resource tracker unlink the segments the
     server created. Linux delivers that signal when the *thread* that forked exits, so
     only forks from the main thread are tied; forks by other code are left alone (the
-    stack of the forking call must pass through ``lava.magma.runtime``). Idempotent; a
-    no-op where ``prctl`` is unavailable.
+    stack of the forking call must pass through ``lava.magma.runtime``).
+
+    Called from the main thread of a process that leaves SIGTERM at its default, it also
+    makes SIGTERM raise ``SystemExit(143)`` (128 + SIGTERM, the shell's convention), so a
+    terminated run stops its runtime in its ``finally`` blocks as Ctrl-C
+    (``KeyboardInterrupt``) does; a second SIGTERM kills at once. Idempotent; the worker
+    tie is a no-op where ``prctl`` is unavailable.
     """
+    if (threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL):
+        signal.signal(signal.SIGTERM, _exit_on_sigterm)
     if _tie["installed"] or not sys.platform.startswith("linux"):
         return
     try:
@@ -67,6 +75,11 @@ def tie_lava_workers_to_this_process() -> None:
     os.register_at_fork(before=before, after_in_child=after_in_child,
                         after_in_parent=after_in_parent)
     _tie["installed"] = True
+
+
+def _exit_on_sigterm(signum, frame) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    raise SystemExit(128 + signal.SIGTERM)
 
 
 def _called_from_lava_runtime() -> bool:
