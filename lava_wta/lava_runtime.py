@@ -31,23 +31,30 @@ def tie_lava_workers_to_this_process() -> None:
     when this process dies, however it dies (``kill -9`` included).
 
     lava-nc forks one worker per process model and a shared-memory manager server; none
-    of them notices its parent's death, so they lived on after a killed run and kept
-    their ``/dev/shm`` channel segments. Each such child asks Linux
+    of them notices its parent's death, so without this they outlive a killed run and
+    keep their ``/dev/shm`` channel segments. Each such child asks Linux
     (``prctl(PR_SET_PDEATHSIG, SIGKILL)``) to be killed when its parent goes; the manager
     server's death then lets multiprocessing's resource tracker unlink the segments the
     server created. Linux delivers that signal when the *thread* that forked exits, so
     only forks from the main thread are tied; forks by other code are left alone (the
-    stack of the forking call must pass through ``lava.magma.runtime``).
+    stack of the forking call must pass through ``lava.magma.runtime``). These children
+    ignore SIGINT and SIGTERM, so that a signal to the whole process group (Ctrl-C in a
+    terminal) reaches only the parent, which stops them.
 
-    Called from the main thread of a process that leaves SIGTERM at its default, it also
-    makes SIGTERM raise ``SystemExit(143)`` (128 + SIGTERM, the shell's convention), so a
-    terminated run stops its runtime in its ``finally`` blocks as Ctrl-C
-    (``KeyboardInterrupt``) does; a second SIGTERM kills at once. Idempotent; the worker
-    tie is a no-op where ``prctl`` is unavailable.
+    Called from the main thread of a process that leaves SIGTERM and SIGINT at their
+    defaults, it also makes SIGTERM raise ``SystemExit(143)`` (128 + SIGTERM, the shell's
+    convention), so a terminated run stops its runtime in its ``finally`` blocks as Ctrl-C
+    (``KeyboardInterrupt``) does, and makes either signal exit anyway with 128 + the
+    signal after ``_STOP_GRACE_S`` seconds if the main thread is then still inside
+    lava-nc's runtime (one signalled while it starts can wait forever for its workers);
+    a second SIGTERM kills at once. Idempotent; the worker tie is a no-op where
+    ``prctl`` is unavailable.
     """
-    if (threading.current_thread() is threading.main_thread()
-            and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL):
-        signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    if threading.current_thread() is threading.main_thread():
+        if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, _stop_on)
+        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            signal.signal(signal.SIGINT, _stop_on)
     if _tie["installed"] or not sys.platform.startswith("linux"):
         return
     try:
@@ -66,6 +73,11 @@ def tie_lava_workers_to_this_process() -> None:
             return
         _tie["armed"] = False                 # the child's own forks decide afresh
         prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        # Ctrl-C in a terminal and `kill -- -PGID` reach every process of the group: a
+        # worker that died of them would leave the parent's runtime waiting for it forever
+        # while it stops; the parent stops the workers instead.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         if os.getppid() != _tie["parent"]:    # the parent died before prctl took effect
             os._exit(1)
 
@@ -77,13 +89,36 @@ def tie_lava_workers_to_this_process() -> None:
     _tie["installed"] = True
 
 
-def _exit_on_sigterm(signum, frame) -> None:
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    raise SystemExit(128 + signal.SIGTERM)
+_STOP_GRACE_S = 5.0
+"""How long a signalled process may take to stop its runtime before it exits anyway."""
+
+
+def _stop_on(signum, frame) -> None:
+    """Raise what the default disposition of ``signum`` means to Python, and exit with
+    128 + ``signum`` if lava-nc's runtime is still stopping ``_STOP_GRACE_S`` seconds later."""
+    main = threading.main_thread().ident
+
+    def exit_if_stuck() -> None:
+        frame = sys._current_frames().get(main)
+        if frame is not None and _in_lava_runtime(frame):
+            os._exit(128 + signum)
+
+    timer = threading.Timer(_STOP_GRACE_S, exit_if_stuck)
+    timer.daemon = True
+    timer.start()
+    if signum == signal.SIGINT:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        raise KeyboardInterrupt
+    signal.signal(signum, signal.SIG_DFL)
+    raise SystemExit(128 + signum)
 
 
 def _called_from_lava_runtime() -> bool:
-    frame = sys._getframe(2)
+    return _in_lava_runtime(sys._getframe(2))
+
+
+def _in_lava_runtime(frame) -> bool:
+    """Whether ``frame`` or a frame that called it runs code of ``lava.magma.runtime``."""
     while frame is not None:
         if frame.f_globals.get("__name__", "").startswith("lava.magma.runtime"):
             return True

@@ -6,6 +6,7 @@ waits until its Lava workers exist, records every descendant process and every
 prints which of those processes are still alive and which of those segments still exist.
 
     python scripts/lava_kill_check.py --backend lava-fused --signal KILL --grace 5
+    python scripts/lava_kill_check.py --signal INT --group      # Ctrl-C in a terminal
 """
 from __future__ import annotations
 
@@ -53,6 +54,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--backend", default="lava-fused")
     ap.add_argument("--signal", default="KILL", help="KILL, TERM or INT")
+    ap.add_argument("--group", action="store_true",
+                    help="signal the whole process group (as Ctrl-C in a terminal does)")
     ap.add_argument("--grace", type=float, default=5.0, help="seconds to wait after the signal")
     ap.add_argument("--workers", type=int, default=3, help="descendants to wait for before the signal")
     ap.add_argument("--timeout", type=float, default=120.0)
@@ -85,7 +88,7 @@ def main(argv=None) -> int:
               f"{err_file.read().decode()[-2000:]}")
         return 2
     print(f"descendants before the signal: {len(seen)}; /dev/shm segments mapped: {len(segments)}")
-    os.kill(proc.pid, getattr(signal, "SIG" + args.signal))
+    (os.killpg if args.group else os.kill)(proc.pid, getattr(signal, "SIG" + args.signal))
     t_sig = time.monotonic()
     proc.wait()
     time.sleep(args.grace)

@@ -65,8 +65,13 @@ def _poll(predicate, timeout: float):
     return predicate()
 
 
-@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
-def test_killed_lava_run_leaves_no_workers_or_segments(tmp_path, sig):
+EXIT = {signal.SIGKILL: -signal.SIGKILL, signal.SIGTERM: 143, signal.SIGINT: 130}
+
+
+# group: the signal reaches every process of the run's group, as Ctrl-C in a terminal does
+@pytest.mark.parametrize("sig, group", [(signal.SIGKILL, False), (signal.SIGTERM, False),
+                                        (signal.SIGINT, True), (signal.SIGTERM, True)])
+def test_killed_lava_run_leaves_no_workers_or_segments(tmp_path, sig, group):
     cmd = [sys.executable, "-m", "lava_wta.cli", "train", "--dataset", "digits", "--neurons", "10",
            "--train-images", "200", "--label-images", "20", "--test-images", "20",
            "--backend", "lava-fused", "--no-progress", "--out", str(tmp_path / "run")]
@@ -85,9 +90,9 @@ def test_killed_lava_run_leaves_no_workers_or_segments(tmp_path, sig):
         assert proc.poll() is None, (tmp_path / "stderr.txt").read_text()
         assert up, "no Lava workers appeared"
         kids, segments = up
-        proc.send_signal(sig)
-        # SIGTERM stops the runtime and exits with 128 + SIGTERM; SIGKILL leaves no choice
-        assert proc.wait(timeout=10) == (143 if sig == signal.SIGTERM else -signal.SIGKILL)
+        (os.killpg if group else os.kill)(proc.pid, sig)
+        # SIGTERM and SIGINT stop the runtime and exit with 128 + the signal
+        assert proc.wait(timeout=10) == EXIT[sig]
         assert _poll(lambda: not any(_alive(p) for p in kids), 10.0), \
             f"alive 10 s after the parent: {[p for p in kids if _alive(p)]}"
         assert _poll(lambda: not any(os.path.exists(s) for s in segments), 10.0), \
