@@ -19,6 +19,7 @@ import numpy as np
 from lava.magma.core.run_conditions import RunSteps
 
 from lava_wta.config import WTAConfig
+from lava_wta.lava_runtime import tie_lava_workers_to_this_process
 from lava_wta.presentation import Checkpoint, PresentationResult, ProgressFn, images_digest
 from lava_wta.processes.network import RESULT_FIELDS, WTANetwork, unpack_results, unpack_state
 from lava_wta.run_config import ModelChoice, WTASimCfg
@@ -66,6 +67,7 @@ def present_lava(config: WTAConfig, images: np.ndarray, state: WTAState, *, lear
                      start_retry=retry, start_presentations=presentations,
                      scaling_bookkeeping=book)
     run_cfg = WTASimCfg(models=models)
+    tie_lava_workers_to_this_process()     # its workers die with this process
     next_checkpoint = done + (checkpoint.every_images if checkpoint else n_images + 1)
     t0 = time.perf_counter()
     try:
