@@ -389,6 +389,9 @@ def run_raster(graph_or_path, spikes: ty.Mapping[str, np.ndarray], *,
         sinks[name] = Sink(shape=port.shape, buffer=steps)
         port.connect(sinks[name].a_in)
     proc = net.any_process
+    from lava_wta.lava_runtime import tie_lava_workers_to_this_process
+
+    tie_lava_workers_to_this_process()     # its workers die with this process
     proc.run(condition=RunSteps(num_steps=steps), run_cfg=WTASimCfg(select_tag=select_tag))
     try:
         return {name: np.array(s.data.get()) for name, s in sinks.items()}

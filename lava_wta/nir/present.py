@@ -15,6 +15,7 @@ import numpy as np
 from lava.magma.core.run_conditions import RunSteps
 
 from lava_wta.config import WTAConfig
+from lava_wta.lava_runtime import tie_lava_workers_to_this_process
 from lava_wta.presentation import PresentationResult, ProgressFn
 
 
@@ -58,6 +59,7 @@ def present_imported(config: WTAConfig, images: np.ndarray, net, *, input_seed: 
         return {"presentations": int(source.presentations.get()[0]),
                 "retries": int(source.total_retries.get()[0]), "capped": int(source.capped.get()[0])}
 
+    tie_lava_workers_to_this_process()     # its workers die with this process
     try:
         while done < len(images):
             chunk = min(buffer_images, len(images) - done)
