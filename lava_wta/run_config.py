@@ -109,3 +109,37 @@ class WTASimCfg(Loihi2SimCfg):
         choices = dict(exception_proc_model_map or {})
         choices.update(models or {})
         self.exception_proc_model_map = _WTAModelMap(choices, select_tag)
+        _refuse_models_inside_a_fused_network(self.exception_proc_model_map)
+
+
+def _refuse_models_inside_a_fused_network(model_map: _WTAModelMap) -> None:
+    """A model chosen for a Process inside :class:`lava_wta.processes.WTANetwork` runs only
+    when the network runs as its composed graph; with a fused model (one process for the
+    whole network) it would be silently ignored, so refuse that combination."""
+    from lava.magma.core.model.sub.model import AbstractSubProcessModel
+
+    from lava_wta.errors import BackendError
+    from lava_wta.processes import (
+        AdaptiveConductanceLIF,
+        AdaptiveCurrentLIF,
+        ConductanceLIF,
+        CurrentLIF,
+        PlasticDense,
+        PoissonImageInput,
+        WTANetwork,
+    )
+
+    network_model = model_map._resolve(WTANetwork)
+    if network_model is None or issubclass(network_model, AbstractSubProcessModel):
+        return
+    inner = (PoissonImageInput, PlasticDense, AdaptiveConductanceLIF, ConductanceLIF,
+             AdaptiveCurrentLIF, CurrentLIF)
+    ignored = [proc for proc in model_map.choices
+               if isinstance(proc, type) and issubclass(proc, inner)]
+    if ignored:
+        names = ", ".join(f"{p.__name__}: {getattr(m, '__name__', m)}"
+                          for p, m in model_map.choices.items() if p in ignored)
+        raise BackendError(
+            f"models: WTANetwork runs as {network_model.__name__} (the whole network in one "
+            f"process), so the models given for the processes inside it ({names}) would not "
+            f"run; run WTANetwork as its composed graph (its default model; backend 'lava')")

@@ -151,6 +151,21 @@ def test_backends_that_cannot_run_a_process_model_refuse_it(digits, backend):
     assert "'lava'" in str(err.value) and backend in str(err.value)
 
 
+def test_a_run_configuration_with_a_fused_network_refuses_models_of_its_inner_processes():
+    from lava_wta.errors import BackendError
+    from lava_wta.models import PyPlasticDenseModelFloat
+    from lava_wta.processes import PlasticDense, WTANetwork
+    from lava_wta.run_config import WTASimCfg
+
+    class MyPlasticDenseModel(PyPlasticDenseModelFloat):
+        pass
+
+    for tag in ("fused", "fused-async"):
+        with pytest.raises(BackendError, match=r"PlasticDense: MyPlasticDenseModel.*backend 'lava'"):
+            WTASimCfg(models={WTANetwork: tag, PlasticDense: MyPlasticDenseModel})
+    WTASimCfg(models={PlasticDense: MyPlasticDenseModel})        # the composed graph runs it
+
+
 # ---------------------------------------------------------------------- threshold rules
 CAP_MV = 0.15
 
