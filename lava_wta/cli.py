@@ -91,13 +91,24 @@ def _add_data_flags(p: argparse.ArgumentParser, backends: ty.Sequence[str]) -> N
                                   for b in backends))
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose ``--help`` shows every option's default."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("formatter_class", argparse.ArgumentDefaultsHelpFormatter)
+        super().__init__(*args, **kwargs)
+
+
 def make_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    from lava_wta import __version__
+
+    parser = _Parser(
         prog="lava-wta", description="Unsupervised WTA spiking network with STDP and synaptic scaling, in Lava.")
+    parser.add_argument("--version", action="version", version=f"lava-wta {__version__}")
     parser.add_argument("--plugin", action="append", metavar="MODULE",
                         help="import a module (name or .py path) that registers STDP or scaling rules "
                              "before the command runs; repeatable, and may stand anywhere on the line")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = sub.add_parser("train", help="train, label, test and write a run folder")
     _add_data_flags(p, backend_names(learns=True))
@@ -120,7 +131,9 @@ def make_parser() -> argparse.ArgumentParser:
                         "once the evaluation has succeeded)")
 
     p = sub.add_parser("demo", help="the README's first command: 100 neurons, 1,000 MNIST images "
-                                    "(add --backend lava for the composed Lava graph)")
+                                    "(add --backend lava for the composed Lava graph)",
+                       description="Runs: lava-wta " + " ".join(DEMO_ARGS) + ". Any train option "
+                                   "given after 'demo' is added to that line (e.g. --backend lava).")
 
     p = sub.add_parser("config", help="print a configuration (defaults, or a file after validation) as YAML")
     _add_model_flags(p)
@@ -162,7 +175,7 @@ def _main(argv: ty.List[str]) -> int:
     from lava_wta.plugins import load_plugins
 
     load_plugins(plugins)
-    if rest[:1] == ["demo"]:
+    if rest[:1] == ["demo"] and not {"-h", "--help"} & set(rest[1:]):
         rest = DEMO_ARGS + rest[1:]
     args = make_parser().parse_args(rest)
     if hasattr(args, "func"):

@@ -72,3 +72,21 @@ def test_lava_backend_runs_from_a_fresh_process_with_progress_bars(tmp_path):
         capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-3000:]
     assert "accuracy:" in out.stdout
+
+
+def test_version_demo_help_and_defaults_in_help():
+    import subprocess
+    import sys
+
+    from lava_wta import __version__
+
+    def run(*args):
+        out = subprocess.run([sys.executable, "-m", "lava_wta.cli", *args], capture_output=True,
+                             text=True, timeout=300)
+        assert out.returncode == 0, out.stderr[-2000:]
+        return out.stdout
+
+    assert run("--version").strip() == f"lava-wta {__version__}"
+    demo = run("demo", "--help")
+    assert demo.startswith("usage: lava-wta demo") and "--neurons 100" in demo
+    assert "training images (default: 1000)" in " ".join(run("train", "--help").split())
