@@ -37,7 +37,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     """Write the run's trained network as a NIR graph."""
     from lava_wta.nir import export_nir
 
-    graph = export_nir(args.run, path=args.nir)
+    graph = export_nir(args.run, path=args.nir, profile=args.profile)
     kinds = ", ".join(f"{k}: {type(v).__name__}" for k, v in graph.nodes.items())
     print(f"wrote {args.nir} (NIR graph; {kinds})")
     return 0
@@ -124,6 +124,11 @@ def add_commands(subparsers) -> None:
     p = subparsers.add_parser("export", help="write a trained current-based network as a NIR graph")
     p.add_argument("run", type=Path, help="run folder (config.json, state.npz)")
     p.add_argument("--nir", type=Path, required=True, metavar="FILE", help="NIR (HDF5) file to write")
+    p.add_argument("--profile", default="nir",
+                   help="nir: the community conventions (potentials from rest, Euler-convention time "
+                        "constants). snntorch: for snnTorch's import_from_nir, which assumes dt = 1e-4 s "
+                        "and one threshold per layer; its time constants are written for that step, not "
+                        "the network's (see docs/DEPLOY.md, Profiles)")
     p.set_defaults(func=cmd_export)
 
     p = subparsers.add_parser(

@@ -221,6 +221,25 @@ def test_export_command_writes_a_readable_graph_and_refuses_conductance(tmp_path
     assert not (tmp_path / "h.nir").exists()
 
 
+def test_export_command_profile_flag(tmp_path, cuba_config, trained, capsys):
+    from lava_wta import deploy_cli
+
+    run = tmp_path / "run"
+    run.mkdir()
+    cuba_config.save(run / "config.json")
+    trained.save(run / "state.npz")
+    assert deploy_cli.main(["export", str(run), "--nir", str(tmp_path / "s.nir"), "--profile", "snntorch"]) == 0
+    meta = nir.read(tmp_path / "s.nir").metadata
+    assert meta["profile"] == "snntorch" and meta["profile_dt_s"] == 1e-4
+    assert deploy_cli.main(["export", str(run), "--nir", str(tmp_path / "d.nir")]) == 0
+    assert nir.read(tmp_path / "d.nir").metadata["profile"] == "nir"
+    capsys.readouterr()
+    assert deploy_cli.main(["export", str(run), "--nir", str(tmp_path / "x.nir"), "--profile", "norse"]) == 2
+    err = capsys.readouterr().err
+    assert "nir, snntorch" in err and "'norse'" in err
+    assert not (tmp_path / "x.nir").exists()
+
+
 def test_schema_1_files_keep_their_exponential_discretisation_others_are_read_by_euler():
     from lava_wta.nir.importer import plan_nir
 

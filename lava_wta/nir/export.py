@@ -48,6 +48,7 @@ import numpy as np
 
 from lava_wta import __version__
 from lava_wta.config import WTAConfig
+from lava_wta.errors import ConfigError
 from lava_wta.model.neurons import cuba_decays
 from lava_wta.model.threshold import threshold_mv
 from lava_wta.nir import conventions as cv
@@ -165,7 +166,7 @@ def to_nir_graph(state: WTAState, config: WTAConfig, *, profile: str = "nir"):
     import nir
 
     if profile not in PROFILES:
-        raise ValueError(f"export profile: expected one of {PROFILES}, got {profile!r}")
+        raise ConfigError(f"export profile: expected one of {', '.join(PROFILES)}, got {profile!r}")
     check_exportable(config)
     state.check(config)
     n = config.network.n_neurons
