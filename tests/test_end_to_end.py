@@ -5,11 +5,9 @@ from lava_wta import WTAConfig
 from lava_wta.data import load_dataset
 from lava_wta.pipeline import evaluate, label_split, train
 
-# Measured with exactly these settings (the runs are deterministic; 2026-12-01, with θ
-# decaying over the rest that each reset stands for): digits 73.0 % (measured in the
-# engine; this test runs the composed Lava graph, which the equivalence tests show
-# computes the same), MNIST 70.9 % in the engine (69.0 % and 68.9 % under the protocol
-# before 2026-11-24). Chance is 10 %; the floors leave room for floating-point
+# With exactly these settings (the runs are deterministic) the engine reaches digits 73.0 %
+# (this test runs the composed Lava graph, which the equivalence tests show computes the
+# same) and MNIST 70.9 %. Chance is 10 %; the floors leave room for floating-point
 # differences between platforms.
 DIGITS_FLOOR = 0.62
 MNIST_FLOOR = 0.64
