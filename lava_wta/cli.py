@@ -52,7 +52,7 @@ def build_config(args: argparse.Namespace, n_pixels: ty.Optional[int]) -> WTACon
                       ("stdp_rule", "stdp.rule"),
                       ("target_norm", "scaling.target_norm"), ("seed", "seed"),
                       ("presentation_ms", "time.presentation_ms"),
-                      ("theta_plus", "exc.theta_plus_mv")):
+                      ("theta_plus", "exc.theta_plus_mv"), ("epochs", "training.epochs")):
         value = getattr(args, flag, None)
         if value is not None:
             overrides[key] = value
@@ -113,6 +113,8 @@ def make_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train, label, test and write a run folder")
     _add_data_flags(p, backend_names(learns=True))
     p.add_argument("--train-images", type=count(1), default=1000, help="training images")
+    p.add_argument("--epochs", type=count(1), help="passes over the training images (training.epochs; "
+                                                  "default 1): later passes shuffled, accuracy after each")
     p.add_argument("--out", type=Path, help="run folder (default runs/<dataset>-<time>)")
     p.add_argument("--checkpoint-every", type=count(1),
                    help="images between checkpoints (default: " + ", ".join(
@@ -230,6 +232,9 @@ def _report(metrics: dict, out: Path) -> None:
     ev = metrics["evaluate"]
     print(f"accuracy: {100 * metrics['accuracy']:.2f} % on {metrics['n_test']} {metrics['dataset']} test images "
           f"(neurons labelled with {metrics['n_label']} images)")
+    if metrics.get("epochs"):
+        print("accuracy after each pass: " + ", ".join(f"{e['epoch']}: {100 * e['accuracy']:.2f} %"
+                                                       for e in metrics["epochs"]))
     if tr:
         print(f"training ({metrics.get('backend', 'lava')}): {tr['seconds']:.1f} s, {tr['steps']} steps, "
               f"{1e3 * tr['ms_per_step']:.2f} us/step, {tr['retries']} retries")

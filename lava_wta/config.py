@@ -356,6 +356,21 @@ class LoihiConfig:
     smaller integer scale instead."""
 
 
+MAX_EPOCHS = 1000
+"""Most passes over the training images a configuration may ask for."""
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """How the training images are presented."""
+
+    epochs: int = 1
+    """Passes over the training images (1..1000). The first pass presents them in the
+    dataset's order; each later pass in an order shuffled from ``seed`` and the pass's
+    number, with Poisson spike trains of its own. The accuracy after every pass is
+    recorded (labelling and testing with the state at its end)."""
+
+
 _SECTIONS = {
     "network": NetworkConfig,
     "time": TimeConfig,
@@ -367,6 +382,7 @@ _SECTIONS = {
     "cuba_exc": CubaExcitatoryConfig,
     "cuba_inh": CubaInhibitoryConfig,
     "loihi": LoihiConfig,
+    "training": TrainingConfig,
 }
 
 
@@ -384,6 +400,7 @@ class WTAConfig:
     cuba_exc: CubaExcitatoryConfig = field(default_factory=CubaExcitatoryConfig)
     cuba_inh: CubaInhibitoryConfig = field(default_factory=CubaInhibitoryConfig)
     loihi: LoihiConfig = field(default_factory=LoihiConfig)
+    training: TrainingConfig = field(default_factory=TrainingConfig)
     seed: int = 0
     """Seed of every random stream (initial weights, Poisson spikes)."""
 
@@ -436,6 +453,10 @@ class WTAConfig:
                 raise ConfigError(
                     f"{path}: expected a multiple of time.dt_ms = {self.time.dt_ms}, "
                     f"got {self._get(path)}")
+
+        if not 1 <= self.training.epochs <= MAX_EPOCHS:
+            raise ConfigError(f"training.epochs: expected an integer in 1..{MAX_EPOCHS}, "
+                              f"got {self.training.epochs}")
 
         _non_negative("input.pixel_rate_hz", self.input.pixel_rate_hz)
         _non_negative("input.retry_pixel_rate_hz", self.input.retry_pixel_rate_hz)

@@ -40,7 +40,7 @@ from lava_wta.runfolder import write_json_atomic as _write_json_atomic
 from lava_wta.backends import get_backend
 from lava_wta.data import Dataset, label_split  # noqa: F401  (label_split: re-exported)
 from lava_wta.presentation import Checkpoint, PresentationResult, ProgressFn, images_digest
-from lava_wta.state import STREAM_EVAL_INPUT, STREAM_TRAIN_INPUT, WTAState, stream_seed
+from lava_wta.state import STREAM_EVAL_INPUT, WTAState, epoch_input_seed, epoch_order, stream_seed
 
 Models = ty.Optional[ty.Mapping[type, ty.Any]]
 
@@ -82,8 +82,10 @@ def _bar(total: int, desc: str, enabled: bool):
 def train(config: WTAConfig, images: np.ndarray, labels: ty.Optional[np.ndarray] = None, *,
           state: ty.Optional[WTAState] = None, models: Models = None, progress: bool = True,
           checkpoint: ty.Optional[Checkpoint] = None, n_classes: int = 10,
-          backend: str = "engine") -> TrainResult:
-    """Unsupervised training (STDP, scaling, theta) on ``images`` with ``backend``.
+          backend: str = "engine", epoch: int = 0) -> TrainResult:
+    """Unsupervised training (STDP, scaling, theta) on ``images`` with ``backend``, as
+    training pass ``epoch`` (0-based; it selects the Poisson stream, see
+    :func:`lava_wta.state.epoch_input_seed`).
 
     ``labels`` are used only for the progress display: a running accuracy of each new
     chunk of images under neuron labels taken from all earlier images (as Diehl & Cook
@@ -128,7 +130,7 @@ def train(config: WTAConfig, images: np.ndarray, labels: ty.Optional[np.ndarray]
 
     try:
         result = present(config, images, state, backend=backend, learning=True,
-                         input_seed=stream_seed(config, STREAM_TRAIN_INPUT),
+                         input_seed=epoch_input_seed(config, epoch),
                          on_progress=on_progress, models=models, checkpoint=checkpoint)
     finally:
         bar.close()
@@ -377,7 +379,7 @@ def run_experiment(config: WTAConfig, dataset: Dataset, *, n_train: int, n_label
         manifest = Manifest(out)
         _verify_run_files(manifest)
         saved_cfg = out / "config.json"
-        resumable = any((out / f).is_file() for f in (CHECKPOINT_FILE, "train.json"))
+        resumable = any((out / f).is_file() for f in (CHECKPOINT_FILE, EPOCHS_FILE, "train.json"))
         if saved_cfg.is_file() and resumable:
             saved = _load_run_config(saved_cfg)
             changed = saved.training_diff(config)
@@ -400,27 +402,13 @@ def run_experiment(config: WTAConfig, dataset: Dataset, *, n_train: int, n_label
         # labelling or testing does not repeat it; an unfinished one resumes from its checkpoint.
         done = _finished_training(out, n_train, images_digest(train_x))
         if done is None:
-            if not (out / CHECKPOINT_FILE).is_file():
-                manifest.write(CHECKPOINT_CONFIG_FILE, dumps_json({"config": config.to_dict()}))
-            checkpoint = _RunCheckpoint(out / CHECKPOINT_FILE, every_images=checkpoint_every,
-                                        manifest=manifest)
-            trained = train(config, train_x, train_y, models=models, progress=progress,
-                            checkpoint=checkpoint, n_classes=n_classes, backend=backend)
-            manifest.write("state.npz", trained.state.to_bytes())
-            tp = trained.pass_
-            done = {
-                "n_train": n_train, "images_sha256": images_digest(train_x), "backend": backend,
-                "train": {"seconds": tp.seconds, "steps": tp.steps, "ms_per_step": tp.ms_per_step,
-                          "presentations": tp.presentations, "retries": tp.retries, "capped": tp.capped,
-                          "resumed_from_image": tp.resumed_from,
-                          "failure_signatures": evaluation.failure_signatures(tp.counts)},
-                "training_curve": trained.curve,
-            }
-            manifest.write("train.json", dumps_json(done, str(out / "train.json")))
-            manifest.forget(CHECKPOINT_FILE)
-            manifest.forget(CHECKPOINT_CONFIG_FILE)
-            if trained.curve["images"]:
-                plots.plot_training_curve(trained.curve, out / "training_curve.png")
+            done = _train_epochs(config, train_x, train_y, out, manifest, models=models, progress=progress,
+                                 checkpoint_every=checkpoint_every, n_classes=n_classes, backend=backend,
+                                 evaluate_pass=lambda st: _evaluate(
+                                     config, st, dataset, label_x, label_y, n_test, models=models,
+                                     progress=progress, n_classes=n_classes, backend=backend)[0])
+            if done["training_curve"]["images"]:
+                plots.plot_training_curve(done["training_curve"], out / "training_curve.png")
         state = WTAState.load(manifest.verify("state.npz"), config)
         state.assignments = None
         metrics = _evaluate_and_write(config, state, dataset, label_x, label_y, n_test, out,
@@ -428,10 +416,95 @@ def run_experiment(config: WTAConfig, dataset: Dataset, *, n_train: int, n_label
                                       backend=backend, manifest=manifest)
         metrics.update({"n_train": n_train, "label_from": label_from, "command": command,
                         "train": done["train"], "training_curve": done["training_curve"]})
+        if "epochs" in done:      # accuracy after each pass; the last pass's is the run's own
+            metrics["epochs"] = done["epochs"][:-1] + [{**done["epochs"][-1], "accuracy": metrics["accuracy"]}]
         if done.get("backend", backend) != backend:
             metrics["train_backend"] = done["backend"]
         manifest.write("metrics.json", dumps_json(metrics, str(out / "metrics.json")))
     return metrics
+
+
+EPOCHS_FILE = "epochs.json"
+"""A run of several training passes keeps the records of its finished passes
+(``epochs.json``) and the state after the last of them (:func:`_epoch_state_file`) until
+the last pass is done, so that it resumes across pass boundaries."""
+
+
+def _epoch_state_file(passes_done: int) -> str:
+    """The state after ``passes_done`` passes: named by its count, written before the
+    records that name it and removed after them, so a kill at any moment leaves the two
+    consistent."""
+    return f"epoch_state_{passes_done}.npz"
+
+
+def _train_epochs(config: WTAConfig, train_x: np.ndarray, train_y: np.ndarray, out: Path,
+                  manifest: Manifest, *, models, progress: bool, checkpoint_every: int, n_classes: int,
+                  backend: str, evaluate_pass: ty.Callable[[WTAState], dict]) -> dict:
+    """Train ``config.training.epochs`` passes over ``train_x`` (see
+    :func:`lava_wta.state.epoch_order`), resuming after the last finished pass and from the
+    checkpoint inside the current one; write ``state.npz`` and ``train.json``, and return the
+    latter's record. After each pass but the last, the network is labelled and tested
+    (``evaluate_pass``); the last pass's accuracy is the run's own."""
+    n_epochs = config.training.epochs
+    records: ty.List[dict] = []
+    state: ty.Optional[WTAState] = None
+    if n_epochs > 1 and (out / EPOCHS_FILE).is_file():
+        records = read_json(manifest.verify(EPOCHS_FILE)).get("epochs", [])
+        state = WTAState.load(manifest.verify(_epoch_state_file(len(records))), config)
+    for epoch in range(len(records), n_epochs):
+        order = epoch_order(config, len(train_x), epoch)
+        x, y = train_x[order], train_y[order]
+        ckpt = out / CHECKPOINT_FILE
+        if ckpt.is_file() and read_json(out / CHECKPOINT_CONFIG_FILE).get("epoch", 0) != epoch:
+            manifest.forget(CHECKPOINT_FILE)    # of a pass that finished before it could be removed
+        if not ckpt.is_file():
+            manifest.write(CHECKPOINT_CONFIG_FILE, dumps_json({"config": config.to_dict(), "epoch": epoch}))
+        checkpoint = _RunCheckpoint(ckpt, every_images=checkpoint_every, manifest=manifest)
+        trained = train(config, x, y, state=state, models=models, progress=progress, checkpoint=checkpoint,
+                        n_classes=n_classes, backend=backend, epoch=epoch)
+        state, tp = trained.state, trained.pass_
+        record = {"epoch": epoch + 1, "seconds": tp.seconds, "steps": tp.steps,
+                  "presentations": tp.presentations, "retries": tp.retries, "capped": tp.capped,
+                  "resumed_from_image": tp.resumed_from,
+                  "failure_signatures": evaluation.failure_signatures(tp.counts),
+                  "training_curve": trained.curve}
+        if epoch < n_epochs - 1:
+            record["accuracy"] = evaluate_pass(WTAState(state.weights.copy(), state.theta.copy()))["accuracy"]
+            records.append(record)
+            manifest.write(_epoch_state_file(len(records)), state.to_bytes())
+            manifest.write(EPOCHS_FILE, dumps_json({"epochs": records}, str(out / EPOCHS_FILE)))
+            manifest.forget(_epoch_state_file(len(records) - 1))
+            manifest.forget(CHECKPOINT_FILE)
+            manifest.forget(CHECKPOINT_CONFIG_FILE)
+        else:
+            records.append(record)
+    manifest.write("state.npz", state.to_bytes())
+    seconds = sum(r["seconds"] for r in records)
+    steps = sum(r["steps"] for r in records)
+    curve: dict = {"images": [], "running_accuracy": [], "spikes_per_image": []}
+    for r in records:
+        offset = (r["epoch"] - 1) * len(train_x)
+        curve["images"] += [offset + i for i in r["training_curve"]["images"]]
+        curve["running_accuracy"] += r["training_curve"]["running_accuracy"]
+        curve["spikes_per_image"] += r["training_curve"]["spikes_per_image"]
+    last = records[-1]
+    done = {
+        "n_train": len(train_x), "images_sha256": images_digest(train_x), "backend": backend,
+        "train": {"seconds": seconds, "steps": steps, "ms_per_step": 1e3 * seconds / steps if steps else None,
+                  "presentations": sum(r["presentations"] for r in records),
+                  "retries": sum(r["retries"] for r in records),
+                  "capped": sum(r["capped"] for r in records),
+                  "resumed_from_image": last["resumed_from_image"],
+                  "failure_signatures": last["failure_signatures"]},
+        "training_curve": curve,
+    }
+    if n_epochs > 1:
+        done["train"]["epochs"] = n_epochs
+        done["epochs"] = [{k: v for k, v in r.items() if k != "training_curve"} for r in records]
+    manifest.write("train.json", dumps_json(done, str(out / "train.json")))
+    for name in (CHECKPOINT_FILE, CHECKPOINT_CONFIG_FILE, _epoch_state_file(n_epochs - 1), EPOCHS_FILE):
+        manifest.forget(name)
+    return done
 
 
 def _finished_training(out: Path, n_train: int, images_sha256: str) -> ty.Optional[dict]:

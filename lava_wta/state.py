@@ -21,11 +21,27 @@ from lava_wta.rules import apply_scaling
 STREAM_WEIGHTS = 0
 STREAM_TRAIN_INPUT = 1
 STREAM_EVAL_INPUT = 2
+STREAM_EPOCH_ORDER = 3
 
 
-def stream_seed(config: WTAConfig, stream: int) -> int:
-    """A 63-bit seed for one of the named random streams of ``config.seed``."""
-    return int(np.random.SeedSequence([config.seed, stream]).generate_state(1, np.uint64)[0]) >> 1
+def stream_seed(config: WTAConfig, stream: int, *more: int) -> int:
+    """A 63-bit seed for one of the named random streams of ``config.seed`` (``more``:
+    further entropy, e.g. the number of a training pass)."""
+    return int(np.random.SeedSequence([config.seed, stream, *more]).generate_state(1, np.uint64)[0]) >> 1
+
+
+def epoch_input_seed(config: WTAConfig, epoch: int) -> int:
+    """Seed of the Poisson input of training pass ``epoch`` (0-based): pass 0 keeps the
+    seed of a single-pass training, each later pass has a stream of its own."""
+    return stream_seed(config, STREAM_TRAIN_INPUT) if epoch == 0 else stream_seed(config, STREAM_TRAIN_INPUT, epoch)
+
+
+def epoch_order(config: WTAConfig, n_images: int, epoch: int) -> np.ndarray:
+    """Order of the training images in pass ``epoch`` (0-based): the dataset's order in
+    pass 0, a permutation drawn from ``seed`` and ``epoch`` in each later pass."""
+    if epoch == 0:
+        return np.arange(n_images)
+    return np.random.default_rng(stream_seed(config, STREAM_EPOCH_ORDER, epoch)).permutation(n_images)
 
 
 def initial_weights(config: WTAConfig) -> np.ndarray:
