@@ -69,9 +69,8 @@ class Checkpoint:
         either the previous checkpoint or this one. ``extra`` holds backend state."""
         tmp = self.path.with_name(self.path.stem + ".tmp.npz")
         done = np.asarray(counts[:image_index])
-        # spike counts are mostly zero: stored sparse (image, neuron, count), uncompressed.
-        # (np.savez_compressed of the dense counts and the float weights took 0.2 s per
-        # checkpoint of a 40,000-image run, 1.3 s in all)
+        # spike counts are mostly zero: stored sparse (image, neuron, count), uncompressed
+        # (compressing the dense counts and the float weights made every checkpoint slow)
         rows, cols = np.nonzero(done)
         values = done[rows, cols]
         if values.size and values.max() > np.iinfo(np.uint16).max:

@@ -58,8 +58,8 @@ from lava_wta.processes.network import RESULT_FIELDS, WTANetwork, pack_results, 
 
 CHECK_PERIODS = 64
 """Presentation periods per call of the compiled loop: a stop or pause request waits at most
-that long (tens of milliseconds at the paper's 400 neurons), and returning to Python once
-per period cost about 10 % of the run time."""
+that long (tens of milliseconds at the paper's 400 neurons), and each return to Python
+costs time, so a call covers many periods."""
 
 
 @implements(proc=WTANetwork, protocol=AsyncProtocol)
