@@ -399,6 +399,7 @@ def run_experiment(config: WTAConfig, dataset: Dataset, *, n_train: int, n_label
         # A finished training is kept (state.npz + train.json), so an interruption during
         # labelling or testing does not repeat it; an unfinished one resumes from its checkpoint.
         done = _finished_training(out, n_train, images_digest(train_x))
+        reused = done is not None
         if done is None:
             if not (out / CHECKPOINT_FILE).is_file():
                 manifest.write(CHECKPOINT_CONFIG_FILE, dumps_json({"config": config.to_dict()}))
@@ -410,7 +411,8 @@ def run_experiment(config: WTAConfig, dataset: Dataset, *, n_train: int, n_label
             tp = trained.pass_
             done = {
                 "n_train": n_train, "images_sha256": images_digest(train_x), "backend": backend,
-                "train": {"seconds": tp.seconds, "steps": tp.steps, "ms_per_step": tp.ms_per_step,
+                "train": {"seconds": tp.seconds, "compile_seconds": tp.compile_seconds,
+                          "steps": tp.steps, "ms_per_step": tp.ms_per_step,
                           "presentations": tp.presentations, "retries": tp.retries, "capped": tp.capped,
                           "resumed_from_image": tp.resumed_from,
                           "failure_signatures": evaluation.failure_signatures(tp.counts)},
@@ -427,10 +429,34 @@ def run_experiment(config: WTAConfig, dataset: Dataset, *, n_train: int, n_label
                                       models=models, progress=progress, n_classes=n_classes,
                                       backend=backend, manifest=manifest)
         metrics.update({"n_train": n_train, "label_from": label_from, "command": command,
-                        "train": done["train"], "training_curve": done["training_curve"]})
+                        "train": done["train"], "train_reused": reused,
+                        "training_curve": done["training_curve"]})
         if done.get("backend", backend) != backend:
             metrics["train_backend"] = done["backend"]
         manifest.write("metrics.json", dumps_json(metrics, str(out / "metrics.json")))
+    return metrics
+
+
+def finished_run(out_dir: ty.Union[str, Path], config: WTAConfig, dataset: Dataset, *, n_train: int,
+                 n_label: int, n_test: int, label_from: str = "heldout",
+                 backend: str = "engine") -> ty.Optional[dict]:
+    """The ``metrics.json`` of ``out_dir`` when it holds a finished run of exactly this
+    request (same configuration, dataset, image counts, labelling source and backend),
+    else None. :func:`run_experiment` on such a folder would only repeat the labelling and
+    testing; ``lava-wta train`` says so and does nothing instead."""
+    out = Path(out_dir)
+    if not ((out / "metrics.json").is_file() and (out / "config.json").is_file()):
+        return None
+    try:
+        metrics = read_json(out / "metrics.json")
+        saved = _load_run_config(out / "config.json")
+    except RunFolderError:
+        return None
+    want = {"dataset": dataset.name, "n_train": n_train, "n_label": n_label, "n_test": n_test,
+            "label_from": label_from, "backend": backend}
+    if saved.diff(config) or any(metrics.get(k) != v for k, v in want.items()) \
+            or not isinstance(metrics.get("accuracy"), (int, float)):
+        return None
     return metrics
 
 
@@ -550,7 +576,8 @@ def _evaluate(config, state, dataset, label_x, label_y, n_test, *, models, progr
         "neurons_unassigned": int((ev.assignments < 0).sum()),
         "theta_mv": {"mean": float(state.theta.mean()), "min": float(state.theta.min()),
                      "max": float(state.theta.max())},
-        "evaluate": {"seconds": ep.seconds, "steps": ep.steps, "ms_per_step": ep.ms_per_step,
+        "evaluate": {"seconds": ep.seconds, "compile_seconds": ep.compile_seconds, "steps": ep.steps,
+                     "ms_per_step": ep.ms_per_step,
                      "presentations": ep.presentations, "retries": ep.retries, "capped": ep.capped,
                      "failure_signatures": evaluation.failure_signatures(ev.test_counts)},
         "versions": _versions(),
