@@ -74,7 +74,8 @@ class EvalResult:
     pass_: PresentationResult
 
 
-def _bar(total: int, desc: str, enabled: bool):
+def progress_bar(total: int, desc: str, enabled: bool):
+    """The progress bar of every pass over images (on stderr; ``enabled`` False: none)."""
     return tqdm(total=total, desc=desc, unit="img", disable=not enabled, dynamic_ncols=True,
                 file=sys.stderr, mininterval=0.5)
 
@@ -94,7 +95,7 @@ def train(config: WTAConfig, images: np.ndarray, labels: ty.Optional[np.ndarray]
     state.check(config)
     curve = {"images": [], "running_accuracy": [], "spikes_per_image": []}
     hits: ty.List[bool] = []
-    bar = _bar(len(images), "train", progress)
+    bar = progress_bar(len(images), "train", progress)
     last = {"done": 0}
     class_sums = np.zeros((n_classes, config.network.n_neurons))
     class_n = np.zeros(n_classes)
@@ -154,7 +155,7 @@ def evaluate(config: WTAConfig, state: WTAState, label_images: np.ndarray, label
     state.check(config)
     n_label = len(label_images)
     images = np.concatenate([label_images, test_images])
-    bar = _bar(len(images), "label+test", progress)
+    bar = progress_bar(len(images), "label+test", progress)
     cache: dict = {}
 
     def on_progress(done: int, counts: np.ndarray, stats: dict) -> None:
