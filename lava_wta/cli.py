@@ -258,6 +258,8 @@ def _demo(args: argparse.Namespace) -> int:
 
     spec = paper.demo_spec(args.out)
     print(f"lava-wta demo: {paper.CITATION}", flush=True)
+    print("each run trains, labels and tests in a worker process of its own (no progress bars); a line "
+          "follows as each run finishes, then the table", flush=True)
     report = run_sweep(spec, n_workers=args.workers, log=lambda msg: print(msg, flush=True))
     results = paper.demo_results(spec)
     print()
