@@ -2,12 +2,18 @@
 # Both create .venv with Python 3.10 on first use.
 PY := .venv/bin/python
 
-.PHONY: demo demo-lava test bench nir-interop install clean
+.PHONY: demo demo-quick demo-lava test bench nir-interop install clean
+# Touda & Okuno 2026 at full size (L2 Wt 5 against L1 Wt 78, 400 neurons, 40k/10k/10k MNIST
+# images), the two runs in parallel, into runs/demo/; `lava-wta demo --help` says more.
 demo: .venv/.installed
 	$(PY) -m lava_wta.cli demo
 
+# A first look in seconds: 100 neurons, 1,000 images, L2 (runs/demo-quick/).
+demo-quick: .venv/.installed
+	$(PY) -m lava_wta.cli demo --quick
+
 demo-lava: .venv/.installed
-	$(PY) -m lava_wta.cli demo --backend lava --out runs/demo-lava
+	$(PY) -m lava_wta.cli demo --quick --backend lava --out runs/demo-lava
 
 bench: .venv/.installed
 	$(PY) benchmarks/engine_vs_lava.py

@@ -14,9 +14,10 @@ from lava_wta.data import DATASETS, load_dataset
 from lava_wta.backends import backend_names, get_backend
 from lava_wta.errors import guard
 
-DEMO_ARGS = ["train", "--dataset", "mnist", "--neurons", "100", "--scaling", "l2", "--target-norm", "5",
-             "--train-images", "1000", "--label-images", "1000", "--test-images", "1000",
-             "--out", "runs/demo"]
+from lava_wta.experiments import paper
+
+DEMO_ARGS = paper.quick_train_args()
+"""The ``lava-wta train`` line that ``lava-wta demo --quick`` runs."""
 
 
 def _parse_set(items: ty.Sequence[str]) -> dict:
@@ -132,12 +133,34 @@ def make_parser() -> argparse.ArgumentParser:
                    help="replace the run's neuron labels, metrics.json and figures instead (written only "
                         "once the evaluation has succeeded)")
 
-    p = sub.add_parser("demo", help="the README's first command: 100 neurons, 1,000 MNIST images "
-                                    "(add --backend lava for the composed Lava graph)",
-                       description="Runs: lava-wta " + " ".join(DEMO_ARGS) + ". Any train option "
-                                   "given after 'demo' is added to that line (e.g. --backend lava).")
+    proto = paper.PROTOCOL
+    p = sub.add_parser(
+        "demo", help="the paper's comparison (make demo): L2 against L1 scaling, 400 neurons, "
+                     "40,000 / 10,000 / 10,000 MNIST images, two runs in parallel; --quick: "
+                     "100 neurons, 1,000 images, seconds",
+        description=f"Reproduces {paper.CITATION}: MNIST, {proto['network.n_neurons']} excitatory + "
+                    f"{proto['network.n_neurons']} inhibitory neurons, "
+                    + " and ".join(f"{m.upper()} scaling (Wt {paper.PAPER_WT[m]:g})" for m in paper.DEMO_MODES)
+                    + f", {proto['n_train']:,} training / {proto['n_label']:,} labelling (held-out "
+                    f"training images) / {proto['n_test']:,} test images, engine backend, seed 0. "
+                    f"The runs are a sweep (lava-wta sweep): one worker process per run, at most one "
+                    f"per core; a run folder that holds a finished run is not run again (delete it to "
+                    f"rerun). Prints our accuracies beside the paper's "
+                    + ", ".join(f"{m.upper()} {paper.PAPER_ACCURACY[('mnist', m)]:g} %" for m in paper.DEMO_MODES)
+                    + " and writes each run's figures (weights.png, confusion.png, theta_hist.png, "
+                    "training_curve.png) into its folder. With --quick it runs instead: lava-wta "
+                    + " ".join(DEMO_ARGS) + " (any train option given after 'demo --quick' is added to "
+                    "that line, e.g. --backend lava).")
+    p.add_argument("--quick", action="store_true",
+                   help="a first look in seconds: " + " ".join(DEMO_ARGS))
+    p.add_argument("--out", type=Path, default=paper.DEMO_OUT, help="folder of the demo's runs")
+    p.add_argument("--workers", type=count(1), metavar="N",
+                   help="worker processes (default: one per core, at most one per run)")
 
-    p = sub.add_parser("config", help="print a configuration (defaults, or a file after validation) as YAML")
+    p = sub.add_parser("config", help="print a configuration (defaults, or a file after validation) as YAML; "
+                                      "--explain: every field with its value, unit and meaning")
+    p.add_argument("--explain", action="store_true",
+                   help="print every field with its value, unit and meaning (from lava_wta/config.py)")
     _add_model_flags(p)
 
     from lava_wta import deploy_cli
@@ -177,11 +200,18 @@ def _main(argv: ty.List[str]) -> int:
     from lava_wta.plugins import load_plugins
 
     load_plugins(plugins)
-    if rest[:1] == ["demo"] and not {"-h", "--help"} & set(rest[1:]):
-        rest = DEMO_ARGS + rest[1:]
+    if rest[:1] == ["demo"] and "--quick" in rest[1:] and not {"-h", "--help"} & set(rest[1:]):
+        rest = DEMO_ARGS + [a for a in rest[1:] if a != "--quick"]
     args = make_parser().parse_args(rest)
     if hasattr(args, "func"):
         return args.func(args)
+    if args.command == "demo":
+        return _demo(args)
+    if args.command == "config" and args.explain:
+        from lava_wta.config_reference import explain
+
+        print(explain(build_config(args, None)), end="")
+        return 0
     if args.command == "config":
         import yaml
 
@@ -207,6 +237,14 @@ def _main(argv: ty.List[str]) -> int:
           f"scaling {config.scaling.mode} Wt={config.scaling.target_norm:g}, "
           f"{args.train_images} training / {args.label_images} labelling / {args.test_images} test images "
           f"-> {out}", file=sys.stderr)
+    previous = pipeline.finished_run(out, config, dataset, n_train=args.train_images, n_label=args.label_images,
+                                     n_test=args.test_images, label_from=args.label_from, backend=args.backend)
+    if previous is not None:
+        print(f"run folder {out} already holds a finished run of this configuration (accuracy "
+              f"{100 * previous['accuracy']:.2f} % on {previous['n_test']} test images, finished "
+              f"{previous.get('finished', '?')}; its metrics.json keeps the timings measured then); "
+              f"nothing to do: use another --out, or delete {out} to run it again")
+        return 0
     metrics = pipeline.run_experiment(
         config, dataset, n_train=args.train_images, n_label=args.label_images,
         n_test=args.test_images, out_dir=out, label_from=args.label_from,
@@ -214,6 +252,28 @@ def _main(argv: ty.List[str]) -> int:
         command="lava-wta " + " ".join(shlex.quote(a) for a in argv), backend=args.backend)
     _report(metrics, out)
     return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    """The paper's comparison as a sweep (see ``lava-wta demo --help``); prints the table."""
+    from lava_wta.experiments.sweep import run_sweep
+
+    spec = paper.demo_spec(args.out)
+    print(f"lava-wta demo: {paper.CITATION}", flush=True)
+    print("each run trains, labels and tests in a worker process of its own (no progress bars); a line "
+          "follows as each run finishes, then the table", flush=True)
+    report = run_sweep(spec, n_workers=args.workers, log=lambda msg: print(msg, flush=True))
+    results = paper.demo_results(spec)
+    print()
+    print(paper.format_table(results))
+    if report.skipped:
+        print(f"\nnot run again: {', '.join(report.skipped)} already held a finished run (the table shows "
+              f"its results and the timings measured then); delete the folder to run it again")
+    for r in results:
+        if r["metrics"] is not None:
+            print(f"figures of {r['mode'].upper()}: {r['folder']}/" + "{weights,confusion,theta_hist,"
+                  "training_curve}.png")
+    return 1 if report.failed or any(r["metrics"] is None for r in results) else 0
 
 
 def _meta_dataset(meta: dict, run: Path) -> str:
@@ -227,6 +287,12 @@ def _meta_dataset(meta: dict, run: Path) -> str:
     return name
 
 
+def _compile(timing: dict) -> str:
+    """``" (+ compile: 1.2 s)"``: the compilation measured apart from a pass's time, if it was."""
+    c = timing.get("compile_seconds")
+    return "" if c is None else f" (+ compile: {c:.1f} s)"
+
+
 def _report(metrics: dict, out: Path) -> None:
     tr = metrics.get("train", {})
     ev = metrics["evaluate"]
@@ -235,10 +301,14 @@ def _report(metrics: dict, out: Path) -> None:
     if metrics.get("epochs"):
         print("accuracy after each pass: " + ", ".join(f"{e['epoch']}: {100 * e['accuracy']:.2f} %"
                                                        for e in metrics["epochs"]))
-    if tr:
-        print(f"training ({metrics.get('backend', 'lava')}): {tr['seconds']:.1f} s, {tr['steps']} steps, "
-              f"{1e3 * tr['ms_per_step']:.2f} us/step, {tr['retries']} retries")
-    print(f"labelling+testing: {ev['seconds']:.1f} s, {1e3 * ev['ms_per_step']:.2f} us/step")
+    if tr and metrics.get("train_reused"):
+        print(f"training: not repeated: {out} already held this finished training "
+              f"({metrics.get('train_backend', metrics.get('backend', 'lava'))}, {tr['seconds']:.1f} s "
+              f"when it ran); labelled and tested it again")
+    elif tr:
+        print(f"training ({metrics.get('backend', 'lava')}): {tr['seconds']:.1f} s{_compile(tr)}, "
+              f"{tr['steps']} steps, {1e3 * tr['ms_per_step']:.2f} us/step, {tr['retries']} retries")
+    print(f"labelling+testing: {ev['seconds']:.1f} s{_compile(ev)}, {1e3 * ev['ms_per_step']:.2f} us/step")
     if "run" in metrics:
         print(f"evaluation folder: {out} (metrics.json, state.npz, weights.png, confusion.png, theta_hist.png; "
               f"the run's own files are unchanged)")

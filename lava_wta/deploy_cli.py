@@ -50,7 +50,7 @@ def cmd_nir_roundtrip(args: argparse.Namespace) -> int:
 
     r = nir_roundtrip_report(args.run, _dataset(args), n_label=args.label_images,
                              n_test=args.test_images, label_from=args.label_from, nir_path=args.nir,
-                             against=args.against)
+                             against=args.against, progress=not args.no_progress)
     print(f"original ({r['against']}): {100 * r['original_accuracy']:.2f} %, imported from NIR "
           f"({r['backend']}: lava-nc LIF/Dense): {100 * r['imported_accuracy']:.2f} % on {r['n_test']} "
           f"test images; "
@@ -67,7 +67,8 @@ def cmd_loihi_report(args: argparse.Namespace) -> int:
 
     r = loihi_report(args.run, _dataset(args), n_label=args.label_images, n_test=args.test_images,
                      label_from=args.label_from, float_backend=args.float_backend,
-                     fixed_backend=args.fixed_backend, loihi_overrides=_loihi_overrides(args.set))
+                     fixed_backend=args.fixed_backend, loihi_overrides=_loihi_overrides(args.set),
+                     progress=not args.no_progress)
     print(f"floating point ({r['float_backend']}): {100 * r['float_accuracy']:.2f} %, Loihi fixed point "
           f"({r['fixed_backend']}): "
           f"{100 * r['fixed_accuracy']:.2f} % ({r['difference_percentage_points']:+.2f} points; with the "
@@ -117,6 +118,7 @@ def _eval_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--label-from", choices=("heldout", "train"), default="heldout",
                    help="label with the held-out training images after the run's training set "
                         "(default) or with the first training images")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 
 def add_commands(subparsers) -> None:

@@ -74,7 +74,8 @@ class EvalResult:
     pass_: PresentationResult
 
 
-def _bar(total: int, desc: str, enabled: bool):
+def progress_bar(total: int, desc: str, enabled: bool):
+    """The progress bar of every pass over images (on stderr; ``enabled`` False: none)."""
     return tqdm(total=total, desc=desc, unit="img", disable=not enabled, dynamic_ncols=True,
                 file=sys.stderr, mininterval=0.5)
 
@@ -96,7 +97,7 @@ def train(config: WTAConfig, images: np.ndarray, labels: ty.Optional[np.ndarray]
     state.check(config)
     curve = {"images": [], "running_accuracy": [], "spikes_per_image": []}
     hits: ty.List[bool] = []
-    bar = _bar(len(images), "train", progress)
+    bar = progress_bar(len(images), "train", progress)
     last = {"done": 0}
     class_sums = np.zeros((n_classes, config.network.n_neurons))
     class_n = np.zeros(n_classes)
@@ -156,7 +157,7 @@ def evaluate(config: WTAConfig, state: WTAState, label_images: np.ndarray, label
     state.check(config)
     n_label = len(label_images)
     images = np.concatenate([label_images, test_images])
-    bar = _bar(len(images), "label+test", progress)
+    bar = progress_bar(len(images), "label+test", progress)
     cache: dict = {}
 
     def on_progress(done: int, counts: np.ndarray, stats: dict) -> None:
@@ -401,6 +402,7 @@ def run_experiment(config: WTAConfig, dataset: Dataset, *, n_train: int, n_label
         # A finished training is kept (state.npz + train.json), so an interruption during
         # labelling or testing does not repeat it; an unfinished one resumes from its checkpoint.
         done = _finished_training(out, n_train, images_digest(train_x))
+        reused = done is not None
         if done is None:
             done = _train_epochs(config, train_x, train_y, out, manifest, models=models, progress=progress,
                                  checkpoint_every=checkpoint_every, n_classes=n_classes, backend=backend,
@@ -415,12 +417,36 @@ def run_experiment(config: WTAConfig, dataset: Dataset, *, n_train: int, n_label
                                       models=models, progress=progress, n_classes=n_classes,
                                       backend=backend, manifest=manifest)
         metrics.update({"n_train": n_train, "label_from": label_from, "command": command,
-                        "train": done["train"], "training_curve": done["training_curve"]})
+                        "train": done["train"], "train_reused": reused,
+                        "training_curve": done["training_curve"]})
         if "epochs" in done:      # accuracy after each pass; the last pass's is the run's own
             metrics["epochs"] = done["epochs"][:-1] + [{**done["epochs"][-1], "accuracy": metrics["accuracy"]}]
         if done.get("backend", backend) != backend:
             metrics["train_backend"] = done["backend"]
         manifest.write("metrics.json", dumps_json(metrics, str(out / "metrics.json")))
+    return metrics
+
+
+def finished_run(out_dir: ty.Union[str, Path], config: WTAConfig, dataset: Dataset, *, n_train: int,
+                 n_label: int, n_test: int, label_from: str = "heldout",
+                 backend: str = "engine") -> ty.Optional[dict]:
+    """The ``metrics.json`` of ``out_dir`` when it holds a finished run of exactly this
+    request (same configuration, dataset, image counts, labelling source and backend),
+    else None. :func:`run_experiment` on such a folder would only repeat the labelling and
+    testing; ``lava-wta train`` says so and does nothing instead."""
+    out = Path(out_dir)
+    if not ((out / "metrics.json").is_file() and (out / "config.json").is_file()):
+        return None
+    try:
+        metrics = read_json(out / "metrics.json")
+        saved = _load_run_config(out / "config.json")
+    except RunFolderError:
+        return None
+    want = {"dataset": dataset.name, "n_train": n_train, "n_label": n_label, "n_test": n_test,
+            "label_from": label_from, "backend": backend}
+    if saved.diff(config) or any(metrics.get(k) != v for k, v in want.items()) \
+            or not isinstance(metrics.get("accuracy"), (int, float)):
+        return None
     return metrics
 
 
@@ -463,7 +489,8 @@ def _train_epochs(config: WTAConfig, train_x: np.ndarray, train_y: np.ndarray, o
         trained = train(config, x, y, state=state, models=models, progress=progress, checkpoint=checkpoint,
                         n_classes=n_classes, backend=backend, epoch=epoch)
         state, tp = trained.state, trained.pass_
-        record = {"epoch": epoch + 1, "seconds": tp.seconds, "steps": tp.steps,
+        record = {"epoch": epoch + 1, "seconds": tp.seconds, "compile_seconds": tp.compile_seconds,
+                  "steps": tp.steps,
                   "presentations": tp.presentations, "retries": tp.retries, "capped": tp.capped,
                   "resumed_from_image": tp.resumed_from,
                   "failure_signatures": evaluation.failure_signatures(tp.counts),
@@ -490,7 +517,8 @@ def _train_epochs(config: WTAConfig, train_x: np.ndarray, train_y: np.ndarray, o
     last = records[-1]
     done = {
         "n_train": len(train_x), "images_sha256": images_digest(train_x), "backend": backend,
-        "train": {"seconds": seconds, "steps": steps, "ms_per_step": 1e3 * seconds / steps if steps else None,
+        "train": {"seconds": seconds, "compile_seconds": _sum_known(r["compile_seconds"] for r in records),
+                  "steps": steps, "ms_per_step": 1e3 * seconds / steps if steps else None,
                   "presentations": sum(r["presentations"] for r in records),
                   "retries": sum(r["retries"] for r in records),
                   "capped": sum(r["capped"] for r in records),
@@ -505,6 +533,12 @@ def _train_epochs(config: WTAConfig, train_x: np.ndarray, train_y: np.ndarray, o
     for name in (CHECKPOINT_FILE, CHECKPOINT_CONFIG_FILE, _epoch_state_file(n_epochs - 1), EPOCHS_FILE):
         manifest.forget(name)
     return done
+
+
+def _sum_known(values: ty.Iterable[ty.Optional[float]]) -> ty.Optional[float]:
+    """The sum of the values that are known (None where none is)."""
+    known = [v for v in values if v is not None]
+    return sum(known) if known else None
 
 
 def _finished_training(out: Path, n_train: int, images_sha256: str) -> ty.Optional[dict]:
@@ -623,7 +657,8 @@ def _evaluate(config, state, dataset, label_x, label_y, n_test, *, models, progr
         "neurons_unassigned": int((ev.assignments < 0).sum()),
         "theta_mv": {"mean": float(state.theta.mean()), "min": float(state.theta.min()),
                      "max": float(state.theta.max())},
-        "evaluate": {"seconds": ep.seconds, "steps": ep.steps, "ms_per_step": ep.ms_per_step,
+        "evaluate": {"seconds": ep.seconds, "compile_seconds": ep.compile_seconds, "steps": ep.steps,
+                     "ms_per_step": ep.ms_per_step,
                      "presentations": ep.presentations, "retries": ep.retries, "capped": ep.capped,
                      "failure_signatures": evaluation.failure_signatures(ev.test_counts)},
         "versions": _versions(),

@@ -49,6 +49,10 @@ class PresentationResult:
     """Wall time of the pass."""
     resumed_from: int = 0
     """Image the pass resumed from (a checkpoint); 0 for a pass from the start."""
+    compile_seconds: ty.Optional[float] = None
+    """Wall time spent before the first simulated step compiling the pass's kernels (numba
+    JIT, or loading them from numba's on-disk cache) and setting them up; not part of
+    ``seconds``. None where a backend does not measure it apart."""
 
     @property
     def ms_per_step(self) -> float:

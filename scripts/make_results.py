@@ -26,12 +26,13 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from lava_wta.experiments import results as R  # noqa: E402
+from lava_wta.experiments.paper import PAPER_ACCURACY, PROTOCOL  # noqa: E402
 from lava_wta.experiments.spec import SpecError, load_spec  # noqa: E402
 from lava_wta.experiments.sweep import SWEEP_RECORD, read_json  # noqa: E402
 
-PAPER = {("mnist", "l2"): 88.84, ("mnist", "l1"): 87.0,
-         ("fashion-mnist", "l2"): 68.01, ("fashion-mnist", "l1"): 66.0}
-"""Touda & Okuno 2026, 400 neurons, 40,000 training / 10,000 test images (MODEL.md)."""
+PAPER = PAPER_ACCURACY
+"""Touda & Okuno 2026, 400 neurons, 40,000 training / 10,000 test images
+(:data:`lava_wta.experiments.paper.PAPER_ACCURACY`)."""
 REFERENCE = {("mnist", "l2"): "88.88 ± 0.71 (n=5, Wt 5)", ("mnist", "l1"): "87.64 ± 0.58 (n=5, Wt 78)"}
 """MODEL.md: an independent implementation of the same model, same protocol, 5 seeds."""
 DATASETS = ("mnist", "fashion-mnist")
@@ -396,7 +397,7 @@ def section_generic(sweep, title, make_cmd) -> ty.List[str]:
 
 TARGETS = {"mnist": 90.5, "fashion-mnist": 72.0}
 """Issue 5's targets for our own best configuration (400 neurons, one epoch), in %."""
-PAPER_SIZE = {"network.n_neurons": 400, "n_train": 40000}
+PAPER_SIZE = {k: PROTOCOL[k] for k in ("network.n_neurons", "n_train")}
 
 
 def section_best(sweeps, make_cmd) -> ty.List[str]:

@@ -122,3 +122,18 @@ def test_evaluate_with_a_deployment_backend_and_train_refusing_one(cuba_run, tmp
         pipeline.run_experiment(cfg, data, n_train=4, n_label=4, n_test=4, out_dir=tmp_path / "x",
                                 progress=False, backend="nir")
     assert not (tmp_path / "x").exists()
+
+
+def test_report_commands_show_a_progress_bar_per_pass_unless_no_progress(cuba_run, tmp_path, capsys):
+    from lava_wta.deploy_cli import main
+
+    run, _ = cuba_run
+    args = ["loihi-report", str(run), "--test-images", "4", "--fixed-backend", "loihi-emulator"]
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    assert "float (engine)" in err and "fixed (loihi-emulator)" in err and "4/4" in err
+    assert main(args + ["--no-progress"]) == 0
+    assert "float (engine)" not in capsys.readouterr().err
+    assert main(["nir-roundtrip", str(run), "--test-images", "4", "--nir", str(tmp_path / "g.nir")]) == 0
+    err = capsys.readouterr().err
+    assert "original (engine)" in err and "imported (nir)" in err

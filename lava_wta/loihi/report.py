@@ -16,7 +16,8 @@ from lava_wta.state import STREAM_EVAL_INPUT, stream_seed
 def loihi_report(run_dir: ty.Union[str, Path], dataset, *, n_label: int = 0, n_test: int = 1000,
                  label_from: str = "heldout", out: ty.Union[str, Path, None] = None,
                  float_backend: str = "engine", fixed_backend: str = "loihi-fixed",
-                 loihi_overrides: ty.Optional[ty.Mapping[str, ty.Any]] = None) -> dict:
+                 loihi_overrides: ty.Optional[ty.Mapping[str, ty.Any]] = None,
+                 progress: bool = False) -> dict:
     """Quantise the run's current-based network to Loihi 2 fixed point and present the same
     labelling and test images, with the same Poisson stream, to it (backend
     ``fixed_backend``: ``loihi-fixed``, lava-nc's bit-accurate models in Lava, the default,
@@ -32,7 +33,8 @@ def loihi_report(run_dir: ty.Union[str, Path], dataset, *, n_label: int = 0, n_t
     stored in the run and only the test images are presented.
     ``loihi_overrides`` (``{"u_range_spikes": 64, ...}``) change the run's ``loihi`` section
     (the quantiser's choices) for this report only.
-    Writes ``loihi_report.json`` into the run folder (or ``out``).
+    Writes ``loihi_report.json`` into the run folder (or ``out``). ``progress``: a
+    progress bar for each pass.
     """
     from lava_wta.backends.deploy import fixed_plan
 
@@ -49,8 +51,10 @@ def loihi_report(run_dir: ty.Union[str, Path], dataset, *, n_label: int = 0, n_t
     seed = stream_seed(config, STREAM_EVAL_INPUT)
 
     labels = run_labels(state, split, run)
-    float_pass = frozen_pass("float", float_backend, config, images, state, input_seed=seed)
-    fixed_pass = frozen_pass("fixed", fixed_backend, config, images, state, input_seed=seed)
+    float_pass = frozen_pass("float", float_backend, config, images, state, input_seed=seed,
+                             progress=progress, desc=f"float ({float_backend})")
+    fixed_pass = frozen_pass("fixed", fixed_backend, config, images, state, input_seed=seed,
+                             progress=progress, desc=f"fixed ({fixed_backend})")
     s_float = score(float_pass.counts, split, labels)
     s_fixed = score(fixed_pass.counts, split, labels)
     s_fixed_float_labels = score(fixed_pass.counts, split, assignments=s_float["assignments"])

@@ -88,19 +88,31 @@ def check_role(role: str, backend: str) -> None:
 
 
 def frozen_pass(role: str, backend: str, config: WTAConfig, images: np.ndarray, state: WTAState, *,
-                input_seed: int):
+                input_seed: int, progress: bool = False, desc: ty.Optional[str] = None):
     """A frozen pass of ``images`` through the backend named ``backend``, which must fit
-    ``role`` (:func:`check_role`); a :class:`~lava_wta.presentation.PresentationResult`."""
+    ``role`` (:func:`check_role`); a :class:`~lava_wta.presentation.PresentationResult`.
+    ``progress``: a progress bar labelled ``desc`` (default: the backend's name)."""
     from lava_wta.backends import get_backend
+    from lava_wta.pipeline import progress_bar
 
     check_role(role, backend)
-    return get_backend(backend).present(config, images, state, learning=False, input_seed=input_seed)
+    bar = progress_bar(len(images), desc or backend, progress)
+
+    def on_progress(done: int, counts: np.ndarray, stats: dict) -> None:
+        bar.update(done - bar.n)
+
+    try:
+        return get_backend(backend).present(config, images, state, learning=False, input_seed=input_seed,
+                                            on_progress=on_progress)
+    finally:
+        bar.close()
 
 
 def nir_roundtrip_report(run_dir: ty.Union[str, Path], dataset, *, n_label: int = 0,
                          n_test: int = 1000, label_from: str = "heldout",
                          nir_path: ty.Union[str, Path, None] = None,
-                         out: ty.Union[str, Path, None] = None, against: str = "engine") -> dict:
+                         out: ty.Union[str, Path, None] = None, against: str = "engine",
+                         progress: bool = False) -> dict:
     """Export the run's network to NIR (``nir_path``, default ``RUN/network.nir``), and
     present the labelling and test images, with the same Poisson stream, to the imported
     network (backend ``nir``: the graph in NIR's file form, imported into lava-nc) and to
@@ -109,7 +121,7 @@ def nir_roundtrip_report(run_dir: ty.Union[str, Path], dataset, *, n_label: int 
     With ``n_label`` 0 (the default) neurons keep the labels stored in the run (from its
     own labelling pass) and only the test images are presented. Reports the accuracies and
     whether the spike counts are identical; writes ``nir_roundtrip.json`` into the run
-    folder (or ``out``)."""
+    folder (or ``out``). ``progress``: a progress bar for each pass."""
     from lava_wta.nir.export import export_nir
 
     run = Path(run_dir)
@@ -123,8 +135,10 @@ def nir_roundtrip_report(run_dir: ty.Union[str, Path], dataset, *, n_label: int 
     seed = stream_seed(config, STREAM_EVAL_INPUT)
 
     labels = run_labels(state, split, run)
-    original = frozen_pass("against", against, config, images, state, input_seed=seed)
-    imported = frozen_pass("float", "nir", config, images, state, input_seed=seed)
+    original = frozen_pass("against", against, config, images, state, input_seed=seed, progress=progress,
+                           desc=f"original ({against})")
+    imported = frozen_pass("float", "nir", config, images, state, input_seed=seed, progress=progress,
+                           desc="imported (nir)")
     s_orig, s_imp = score(original.counts, split, labels), score(imported.counts, split, labels)
     differing = np.flatnonzero((original.counts != imported.counts).any(axis=1))
     report = {
