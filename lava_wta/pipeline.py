@@ -35,11 +35,14 @@ from lava_wta import evaluation, plots
 from lava_wta.analysis.weights import LABEL_COUNTS_FILE, save_label_counts
 from lava_wta.config import WTAConfig
 from lava_wta.errors import ConfigError, RunFolderError, check_count
-from lava_wta.runfolder import Manifest, RunFolderLock, dumps_json, prepare_folder, read_json, write_atomic
+from lava_wta.runfolder import (Manifest, RunFolderLock, dumps_json, npz_bytes, prepare_folder, read_json,
+                                write_atomic)
 from lava_wta.runfolder import write_json_atomic as _write_json_atomic
 from lava_wta.backends import get_backend
+from lava_wta.kernels.support import COMPILED_NEURON_MODELS
 from lava_wta.data import Dataset, label_split  # noqa: F401  (label_split: re-exported)
-from lava_wta.presentation import Checkpoint, PresentationResult, ProgressFn, images_digest
+from lava_wta.presentation import (SNAPSHOT_MOMENTS, SNAPSHOT_NEURONS, Checkpoint, PresentationResult,
+                                   ProgressFn, WeightSnapshots, images_digest)
 from lava_wta.state import STREAM_EVAL_INPUT, STREAM_TRAIN_INPUT, WTAState, stream_seed
 
 Models = ty.Optional[ty.Mapping[type, ty.Any]]
@@ -61,6 +64,10 @@ class TrainResult:
     state: WTAState
     pass_: PresentationResult
     curve: dict
+    """:func:`lava_wta.evaluation.training_curve` of the pass."""
+    snapshots: ty.Optional[dict] = None
+    """The weights at several moments of training (:class:`WeightSnapshots`): ``images``,
+    ``neurons``, ``weights`` (moments, neurons, n_inputs)."""
 
 
 @dataclass
@@ -82,30 +89,32 @@ def _bar(total: int, desc: str, enabled: bool):
 def train(config: WTAConfig, images: np.ndarray, labels: ty.Optional[np.ndarray] = None, *,
           state: ty.Optional[WTAState] = None, models: Models = None, progress: bool = True,
           checkpoint: ty.Optional[Checkpoint] = None, n_classes: int = 10,
-          backend: str = "engine") -> TrainResult:
+          backend: str = "engine", snapshots: int = SNAPSHOT_MOMENTS,
+          snapshot_neurons: int = SNAPSHOT_NEURONS) -> TrainResult:
     """Unsupervised training (STDP, scaling, theta) on ``images`` with ``backend``.
 
-    ``labels`` are used only for the progress display: a running accuracy of each new
-    chunk of images under neuron labels taken from all earlier images (as Diehl & Cook
-    report during training).
+    ``labels`` are used only to watch the training: the progress display and the
+    result's ``curve`` (:func:`lava_wta.evaluation.training_curve`) show the accuracy of
+    neuron labels taken from all earlier images (as Diehl & Cook report during training).
+    The weights of the first ``snapshot_neurons`` neurons are kept at ``snapshots``
+    evenly spaced moments (start and end included; 0: none), the result's ``snapshots``.
     """
     config.check_image_size(images.shape[1], source="training set")
     state = state or WTAState.initial(config)
     state.check(config)
-    curve = {"images": [], "running_accuracy": [], "spikes_per_image": []}
     hits: ty.List[bool] = []
     bar = _bar(len(images), "train", progress)
     last = {"done": 0}
     class_sums = np.zeros((n_classes, config.network.n_neurons))
     class_n = np.zeros(n_classes)
+    snap = (WeightSnapshots.for_pass(len(images), state.weights, inner=checkpoint, moments=snapshots,
+                                     neurons=snapshot_neurons) if snapshots else None)
 
     def on_progress(done: int, counts: np.ndarray, stats: dict) -> None:
         prev = last["done"]
         if done > prev and labels is not None and prev >= 10 * n_classes:
             # neuron labels from every earlier image, kept as running per-class sums
-            means = class_sums / np.maximum(class_n, 1)[:, None]
-            assignments = means.argmax(axis=0)
-            assignments[means.max(axis=0) <= 0] = -1
+            assignments = evaluation.labels_from_means(class_sums / np.maximum(class_n, 1)[:, None])
             pred = evaluation.predict(counts[prev:done], assignments, n_classes)
             hits.extend((pred == labels[prev:done]).tolist())
         if done > prev and labels is not None:
@@ -114,25 +123,23 @@ def train(config: WTAConfig, images: np.ndarray, labels: ty.Optional[np.ndarray]
                 class_sums[c] += chunk_counts[chunk_labels == c].sum(axis=0)
             class_n[:] += np.bincount(labels[prev:done], minlength=n_classes)
         window = hits[-500:]
-        # None (JSON null) where there is no value yet: run files are strict JSON
-        acc = float(np.mean(window)) if window else None
         spk = float(counts[max(prev, done - 100):done].sum(axis=1).mean()) if done > prev else None
-        curve["images"].append(done)
-        curve["running_accuracy"].append(acc)
-        curve["spikes_per_image"].append(spk)
         bar.update(done - bar.n)
         bar.set_postfix({"spikes/img": "-" if spk is None else f"{spk:.1f}",
-                         "acc~": f"{100 * acc:.1f}%" if window else "-",
+                         "acc~": f"{100 * np.mean(window):.1f}%" if window else "-",
                          "retries": stats["retries"]}, refresh=False)
         last["done"] = done
 
     try:
         result = present(config, images, state, backend=backend, learning=True,
                          input_seed=stream_seed(config, STREAM_TRAIN_INPUT),
-                         on_progress=on_progress, models=models, checkpoint=checkpoint)
+                         on_progress=on_progress, models=models,
+                         checkpoint=snap if snap is not None else checkpoint)
     finally:
         bar.close()
-    return TrainResult(result.state, result, curve)
+    curve = evaluation.training_curve(result.counts, labels, n_classes)
+    return TrainResult(result.state, result, curve,
+                       snap.result(result.state.weights, len(images)) if snap is not None else None)
 
 
 def evaluate(config: WTAConfig, state: WTAState, label_images: np.ndarray, label_labels: np.ndarray,
@@ -194,6 +201,9 @@ def _versions() -> dict:
     return out
 
 
+SNAPSHOTS_FILE = "snapshots.npz"
+"""The weights at several moments of training (:attr:`TrainResult.snapshots`), in a run
+folder beside the figure ``weights_over_training.png``."""
 CHECKPOINT_FILE = "checkpoint.npz"
 CHECKPOINT_CONFIG_FILE = "checkpoint.json"
 """The full configuration a run folder's checkpoint was taken with (resuming under
@@ -419,8 +429,11 @@ def run_experiment(config: WTAConfig, dataset: Dataset, *, n_train: int, n_label
             manifest.write("train.json", dumps_json(done, str(out / "train.json")))
             manifest.forget(CHECKPOINT_FILE)
             manifest.forget(CHECKPOINT_CONFIG_FILE)
-            if trained.curve["images"]:
-                plots.plot_training_curve(trained.curve, out / "training_curve.png")
+            plots.plot_training_curve(trained.curve, out / "training_curve.png", n_classes)
+            if trained.snapshots is not None:
+                manifest.write(SNAPSHOTS_FILE, npz_bytes(**trained.snapshots))
+                plots.plot_snapshots(trained.snapshots, dataset.image_shape, out / "weights_over_training.png",
+                                     title=f"{dataset.name}: input weights during training")
         state = WTAState.load(manifest.verify("state.npz"), config)
         state.assignments = None
         metrics = _evaluate_and_write(config, state, dataset, label_x, label_y, n_test, out,
@@ -502,7 +515,7 @@ def evaluate_run(run_dir: ty.Union[str, Path], dataset: Dataset, *, n_label: int
                                 progress=progress, n_classes=n_classes, backend=backend)
         metrics["label_from"] = label_from
         if replace:
-            _write_evaluation(manifest, config, state, dataset, ev, label_y)
+            _write_evaluation(manifest, config, state, dataset, ev, label_y, models)
             merged = {**old, **metrics, "evaluation_folder": str(run)}
             manifest.write("metrics.json", dumps_json(merged, str(run / "metrics.json")))
             return merged
@@ -511,7 +524,7 @@ def evaluate_run(run_dir: ty.Union[str, Path], dataset: Dataset, *, n_label: int
             raise ConfigError(f"evaluation name: expected a plain folder name, got {name!r}")
         dest = prepare_folder(run / EVALUATIONS_DIR / name, flag="evaluation folder")
         dest_manifest = Manifest(dest)
-        _write_evaluation(dest_manifest, config, state, dataset, ev, label_y)
+        _write_evaluation(dest_manifest, config, state, dataset, ev, label_y, models)
         merged = {**metrics, "n_train": n_train, "run": str(run), "evaluation_folder": str(dest)}
         dest_manifest.write("metrics.json", dumps_json(merged, str(dest / "metrics.json")))
         return merged
@@ -522,7 +535,7 @@ def _evaluate_and_write(config, state, dataset, label_x, label_y, n_test, out, *
     """:func:`_evaluate`, then :func:`_write_evaluation` into ``out``."""
     metrics, ev = _evaluate(config, state, dataset, label_x, label_y, n_test, models=models,
                             progress=progress, n_classes=n_classes, backend=backend)
-    _write_evaluation(manifest or Manifest(out), config, state, dataset, ev, label_y)
+    _write_evaluation(manifest or Manifest(out), config, state, dataset, ev, label_y, models)
     return metrics
 
 
@@ -560,22 +573,36 @@ def _evaluate(config, state, dataset, label_x, label_y, n_test, *, models, progr
 
 
 def _write_evaluation(manifest: Manifest, config: WTAConfig, state: WTAState, dataset: Dataset,
-                      ev: EvalResult, label_y: np.ndarray) -> None:
+                      ev: EvalResult, label_y: np.ndarray, models: Models = None) -> None:
     """Write an evaluation's labelled state, labelling counts and figures into the folder
-    of ``manifest``. Everything is rendered first; only then are the files replaced (each
+    of ``manifest`` (``raster.png``: the first test image presented to the trained
+    network, :func:`lava_wta.engine.record_presentation`). Everything is rendered first; only then are the files replaced (each
     atomically), so a failure while preparing them changes nothing."""
     out = manifest.folder
     n_classes = len(dataset.class_names)
     labelled = WTAState(state.weights, state.theta, ev.assignments).to_bytes()
     n_test = int(ev.confusion.sum())
-    figures = {name: io.BytesIO() for name in ("weights.png", "confusion.png", "theta_hist.png")}
+    # the raster is drawn by the engine, which simulates the model of the configuration,
+    # not user ProcessModels: with those, no raster
+    raster = not models and config.network.neuron_model in COMPILED_NEURON_MODELS
+    figures = {name: io.BytesIO() for name in ("weights.png", "confusion.png", "theta_hist.png")
+               + (("raster.png",) if raster else ())}
     # the labelling counts behind the assignments (selectivity, lava_wta.analysis)
     staged = out / f".{Path(LABEL_COUNTS_FILE).stem}.{os.getpid()}.{secrets.token_hex(4)}.npz"
     try:
         save_label_counts(staged, ev.label_counts, label_y, n_classes, source="lava_wta.pipeline")
         plots.plot_weights(state.weights, dataset.image_shape, figures["weights.png"],
                            title=f"{dataset.name}: input weights of {config.network.n_neurons} neurons "
-                                 f"({config.scaling.mode}, Wt={config.scaling.target_norm:g})")
+                                 f"({config.scaling.mode}, Wt={config.scaling.target_norm:g}) and their classes",
+                           assignments=ev.assignments, class_names=dataset.class_names)
+        if raster:
+            from lava_wta.engine import record_presentation
+
+            image = dataset.test_images[0]
+            plots.plot_raster(record_presentation(config, state, image,
+                                                  input_seed=stream_seed(config, STREAM_EVAL_INPUT)),
+                              figures["raster.png"], image=image, image_shape=dataset.image_shape,
+                              assignments=ev.assignments, class_names=dataset.class_names)
         plots.plot_confusion(ev.confusion, figures["confusion.png"], dataset.class_names,
                              title=f"{dataset.name}: accuracy {100 * ev.accuracy:.2f} % on {n_test} test images")
         plots.plot_theta(state.theta, figures["theta_hist.png"], config.exc.theta_init_mv)
