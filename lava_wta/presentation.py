@@ -9,6 +9,7 @@ checkpoint or a progress callback does not depend on which one ran.
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import typing as ty
 from dataclasses import dataclass, field
@@ -120,8 +121,13 @@ SNAPSHOT_NEURONS = 100
 """Neurons whose weights :class:`WeightSnapshots` keeps (the first ones)."""
 
 
-def _largest_divisor_at_most(n: int, limit: float) -> int:
-    return max(d for d in range(1, n + 1) if n % d == 0 and d <= max(limit, 1))
+def _nearest_divisor(n: int, target: float) -> int:
+    """The divisor of ``n`` nearest to ``target`` in ratio (ties: the larger)."""
+    divisors = set()
+    for d in range(1, math.isqrt(n) + 1):
+        if n % d == 0:
+            divisors.update((d, n // d))
+    return min(sorted(divisors, reverse=True), key=lambda d: abs(math.log(d / target)))
 
 
 @dataclass
@@ -135,7 +141,9 @@ class WeightSnapshots(Checkpoint):
     own interval, and carry the snapshots taken so far, so a resumed pass keeps them. The
     spacing is a divisor of ``inner.every_images`` (below it) or a multiple of it (above),
     so the checkpoints fall where they would without snapshots; a spacing that would
-    need more than four stops per snapshot falls back to the checkpoints' own.
+    need more than four stops per snapshot falls back to the checkpoints' own. The Lava
+    backends hand their state over only at the end of a run of ``buffer_images``
+    presentations, so there the moments are the first such ends past each spacing.
 
     Build it with :meth:`for_pass`; after the pass, :meth:`result` (with the final
     state) gives ``images``, ``neurons`` and ``weights`` (moments, neurons, n_inputs;
@@ -161,7 +169,7 @@ class WeightSnapshots(Checkpoint):
             every = inner.every_images
             spacing = max(int(round(want / every)), 1) * every
         else:
-            every = spacing = _largest_divisor_at_most(inner.every_images, want)
+            every = spacing = _nearest_divisor(inner.every_images, want)
             if n_images / spacing > 4 * (moments - 1):
                 every = spacing = inner.every_images
         snap = cls(inner.path if inner is not None else Path("."), every_images=every, inner=inner,

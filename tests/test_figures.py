@@ -133,3 +133,26 @@ def test_a_run_folder_holds_every_figure_and_strict_json(digits, tmp_path):
         assert z["images"].tolist()[0] == 0 and z["images"].tolist()[-1] == 12
     Manifest(out).verify_all()
     assert not list(out.glob(".*.tmp"))
+
+
+def test_a_resumed_training_keeps_the_snapshots_taken_before_the_interruption(digits, tmp_path, monkeypatch):
+    from lava_wta import pipeline
+
+    cfg = WTAConfig().with_overrides(BASE)
+    kw = dict(n_train=8, n_label=4, n_test=4, progress=False, checkpoint_every=4)
+    real_save = pipeline._RunCheckpoint.save
+
+    def save_then_die(self, **k):
+        real_save(self, **k)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pipeline._RunCheckpoint, "save", save_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        run_experiment(cfg, digits, out_dir=tmp_path / "run", **kw)
+    monkeypatch.setattr(pipeline._RunCheckpoint, "save", real_save)
+    resumed = run_experiment(cfg, digits, out_dir=tmp_path / "run", **kw)
+    assert resumed["train"]["resumed_from_image"] == 4
+    run_experiment(cfg, digits, out_dir=tmp_path / "fresh", **kw)
+    with np.load(tmp_path / "run" / "snapshots.npz") as a, np.load(tmp_path / "fresh" / "snapshots.npz") as b:
+        assert a["images"].tolist() == b["images"].tolist() == [0, 2, 4, 6, 8]
+        np.testing.assert_array_equal(a["weights"], b["weights"])
