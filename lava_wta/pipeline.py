@@ -105,23 +105,18 @@ def train(config: WTAConfig, images: np.ndarray, labels: ty.Optional[np.ndarray]
     hits: ty.List[bool] = []
     bar = _bar(len(images), "train", progress)
     last = {"done": 0}
-    class_sums = np.zeros((n_classes, config.network.n_neurons))
-    class_n = np.zeros(n_classes)
+    online = evaluation.OnlineLabels(n_classes, config.network.n_neurons)
     snap = (WeightSnapshots.for_pass(len(images), state.weights, inner=checkpoint, moments=snapshots,
                                      neurons=snapshot_neurons) if snapshots else None)
 
     def on_progress(done: int, counts: np.ndarray, stats: dict) -> None:
         prev = last["done"]
         if done > prev and labels is not None and prev >= 10 * n_classes:
-            # neuron labels from every earlier image, kept as running per-class sums
-            assignments = evaluation.labels_from_means(class_sums / np.maximum(class_n, 1)[:, None])
-            pred = evaluation.predict(counts[prev:done], assignments, n_classes)
+            # neuron labels from every earlier image
+            pred = evaluation.predict(counts[prev:done], online.assignments(), n_classes)
             hits.extend((pred == labels[prev:done]).tolist())
         if done > prev and labels is not None:
-            chunk_labels, chunk_counts = labels[prev:done], counts[prev:done]
-            for c in np.unique(chunk_labels):        # (np.add.at: 1 s over a 40,000-image run)
-                class_sums[c] += chunk_counts[chunk_labels == c].sum(axis=0)
-            class_n[:] += np.bincount(labels[prev:done], minlength=n_classes)
+            online.add(counts[prev:done], labels[prev:done])
         window = hits[-500:]
         spk = float(counts[max(prev, done - 100):done].sum(axis=1).mean()) if done > prev else None
         bar.update(done - bar.n)

@@ -97,6 +97,17 @@ def test_the_training_curve_has_a_finite_value_for_every_block():
     assert unlabelled["spikes_per_image"] == [2.0] * 20
 
 
+def test_online_labels_added_in_chunks_are_the_labels_of_all_the_images():
+    rng = np.random.default_rng(3)
+    counts = rng.poisson(0.7, size=(50, 8))
+    labels = rng.integers(0, 4, size=50)
+    online = evaluation.OnlineLabels(4, 8)
+    for a, b in ((0, 7), (7, 30), (30, 50)):
+        online.add(counts[a:b], labels[a:b])
+    np.testing.assert_array_equal(online.assignments(), evaluation.assign_labels(counts, labels, 4))
+    assert evaluation.OnlineLabels(4, 8).assignments().tolist() == [-1] * 8
+
+
 def test_snapshots_are_taken_as_configured_and_hold_the_weights_of_that_moment(digits, tmp_path):
     cfg = WTAConfig().with_overrides(BASE)
     images = digits.train_images[:8]
