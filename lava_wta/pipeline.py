@@ -35,11 +35,14 @@ from lava_wta import evaluation, plots
 from lava_wta.analysis.weights import LABEL_COUNTS_FILE, save_label_counts
 from lava_wta.config import WTAConfig
 from lava_wta.errors import ConfigError, RunFolderError, check_count
-from lava_wta.runfolder import Manifest, RunFolderLock, dumps_json, prepare_folder, read_json, write_atomic
+from lava_wta.runfolder import (Manifest, RunFolderLock, dumps_json, npz_bytes, prepare_folder, read_json,
+                                write_atomic)
 from lava_wta.runfolder import write_json_atomic as _write_json_atomic
 from lava_wta.backends import get_backend
+from lava_wta.kernels.support import COMPILED_NEURON_MODELS
 from lava_wta.data import Dataset, label_split  # noqa: F401  (label_split: re-exported)
-from lava_wta.presentation import Checkpoint, PresentationResult, ProgressFn, images_digest
+from lava_wta.presentation import (SNAPSHOT_MOMENTS, SNAPSHOT_NEURONS, Checkpoint, PresentationResult,
+                                   ProgressFn, WeightSnapshots, images_digest)
 from lava_wta.state import STREAM_EVAL_INPUT, WTAState, epoch_input_seed, epoch_order, stream_seed
 
 Models = ty.Optional[ty.Mapping[type, ty.Any]]
@@ -61,6 +64,10 @@ class TrainResult:
     state: WTAState
     pass_: PresentationResult
     curve: dict
+    """:func:`lava_wta.evaluation.training_curve` of the pass."""
+    snapshots: ty.Optional[dict] = None
+    """The weights at several moments of training (:class:`WeightSnapshots`): ``images``,
+    ``neurons``, ``weights`` (moments, neurons, n_inputs)."""
 
 
 @dataclass
@@ -83,59 +90,54 @@ def progress_bar(total: int, desc: str, enabled: bool):
 def train(config: WTAConfig, images: np.ndarray, labels: ty.Optional[np.ndarray] = None, *,
           state: ty.Optional[WTAState] = None, models: Models = None, progress: bool = True,
           checkpoint: ty.Optional[Checkpoint] = None, n_classes: int = 10,
-          backend: str = "engine", epoch: int = 0) -> TrainResult:
+          backend: str = "engine", epoch: int = 0, snapshots: int = SNAPSHOT_MOMENTS,
+          snapshot_neurons: int = SNAPSHOT_NEURONS) -> TrainResult:
     """Unsupervised training (STDP, scaling, theta) on ``images`` with ``backend``, as
     training pass ``epoch`` (0-based; it selects the Poisson stream, see
     :func:`lava_wta.state.epoch_input_seed`).
 
-    ``labels`` are used only for the progress display: a running accuracy of each new
-    chunk of images under neuron labels taken from all earlier images (as Diehl & Cook
-    report during training).
+    ``labels`` are used only to watch the training: the progress display and the
+    result's ``curve`` (:func:`lava_wta.evaluation.training_curve`) show the accuracy of
+    neuron labels taken from all earlier images (as Diehl & Cook report during training).
+    The weights of the first ``snapshot_neurons`` neurons are kept at ``snapshots``
+    evenly spaced moments (start and end included; 0: none), the result's ``snapshots``.
     """
     config.check_image_size(images.shape[1], source="training set")
     state = state or WTAState.initial(config)
     state.check(config)
-    curve = {"images": [], "running_accuracy": [], "spikes_per_image": []}
     hits: ty.List[bool] = []
     bar = progress_bar(len(images), "train", progress)
     last = {"done": 0}
-    class_sums = np.zeros((n_classes, config.network.n_neurons))
-    class_n = np.zeros(n_classes)
+    online = evaluation.OnlineLabels(n_classes, config.network.n_neurons)
+    snap = (WeightSnapshots.for_pass(len(images), state.weights, inner=checkpoint, moments=snapshots,
+                                     neurons=snapshot_neurons) if snapshots else None)
 
     def on_progress(done: int, counts: np.ndarray, stats: dict) -> None:
         prev = last["done"]
         if done > prev and labels is not None and prev >= 10 * n_classes:
-            # neuron labels from every earlier image, kept as running per-class sums
-            means = class_sums / np.maximum(class_n, 1)[:, None]
-            assignments = means.argmax(axis=0)
-            assignments[means.max(axis=0) <= 0] = -1
-            pred = evaluation.predict(counts[prev:done], assignments, n_classes)
+            # neuron labels from every earlier image
+            pred = evaluation.predict(counts[prev:done], online.assignments(), n_classes)
             hits.extend((pred == labels[prev:done]).tolist())
         if done > prev and labels is not None:
-            chunk_labels, chunk_counts = labels[prev:done], counts[prev:done]
-            for c in np.unique(chunk_labels):        # (np.add.at: 1 s over a 40,000-image run)
-                class_sums[c] += chunk_counts[chunk_labels == c].sum(axis=0)
-            class_n[:] += np.bincount(labels[prev:done], minlength=n_classes)
+            online.add(counts[prev:done], labels[prev:done])
         window = hits[-500:]
-        # None (JSON null) where there is no value yet: run files are strict JSON
-        acc = float(np.mean(window)) if window else None
         spk = float(counts[max(prev, done - 100):done].sum(axis=1).mean()) if done > prev else None
-        curve["images"].append(done)
-        curve["running_accuracy"].append(acc)
-        curve["spikes_per_image"].append(spk)
         bar.update(done - bar.n)
         bar.set_postfix({"spikes/img": "-" if spk is None else f"{spk:.1f}",
-                         "acc~": f"{100 * acc:.1f}%" if window else "-",
+                         "acc~": f"{100 * np.mean(window):.1f}%" if window else "-",
                          "retries": stats["retries"]}, refresh=False)
         last["done"] = done
 
     try:
         result = present(config, images, state, backend=backend, learning=True,
                          input_seed=epoch_input_seed(config, epoch),
-                         on_progress=on_progress, models=models, checkpoint=checkpoint)
+                         on_progress=on_progress, models=models,
+                         checkpoint=snap if snap is not None else checkpoint)
     finally:
         bar.close()
-    return TrainResult(result.state, result, curve)
+    curve = evaluation.training_curve(result.counts, labels, n_classes)
+    return TrainResult(result.state, result, curve,
+                       snap.result(result.state.weights, len(images)) if snap is not None else None)
 
 
 def evaluate(config: WTAConfig, state: WTAState, label_images: np.ndarray, label_labels: np.ndarray,
@@ -197,6 +199,9 @@ def _versions() -> dict:
     return out
 
 
+SNAPSHOTS_FILE = "snapshots.npz"
+"""The weights at several moments of training (:attr:`TrainResult.snapshots`), in a run
+folder beside the figure ``weights_over_training.png``."""
 CHECKPOINT_FILE = "checkpoint.npz"
 CHECKPOINT_CONFIG_FILE = "checkpoint.json"
 """The full configuration a run folder's checkpoint was taken with (resuming under
@@ -404,13 +409,16 @@ def run_experiment(config: WTAConfig, dataset: Dataset, *, n_train: int, n_label
         done = _finished_training(out, n_train, images_digest(train_x))
         reused = done is not None
         if done is None:
-            done = _train_epochs(config, train_x, train_y, out, manifest, models=models, progress=progress,
-                                 checkpoint_every=checkpoint_every, n_classes=n_classes, backend=backend,
-                                 evaluate_pass=lambda st: _evaluate(
-                                     config, st, dataset, label_x, label_y, n_test, models=models,
-                                     progress=progress, n_classes=n_classes, backend=backend)[0])
-            if done["training_curve"]["images"]:
-                plots.plot_training_curve(done["training_curve"], out / "training_curve.png")
+            done, snapshots = _train_epochs(
+                config, train_x, train_y, out, manifest, models=models, progress=progress,
+                checkpoint_every=checkpoint_every, n_classes=n_classes, backend=backend,
+                evaluate_pass=lambda st: _evaluate(config, st, dataset, label_x, label_y, n_test, models=models,
+                                                   progress=progress, n_classes=n_classes, backend=backend)[0])
+            plots.plot_training_curve(done["training_curve"], out / "training_curve.png", n_classes)
+            if snapshots is not None:
+                manifest.write(SNAPSHOTS_FILE, npz_bytes(**snapshots))
+                plots.plot_snapshots(snapshots, dataset.image_shape, out / "weights_over_training.png",
+                                     title=f"{dataset.name}: input weights during training")
         state = WTAState.load(manifest.verify("state.npz"), config)
         state.assignments = None
         metrics = _evaluate_and_write(config, state, dataset, label_x, label_y, n_test, out,
@@ -465,18 +473,25 @@ def _epoch_state_file(passes_done: int) -> str:
 
 def _train_epochs(config: WTAConfig, train_x: np.ndarray, train_y: np.ndarray, out: Path,
                   manifest: Manifest, *, models, progress: bool, checkpoint_every: int, n_classes: int,
-                  backend: str, evaluate_pass: ty.Callable[[WTAState], dict]) -> dict:
+                  backend: str, evaluate_pass: ty.Callable[[WTAState], dict]
+                  ) -> ty.Tuple[dict, ty.Optional[dict]]:
     """Train ``config.training.epochs`` passes over ``train_x`` (see
     :func:`lava_wta.state.epoch_order`), resuming after the last finished pass and from the
-    checkpoint inside the current one; write ``state.npz`` and ``train.json``, and return the
-    latter's record. After each pass but the last, the network is labelled and tested
+    checkpoint inside the current one; write ``state.npz`` and ``train.json``. Returns the
+    latter's record and the weight snapshots of all passes (image numbers counted over the
+    passes). After each pass but the last, the network is labelled and tested
     (``evaluate_pass``); the last pass's accuracy is the run's own."""
     n_epochs = config.training.epochs
     records: ty.List[dict] = []
     state: ty.Optional[WTAState] = None
+    snapshots: ty.Optional[dict] = None
     if n_epochs > 1 and (out / EPOCHS_FILE).is_file():
         records = read_json(manifest.verify(EPOCHS_FILE)).get("epochs", [])
         state = WTAState.load(manifest.verify(_epoch_state_file(len(records))), config)
+        snap_file = manifest.verify(_epoch_snapshots_file(len(records)))
+        if snap_file.is_file():
+            with np.load(snap_file, allow_pickle=False) as z:
+                snapshots = {k: z[k] for k in z.files}
     for epoch in range(len(records), n_epochs):
         order = epoch_order(config, len(train_x), epoch)
         x, y = train_x[order], train_y[order]
@@ -489,6 +504,7 @@ def _train_epochs(config: WTAConfig, train_x: np.ndarray, train_y: np.ndarray, o
         trained = train(config, x, y, state=state, models=models, progress=progress, checkpoint=checkpoint,
                         n_classes=n_classes, backend=backend, epoch=epoch)
         state, tp = trained.state, trained.pass_
+        snapshots = _join_snapshots(snapshots, trained.snapshots, epoch * len(train_x))
         record = {"epoch": epoch + 1, "seconds": tp.seconds, "compile_seconds": tp.compile_seconds,
                   "steps": tp.steps,
                   "presentations": tp.presentations, "retries": tp.retries, "capped": tp.capped,
@@ -498,9 +514,12 @@ def _train_epochs(config: WTAConfig, train_x: np.ndarray, train_y: np.ndarray, o
         if epoch < n_epochs - 1:
             record["accuracy"] = evaluate_pass(WTAState(state.weights.copy(), state.theta.copy()))["accuracy"]
             records.append(record)
+            if snapshots is not None:
+                manifest.write(_epoch_snapshots_file(len(records)), npz_bytes(**snapshots))
             manifest.write(_epoch_state_file(len(records)), state.to_bytes())
             manifest.write(EPOCHS_FILE, dumps_json({"epochs": records}, str(out / EPOCHS_FILE)))
             manifest.forget(_epoch_state_file(len(records) - 1))
+            manifest.forget(_epoch_snapshots_file(len(records) - 1))
             manifest.forget(CHECKPOINT_FILE)
             manifest.forget(CHECKPOINT_CONFIG_FILE)
         else:
@@ -508,12 +527,12 @@ def _train_epochs(config: WTAConfig, train_x: np.ndarray, train_y: np.ndarray, o
     manifest.write("state.npz", state.to_bytes())
     seconds = sum(r["seconds"] for r in records)
     steps = sum(r["steps"] for r in records)
-    curve: dict = {"images": [], "running_accuracy": [], "spikes_per_image": []}
-    for r in records:
+    curve: dict = {}
+    for r in records:           # image numbers counted over the passes
         offset = (r["epoch"] - 1) * len(train_x)
-        curve["images"] += [offset + i for i in r["training_curve"]["images"]]
-        curve["running_accuracy"] += r["training_curve"]["running_accuracy"]
-        curve["spikes_per_image"] += r["training_curve"]["spikes_per_image"]
+        for key, values in r["training_curve"].items():
+            curve.setdefault(key, []).extend(offset + v if key in ("images", "online_accuracy_images") else v
+                                             for v in values)
     last = records[-1]
     done = {
         "n_train": len(train_x), "images_sha256": images_digest(train_x), "backend": backend,
@@ -530,9 +549,30 @@ def _train_epochs(config: WTAConfig, train_x: np.ndarray, train_y: np.ndarray, o
         done["train"]["epochs"] = n_epochs
         done["epochs"] = [{k: v for k, v in r.items() if k != "training_curve"} for r in records]
     manifest.write("train.json", dumps_json(done, str(out / "train.json")))
-    for name in (CHECKPOINT_FILE, CHECKPOINT_CONFIG_FILE, _epoch_state_file(n_epochs - 1), EPOCHS_FILE):
+    for name in (CHECKPOINT_FILE, CHECKPOINT_CONFIG_FILE, _epoch_state_file(n_epochs - 1),
+                 _epoch_snapshots_file(n_epochs - 1), EPOCHS_FILE):
         manifest.forget(name)
-    return done
+    return done, snapshots
+
+
+def _epoch_snapshots_file(passes_done: int) -> str:
+    """The weight snapshots of the first ``passes_done`` passes (kept like
+    :func:`_epoch_state_file`)."""
+    return f"epoch_snapshots_{passes_done}.npz"
+
+
+def _join_snapshots(before: ty.Optional[dict], new: ty.Optional[dict], offset: int) -> ty.Optional[dict]:
+    """The snapshots of earlier passes followed by those of a pass that began ``offset``
+    images into the training (its first snapshot, the state the previous pass ended with,
+    is not repeated)."""
+    if new is None:
+        return before
+    new = {**new, "images": new["images"] + offset}
+    if before is None:
+        return new
+    keep = new["images"] > before["images"][-1]
+    return {"images": np.concatenate([before["images"], new["images"][keep]]), "neurons": new["neurons"],
+            "weights": np.concatenate([before["weights"], new["weights"][keep]])}
 
 
 def _sum_known(values: ty.Iterable[ty.Optional[float]]) -> ty.Optional[float]:
@@ -609,7 +649,7 @@ def evaluate_run(run_dir: ty.Union[str, Path], dataset: Dataset, *, n_label: int
                                 progress=progress, n_classes=n_classes, backend=backend)
         metrics["label_from"] = label_from
         if replace:
-            _write_evaluation(manifest, config, state, dataset, ev, label_y)
+            _write_evaluation(manifest, config, state, dataset, ev, label_y, models)
             merged = {**old, **metrics, "evaluation_folder": str(run)}
             manifest.write("metrics.json", dumps_json(merged, str(run / "metrics.json")))
             return merged
@@ -618,7 +658,7 @@ def evaluate_run(run_dir: ty.Union[str, Path], dataset: Dataset, *, n_label: int
             raise ConfigError(f"evaluation name: expected a plain folder name, got {name!r}")
         dest = prepare_folder(run / EVALUATIONS_DIR / name, flag="evaluation folder")
         dest_manifest = Manifest(dest)
-        _write_evaluation(dest_manifest, config, state, dataset, ev, label_y)
+        _write_evaluation(dest_manifest, config, state, dataset, ev, label_y, models)
         merged = {**metrics, "n_train": n_train, "run": str(run), "evaluation_folder": str(dest)}
         dest_manifest.write("metrics.json", dumps_json(merged, str(dest / "metrics.json")))
         return merged
@@ -629,7 +669,7 @@ def _evaluate_and_write(config, state, dataset, label_x, label_y, n_test, out, *
     """:func:`_evaluate`, then :func:`_write_evaluation` into ``out``."""
     metrics, ev = _evaluate(config, state, dataset, label_x, label_y, n_test, models=models,
                             progress=progress, n_classes=n_classes, backend=backend)
-    _write_evaluation(manifest or Manifest(out), config, state, dataset, ev, label_y)
+    _write_evaluation(manifest or Manifest(out), config, state, dataset, ev, label_y, models)
     return metrics
 
 
@@ -668,22 +708,36 @@ def _evaluate(config, state, dataset, label_x, label_y, n_test, *, models, progr
 
 
 def _write_evaluation(manifest: Manifest, config: WTAConfig, state: WTAState, dataset: Dataset,
-                      ev: EvalResult, label_y: np.ndarray) -> None:
+                      ev: EvalResult, label_y: np.ndarray, models: Models = None) -> None:
     """Write an evaluation's labelled state, labelling counts and figures into the folder
-    of ``manifest``. Everything is rendered first; only then are the files replaced (each
+    of ``manifest`` (``raster.png``: the first test image presented to the trained
+    network, :func:`lava_wta.engine.record_presentation`). Everything is rendered first; only then are the files replaced (each
     atomically), so a failure while preparing them changes nothing."""
     out = manifest.folder
     n_classes = len(dataset.class_names)
     labelled = WTAState(state.weights, state.theta, ev.assignments).to_bytes()
     n_test = int(ev.confusion.sum())
-    figures = {name: io.BytesIO() for name in ("weights.png", "confusion.png", "theta_hist.png")}
+    # the raster is drawn by the engine, which simulates the model of the configuration,
+    # not user ProcessModels: with those, no raster
+    raster = not models and config.network.neuron_model in COMPILED_NEURON_MODELS
+    figures = {name: io.BytesIO() for name in ("weights.png", "confusion.png", "theta_hist.png")
+               + (("raster.png",) if raster else ())}
     # the labelling counts behind the assignments (selectivity, lava_wta.analysis)
     staged = out / f".{Path(LABEL_COUNTS_FILE).stem}.{os.getpid()}.{secrets.token_hex(4)}.npz"
     try:
         save_label_counts(staged, ev.label_counts, label_y, n_classes, source="lava_wta.pipeline")
         plots.plot_weights(state.weights, dataset.image_shape, figures["weights.png"],
                            title=f"{dataset.name}: input weights of {config.network.n_neurons} neurons "
-                                 f"({config.scaling.mode}, Wt={config.scaling.target_norm:g})")
+                                 f"({config.scaling.mode}, Wt={config.scaling.target_norm:g}) and their classes",
+                           assignments=ev.assignments, class_names=dataset.class_names)
+        if raster:
+            from lava_wta.engine import record_presentation
+
+            image = dataset.test_images[0]
+            plots.plot_raster(record_presentation(config, state, image,
+                                                  input_seed=stream_seed(config, STREAM_EVAL_INPUT)),
+                              figures["raster.png"], image=image, image_shape=dataset.image_shape,
+                              assignments=ev.assignments, class_names=dataset.class_names)
         plots.plot_confusion(ev.confusion, figures["confusion.png"], dataset.class_names,
                              title=f"{dataset.name}: accuracy {100 * ev.accuracy:.2f} % on {n_test} test images")
         plots.plot_theta(state.theta, figures["theta_hist.png"], config.exc.theta_init_mv)

@@ -9,9 +9,10 @@ checkpoint or a progress callback does not depend on which one ran.
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import typing as ty
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -114,3 +115,108 @@ class Checkpoint:
         return data
 
 
+
+
+SNAPSHOT_MOMENTS = 6
+"""Moments of a training pass at which :class:`WeightSnapshots` keeps the weights
+(start and end included)."""
+SNAPSHOT_NEURONS = 100
+"""Neurons whose weights :class:`WeightSnapshots` keeps (the first ones)."""
+
+
+def _nearest_divisor(n: int, target: float) -> int:
+    """The divisor of ``n`` nearest to ``target`` in ratio (ties: the larger)."""
+    divisors = set()
+    for d in range(1, math.isqrt(n) + 1):
+        if n % d == 0:
+            divisors.update((d, n // d))
+    return min(sorted(divisors, reverse=True), key=lambda d: abs(math.log(d / target)))
+
+
+@dataclass
+class WeightSnapshots(Checkpoint):
+    """Copies of the weights of the first ``neurons`` neurons at about ``moments`` evenly
+    spaced moments of a training pass, taken where the backend hands its state to a
+    checkpoint (between chunks, every ``every_images`` images: every backend that learns
+    does).
+
+    Wraps ``inner``, the pass's real checkpoint (or None): its files are written at its
+    own interval, and carry the snapshots taken so far, so a resumed pass keeps them. The
+    spacing is a divisor of ``inner.every_images`` (below it) or a multiple of it (above),
+    so the checkpoints fall where they would without snapshots; a spacing that would
+    need more than four stops per snapshot falls back to the checkpoints' own. The Lava
+    backends hand their state over only at the end of a run of ``buffer_images``
+    presentations, so there the moments are the first such ends past each spacing.
+
+    Build it with :meth:`for_pass`; after the pass, :meth:`result` (with the final
+    state) gives ``images``, ``neurons`` and ``weights`` (moments, neurons, n_inputs;
+    float32).
+    """
+
+    inner: ty.Optional[Checkpoint] = None
+    spacing: int = 1
+    neurons: int = SNAPSHOT_NEURONS
+    _images: ty.List[int] = field(default_factory=list, repr=False)
+    _weights: ty.List[np.ndarray] = field(default_factory=list, repr=False)
+    _next_inner: int = field(default=0, repr=False)
+
+    @classmethod
+    def for_pass(cls, n_images: int, initial_weights: np.ndarray, inner: ty.Optional[Checkpoint] = None,
+                 moments: int = SNAPSHOT_MOMENTS, neurons: int = SNAPSHOT_NEURONS) -> "WeightSnapshots":
+        if moments < 2:
+            raise ValueError(f"snapshots: expected at least 2 moments (start and end), got {moments}")
+        want = max(n_images / (moments - 1), 1.0)
+        if inner is None:
+            spacing = every = max(int(round(want)), 1)
+        elif want >= inner.every_images:
+            every = inner.every_images
+            spacing = max(int(round(want / every)), 1) * every
+        else:
+            every = spacing = _nearest_divisor(inner.every_images, want)
+            if n_images / spacing > 4 * (moments - 1):
+                every = spacing = inner.every_images
+        snap = cls(inner.path if inner is not None else Path("."), every_images=every, inner=inner,
+                   spacing=spacing, neurons=neurons)
+        snap._images, snap._weights = [0], [snap._take(initial_weights)]
+        snap._next_inner = inner.every_images if inner is not None else 0
+        return snap
+
+    def _take(self, weights: np.ndarray) -> np.ndarray:
+        return np.array(np.asarray(weights)[:self.neurons], dtype=np.float32)
+
+    def save(self, **kwargs) -> None:
+        index = int(kwargs["image_index"])
+        if index >= self._images[-1] + self.spacing:
+            self._images.append(index)
+            self._weights.append(self._take(kwargs["weights"]))
+        if self.inner is not None and index >= self._next_inner:
+            extra = dict(kwargs.pop("extra", None) or {})
+            extra.update(snapshot_images=np.asarray(self._images, np.int64),
+                         snapshot_weights=np.stack(self._weights))
+            self.inner.save(**kwargs, extra=extra)
+            self._next_inner = (index // self.inner.every_images + 1) * self.inner.every_images
+
+    def load(self) -> ty.Optional[dict]:
+        return self.inner.load() if self.inner is not None else None
+
+    def resume(self, images_sha256: str, weights_shape: ty.Tuple[int, ...]) -> ty.Optional[dict]:
+        data = self.inner.resume(images_sha256, weights_shape) if self.inner is not None else None
+        if data is not None:
+            index = int(data["image_index"])
+            self._next_inner = (index // self.inner.every_images + 1) * self.inner.every_images
+            if "extra_snapshot_images" in data:
+                self._images = [int(i) for i in data.pop("extra_snapshot_images")]
+                self._weights = list(data.pop("extra_snapshot_weights"))
+            else:             # a checkpoint without snapshots: the moments before it are lost
+                self._images, self._weights = [index], [self._take(data["weights"])]
+        return data
+
+    def result(self, final_weights: np.ndarray, n_images: int) -> ty.Dict[str, np.ndarray]:
+        """The snapshots, the weights after the pass (``n_images``) last."""
+        images, weights = list(self._images), list(self._weights)
+        if images and images[-1] == n_images:
+            images, weights = images[:-1], weights[:-1]
+        images.append(n_images)
+        weights.append(self._take(final_weights))
+        return {"images": np.asarray(images, np.int64), "neurons": np.arange(weights[0].shape[0]),
+                "weights": np.stack(weights)}

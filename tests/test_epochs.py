@@ -57,7 +57,11 @@ def test_passes_are_successive_trainings_on_shuffled_images(tmp_path, digits):
     assert curve == sorted(curve) and curve[-1] == 3 * KW["n_train"]
     left = {p.name for p in (tmp_path / "run").iterdir()}
     assert not left & {"epochs.json", "checkpoint.npz", "checkpoint.json"}
-    assert not any(n.startswith("epoch_state") for n in left)
+    assert not any(n.startswith("epoch_") for n in left)
+    snaps = np.load(tmp_path / "run" / "snapshots.npz")
+    assert snaps["images"][0] == 0 and snaps["images"][-1] == 3 * KW["n_train"]
+    assert np.all(np.diff(snaps["images"]) > 0)
+    assert np.array_equal(snaps["weights"][-1], saved.weights[:len(snaps["neurons"])].astype(np.float32))
 
 
 class _Stop(Exception):
@@ -87,7 +91,7 @@ def test_an_interrupted_run_resumes_bit_for_bit_across_pass_boundaries(tmp_path,
 
     def write(self, name, data):
         real_write(self, name, data)
-        if name == pipeline.EPOCHS_FILE or name.startswith("epoch_state"):
+        if name == pipeline.EPOCHS_FILE or name.startswith("epoch_"):
             count()
 
     monkeypatch.setattr(pipeline._RunCheckpoint, "save", save)

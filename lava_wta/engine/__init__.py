@@ -20,6 +20,7 @@ from __future__ import annotations
 import time
 import typing as ty
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import numba
 import numpy as np
@@ -34,7 +35,7 @@ from lava_wta.presentation import Checkpoint, PresentationResult, ProgressFn, im
 from lava_wta.rules import get_scaling_rule
 from lava_wta.state import WTAState
 
-__all__ = ["present_engine", "check_engine_support", "EngineNetwork"]
+__all__ = ["present_engine", "check_engine_support", "EngineNetwork", "SpikeRaster", "record_presentation"]
 
 
 class EngineNetwork:
@@ -141,20 +142,80 @@ class EngineNetwork:
             self.S.C[K.C_OUT_OF_BOUNDS] = K.out_of_bounds(self.W, self.config.stdp.w_max)
 
 
-    def record(self, images: np.ndarray, counts_out: np.ndarray, n_steps: int
-               ) -> ty.Tuple[np.ndarray, np.ndarray]:
+    def record(self, images: np.ndarray, counts_out: np.ndarray, n_steps: int,
+               inputs_out: ty.Optional[np.ndarray] = None) -> ty.Tuple[np.ndarray, np.ndarray]:
         """Simulate ``n_steps`` steps one by one and return the excitatory and inhibitory
-        spike rasters, both ``(n_steps, n)`` (slow: for tests and plots)."""
+        spike rasters, both ``(n_steps, n)`` (slow: for tests and plots). With
+        ``inputs_out`` (``(n_steps, n_in)`` bool), the input spikes of each step are
+        written into it too."""
         n = self.S.ve.shape[0]
         exc = np.zeros((n_steps, n), dtype=bool)
         inh = np.zeros((n_steps, n), dtype=bool)
         x = _as_kernel_images(images)
+        period, present = self.config.time.period_steps, self.config.time.presentation_steps
         for t in range(n_steps):
+            local = int(self.S.C[K.C_STEP]) % period
+            showing = self.image < x.shape[0] and local < present
             self._step(self.S, self.P, self.traces, x, counts_out)
             self._apply_custom_scaling()
             exc[t] = self.S.spikes
             inh[t] = self.S.inh_spikes
+            if inputs_out is not None and showing:
+                # the raster drawn at the presentation's first step (kernels.poisson layout)
+                inputs_out[t, self.S.pix[self.S.ptr[local]:self.S.ptr[local + 1]]] = True
         return exc, inh
+
+
+@dataclass
+class SpikeRaster:
+    """The spikes of one accepted presentation of one image (:func:`record_presentation`)."""
+
+    inputs: np.ndarray
+    """Input (pixel) spikes, ``(steps, n_inputs)`` bool."""
+    excitatory: np.ndarray
+    """Excitatory spikes, ``(steps, n_neurons)`` bool."""
+    inhibitory: np.ndarray
+    """Inhibitory spikes, ``(steps, n_neurons)`` bool."""
+    dt_ms: float
+    """Duration of a step (ms)."""
+    presentation_steps: int
+    """Steps with input (the rest of the period, if any, is input-free)."""
+    retry: int
+    """Presentations of the image before this one (each at a higher input rate), because
+    too few excitatory spikes came (``input.min_spikes``)."""
+
+    @property
+    def counts(self) -> np.ndarray:
+        """Excitatory spikes of each neuron during the steps with input (the counts the
+        read-out uses)."""
+        return self.excitatory[:self.presentation_steps].sum(axis=0)
+
+    @property
+    def winner(self) -> int:
+        """The neuron that fired most (ties: the lowest index); -1 if none fired."""
+        counts = self.counts
+        return int(counts.argmax()) if counts.any() else -1
+
+
+def record_presentation(config: WTAConfig, state: WTAState, image: np.ndarray, *,
+                        input_seed: int = 0) -> SpikeRaster:
+    """Present ``image`` (``(n_inputs,)`` pixel values) once to the frozen network of
+    ``config`` (its evaluation presentation time, :meth:`WTAConfig.for_evaluation`) and
+    ``state``, as the first image of a pass with input stream ``input_seed``, and record
+    every spike of the presentation that is accepted (after the retries the protocol
+    makes, if any)."""
+    config = config.for_evaluation()
+    x = _as_kernel_images(np.asarray(image).reshape(1, -1))
+    config.check_image_size(x.shape[1], source="image")
+    net = EngineNetwork(config, state, learning=False, input_seed=input_seed)
+    period = config.time.period_steps
+    counts = np.zeros((1, config.network.n_neurons), np.int64)
+    while True:
+        retry = net.retry
+        inputs = np.zeros((period, config.network.n_inputs), dtype=bool)
+        exc, inh = net.record(x, counts, period, inputs_out=inputs)
+        if net.image >= 1:
+            return SpikeRaster(inputs, exc, inh, config.time.dt_ms, config.time.presentation_steps, retry)
 
 
 def _as_kernel_images(images: np.ndarray) -> np.ndarray:
