@@ -60,21 +60,36 @@ def loads_json(text: str, source: str = "JSON", error: type = ConfigError) -> ty
         raise error(f"{source}: not valid JSON ({exc})") from None
 
 
-def read_json(path: ty.Union[str, Path], error: type = RunFolderError, *,
-              expect: ty.Optional[type] = dict) -> ty.Any:
-    """Strict JSON from ``path`` (of type ``expect`` at the top level, if given)."""
+def read_structured(path: ty.Union[str, Path], error: type = ConfigError, *, what: str = "file",
+                    fmt: ty.Optional[str] = None, expect: ty.Optional[type] = None) -> ty.Any:
+    """Strict JSON or YAML (``fmt`` ``"json"`` or ``"yaml"``; None: YAML for a ``.yaml`` /
+    ``.yml`` suffix, JSON otherwise) from ``path``, of type ``expect`` at the top level if
+    given. Every failure (unreadable, not UTF-8, not valid, duplicate keys, non-finite
+    numbers, another top-level type) is an ``error`` naming ``path`` and ``what`` it holds."""
     path = Path(path)
+    if fmt is None:
+        fmt = "yaml" if path.suffix in (".yaml", ".yml") else "json"
+    kind = fmt.upper() if fmt == "json" else "YAML"
     try:
         text = path.read_text()
     except UnicodeDecodeError:
-        raise error(f"{path}: expected JSON text, found bytes that are not UTF-8") from None
+        raise error(f"{path}: expected {what} as {kind} text, found bytes that are not UTF-8") from None
     except OSError as exc:
-        raise error(f"{path}: cannot read ({exc.strerror or exc})") from None
-    data = loads_json(text, str(path), error)
+        raise error(f"{path}: cannot read the {what} ({exc.strerror or exc})") from None
+    data = load_yaml(text, str(path), error) if fmt == "yaml" else loads_json(text, str(path), error)
     if expect is not None and not isinstance(data, expect):
-        raise error(f"{path}: expected a JSON {'object' if expect is dict else expect.__name__} at the "
-                    f"top level, found {type(data).__name__}")
+        shape = {dict: "an object" if fmt == "json" else "a mapping", list: "a list"}.get(
+            expect, f"a {expect.__name__}")
+        raise error(f"{path}: expected {shape} at the top level of the {what}, found "
+                    f"{type(data).__name__}")
     return data
+
+
+def read_json(path: ty.Union[str, Path], error: type = RunFolderError, *,
+              expect: ty.Optional[type] = dict) -> ty.Any:
+    """Strict JSON from ``path`` (of type ``expect`` at the top level, if given;
+    :func:`read_structured`)."""
+    return read_structured(path, error, what="JSON file", fmt="json", expect=expect)
 
 
 def dumps_json(data: ty.Any, source: str = "JSON") -> str:
