@@ -461,7 +461,27 @@ def run_metadata(run_dir: ty.Union[str, Path]) -> dict:
     if not run.is_dir():
         raise RunFolderError(f"{run}: expected a run folder, found {'a file' if run.exists() else 'nothing'}")
     path = run / "metrics.json"
-    return read_json(path) if path.exists() else {}
+    if not path.exists():
+        return {}
+    Manifest(run).verify("metrics.json")
+    return read_json(path)
+
+
+def read_run(run_dir: ty.Union[str, Path]) -> ty.Tuple[WTAConfig, WTAState, dict]:
+    """The configuration, trained state and metrics (``{}`` when it has none) of a run
+    folder, every file verified against ``manifest.json`` first (under the folder's lock,
+    as :func:`evaluate_run` reads them). A missing or damaged file is a
+    :class:`RunFolderError` naming it."""
+    run = Path(run_dir)
+    if not (run / "config.json").is_file() or not (run / "state.npz").is_file():
+        raise RunFolderError(f"{run}: expected a run folder (config.json and state.npz), found "
+                             f"{'a folder without them' if run.is_dir() else 'nothing'}")
+    with RunFolderLock(run):
+        _verify_run_files(Manifest(run))
+        config = _load_run_config(run / "config.json")
+        state = WTAState.load(run / "state.npz", config)
+        metrics = read_json(run / "metrics.json") if (run / "metrics.json").is_file() else {}
+    return config, state, metrics
 
 
 def evaluate_run(run_dir: ty.Union[str, Path], dataset: Dataset, *, n_label: int, n_test: int,
