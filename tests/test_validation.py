@@ -220,7 +220,7 @@ for files, text in CACHE_CASES:
 # ---- run folders: evaluate
 RUN_DAMAGE = [
     ({"{run}/state.npz": b""}, RUN, "damaged or changed"),
-    ({"{run}/metrics.json": b"[1, 2]"}, RUN, "expected a JSON object"),
+    ({"{run}/metrics.json": b"[1, 2]"}, RUN, "metrics.json: damaged or changed"),   # verified before it is read
     ({"{run}/metrics.json": b"{}"}, RUN, "damaged or changed"),
     ({"{run}/config.json": b"{}"}, RUN, "changed since training in fields the trained state depends on"),
     ({"{run}/config.json": b"{"}, RUN, "not valid JSON"),
