@@ -35,7 +35,8 @@ from lava_wta import evaluation, plots
 from lava_wta.analysis.weights import LABEL_COUNTS_FILE, save_label_counts
 from lava_wta.config import WTAConfig
 from lava_wta.errors import ConfigError, RunFolderError, check_count
-from lava_wta.runfolder import Manifest, RunFolderLock, dumps_json, prepare_folder, read_json, write_atomic
+from lava_wta.runfolder import (Manifest, RunFolderLock, dumps_json, prepare_folder, read_json,
+                                remove_stale_temporaries, write_atomic)
 from lava_wta.runfolder import write_json_atomic as _write_json_atomic
 from lava_wta.backends import get_backend
 from lava_wta.data import Dataset, label_split  # noqa: F401  (label_split: re-exported)
@@ -99,8 +100,11 @@ def train(config: WTAConfig, images: np.ndarray, labels: ty.Optional[np.ndarray]
     class_sums = np.zeros((n_classes, config.network.n_neurons))
     class_n = np.zeros(n_classes)
 
-    def on_progress(done: int, counts: np.ndarray, stats: dict) -> None:
+    def advance(done: int, counts: np.ndarray) -> None:
+        """Add the curve's point at ``done`` images (once per position)."""
         prev = last["done"]
+        if curve["images"] and curve["images"][-1] == done:
+            return
         if done > prev and labels is not None and prev >= 10 * n_classes:
             # neuron labels from every earlier image, kept as running per-class sums
             means = class_sums / np.maximum(class_n, 1)[:, None]
@@ -120,11 +124,40 @@ def train(config: WTAConfig, images: np.ndarray, labels: ty.Optional[np.ndarray]
         curve["images"].append(done)
         curve["running_accuracy"].append(acc)
         curve["spikes_per_image"].append(spk)
+        last["done"] = done
+
+    def on_progress(done: int, counts: np.ndarray, stats: dict) -> None:
+        advance(done, counts)
+        acc, spk = curve["running_accuracy"][-1], curve["spikes_per_image"][-1]
         bar.update(done - bar.n)
         bar.set_postfix({"spikes/img": "-" if spk is None else f"{spk:.1f}",
-                         "acc~": f"{100 * acc:.1f}%" if window else "-",
+                         "acc~": "-" if acc is None else f"{100 * acc:.1f}%",
                          "retries": stats["retries"]}, refresh=False)
-        last["done"] = done
+
+    if checkpoint is not None:
+        # the curve so far travels in each checkpoint (taken at a curve point), so a resumed
+        # training continues it exactly as an uninterrupted one
+        resumed = checkpoint.resume(images_digest(images), state.weights.shape)
+        if resumed is not None and "note_curve_images" in resumed:
+            done = int(resumed["image_index"])
+            curve.update({k: [None if np.isnan(v) else float(v) for v in resumed[f"note_curve_{k}"]]
+                          for k in ("running_accuracy", "spikes_per_image")})
+            curve["images"] = [int(v) for v in resumed["note_curve_images"]]
+            hits.extend(bool(h) for h in resumed["note_curve_hits"])
+            last["done"] = done
+            if labels is not None:
+                for c in np.unique(labels[:done]):     # integer sums: exact in any order
+                    class_sums[c] = resumed["counts"][labels[:done] == c].sum(axis=0)
+                class_n[:] = np.bincount(labels[:done], minlength=n_classes)
+
+        def notes(done: int, counts: np.ndarray) -> dict:
+            advance(done, counts)
+            return {"curve_images": np.asarray(curve["images"], np.int64),
+                    "curve_hits": np.asarray(hits, bool),
+                    **{f"curve_{k}": np.array([np.nan if v is None else v for v in curve[k]], np.float64)
+                       for k in ("running_accuracy", "spikes_per_image")}}
+
+        checkpoint.notes = notes
 
     try:
         result = present(config, images, state, backend=backend, learning=True,
@@ -374,6 +407,7 @@ def run_experiment(config: WTAConfig, dataset: Dataset, *, n_train: int, n_label
     check_memory(config, n_train + len(label_y) + n_test)
     out = prepare_folder(out_dir)
     with RunFolderLock(out):
+        remove_stale_temporaries(out)          # remnants of a killed run in this folder
         manifest = Manifest(out)
         _verify_run_files(manifest)
         saved_cfg = out / "config.json"
@@ -500,6 +534,7 @@ def evaluate_run(run_dir: ty.Union[str, Path], dataset: Dataset, *, n_label: int
     run = Path(run_dir)
     old = run_metadata(run)
     with RunFolderLock(run):
+        remove_stale_temporaries(run)
         manifest = Manifest(run)
         _verify_run_files(manifest)
         config = _load_run_config(run / "config.json")
@@ -590,7 +625,7 @@ def _write_evaluation(manifest: Manifest, config: WTAConfig, state: WTAState, da
     n_test = int(ev.confusion.sum())
     figures = {name: io.BytesIO() for name in ("weights.png", "confusion.png", "theta_hist.png")}
     # the labelling counts behind the assignments (selectivity, lava_wta.analysis)
-    staged = out / f".{Path(LABEL_COUNTS_FILE).stem}.{os.getpid()}.{secrets.token_hex(4)}.npz"
+    staged = out / f".{Path(LABEL_COUNTS_FILE).stem}.{os.getpid()}.{secrets.token_hex(4)}.tmp.npz"
     try:
         save_label_counts(staged, ev.label_counts, label_y, n_classes, source="lava_wta.pipeline")
         plots.plot_weights(state.weights, dataset.image_shape, figures["weights.png"],

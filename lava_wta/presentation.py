@@ -62,6 +62,10 @@ class Checkpoint:
 
     path: Path
     every_images: int = 200
+    notes: ty.Optional[ty.Callable[[int, np.ndarray], ty.Mapping[str, np.ndarray]]] = None
+    """Arrays the caller of a pass keeps beside it (e.g. the training curve so far), given
+    the image index and counts of each checkpoint and saved as ``note_<name>``, so that a
+    resumed caller continues exactly where the checkpoint left off."""
 
     def save(self, *, weights, theta, image_index, retry, presentations, counts, retries, capped,
              steps, seconds, images_sha256: str, backend: str = "lava",
@@ -69,6 +73,7 @@ class Checkpoint:
         """Write atomically (temporary file, then rename): a kill at any moment leaves
         either the previous checkpoint or this one. ``extra`` holds backend state."""
         tmp = self.path.with_name(self.path.stem + ".tmp.npz")
+        notes = dict(self.notes(image_index, counts)) if self.notes is not None else {}
         done = np.asarray(counts[:image_index])
         # spike counts are mostly zero: stored sparse (image, neuron, count), uncompressed.
         # (np.savez_compressed of the dense counts and the float weights took 0.2 s per
@@ -84,7 +89,8 @@ class Checkpoint:
             counts_cols=cols.astype(np.int32), counts_values=values.astype(np.uint16),
             counts_shape=np.array(done.shape, np.int64), retries=retries,
             capped=capped, steps=steps, seconds=seconds,
-            **{f"extra_{k}": v for k, v in (extra or {}).items()})
+            **{f"extra_{k}": v for k, v in (extra or {}).items()},
+            **{f"note_{k}": v for k, v in notes.items()})
         os.replace(tmp, self.path)
 
     def load(self) -> ty.Optional[dict]:
