@@ -668,18 +668,11 @@ class WTAConfig:
     @classmethod
     def load(cls, path: ty.Union[str, Path]) -> "WTAConfig":
         """Read and validate a JSON or YAML configuration file."""
-        path = Path(path)
-        try:
-            text = path.read_text()
-        except UnicodeDecodeError:
-            raise ConfigError(f"{path}: expected a text configuration file, found bytes that are not UTF-8") \
-                from None
-        except OSError as exc:
-            raise ConfigError(f"{path}: cannot read configuration ({exc.strerror or exc})") from None
-        from lava_wta.runfolder import load_yaml, loads_json
+        from lava_wta.runfolder import read_structured
 
+        path = Path(path)
         # strict: a key written twice, or NaN/Infinity in JSON, is an error
-        data = load_yaml(text, str(path)) if path.suffix in (".yaml", ".yml") else loads_json(text, str(path))
+        data = read_structured(path, ConfigError, what="configuration")
         if data is None:
             data = {}
         try:

@@ -18,7 +18,6 @@ user error, printed as ``lava-wta: error: ...``).
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from lava_wta.cli_support import guarded
@@ -27,8 +26,9 @@ from lava_wta.cli_support import guarded
 def _dataset(args: argparse.Namespace):
     from lava_wta.data import load_dataset
 
-    meta_path = args.run / "metrics.json"
-    meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
+    from lava_wta.pipeline import run_metadata
+
+    meta = run_metadata(args.run)           # verified against the run's manifest
     return load_dataset(args.dataset or meta.get("dataset", "mnist"), args.data_dir)
 
 

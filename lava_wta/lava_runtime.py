@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import ctypes
 import os
+import re
+import secrets
 import signal
 import sys
 import threading
+import typing as ty
+from pathlib import Path
 
 
 def keep_lava_importable() -> None:
@@ -49,6 +53,12 @@ def tie_lava_workers_to_this_process() -> None:
     lava-nc's runtime (one signalled while it starts can wait forever for its workers);
     a second SIGTERM kills at once. Idempotent; the worker tie is a no-op where
     ``prctl`` is unavailable.
+
+    The shared-memory segments of these children are named after this process
+    (:data:`SEGMENT_NAME`); the first call removes those that processes no longer alive
+    left behind (:func:`remove_dead_segments`): a kill of the whole process group
+    (``kill -9 -- -PGID``, an out-of-memory kill, a stopped container) takes
+    multiprocessing's resource tracker with it, which would otherwise unlink them.
     """
     if threading.current_thread() is threading.main_thread():
         if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
@@ -57,6 +67,8 @@ def tie_lava_workers_to_this_process() -> None:
             signal.signal(signal.SIGINT, _stop_on)
     if _tie["installed"] or not sys.platform.startswith("linux"):
         return
+    remove_dead_segments()
+    _name_lava_segments()
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         prctl = libc.prctl
@@ -87,6 +99,84 @@ def tie_lava_workers_to_this_process() -> None:
     os.register_at_fork(before=before, after_in_child=after_in_child,
                         after_in_parent=after_in_parent)
     _tie["installed"] = True
+
+
+SEGMENT_NAME = re.compile(r"psm_lavawta_(?P<pid>[0-9]+)_[0-9a-f]+")
+"""Names of the ``/dev/shm`` segments of the Lava runtimes of lava-wta processes:
+``psm_lavawta_<pid>_<random hex>``, ``pid`` the process whose runtime created them."""
+SHM_DIR = Path("/dev/shm")
+
+
+def _segment_name() -> str:
+    """A new segment's name (with the leading slash of POSIX shared memory)."""
+    return f"/psm_lavawta_{os.getpid()}_{secrets.token_hex(4)}"
+
+
+def _name_lava_segments() -> None:
+    """Name the segments lava-nc's runtime creates for its channels after the process
+    creating them (:data:`SEGMENT_NAME`), so that a later process can tell whether their
+    owner is alive. Only lava-nc's ``create_shared_memory`` is affected: other code of
+    this process keeps multiprocessing's random names."""
+    from multiprocessing import shared_memory
+
+    from lava.magma.runtime.message_infrastructure.shared_memory_manager import SharedMemoryManager
+
+    original = SharedMemoryManager.create_shared_memory
+    if getattr(original, "names_after_owner", False):
+        return
+
+    def create_shared_memory(self, size: int):
+        default = shared_memory._make_filename
+        shared_memory._make_filename = _segment_name
+        try:
+            return original(self, size)
+        finally:
+            shared_memory._make_filename = default
+
+    create_shared_memory.names_after_owner = True
+    create_shared_memory.__doc__ = original.__doc__
+    SharedMemoryManager.create_shared_memory = create_shared_memory
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:          # a process of another user
+        return True
+    return True
+
+
+def remove_dead_segments(shm_dir: ty.Union[str, Path, None] = None) -> ty.List[str]:
+    """Unlink the shared-memory segments (:data:`SEGMENT_NAME`) in ``shm_dir`` (default
+    ``/dev/shm``) that belong to this user and whose owning process is no longer alive;
+    return their names. A segment of a live process, of another user or of other
+    software is left alone."""
+    folder = Path(shm_dir) if shm_dir is not None else SHM_DIR
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        match = SEGMENT_NAME.fullmatch(entry.name)
+        if match is None:
+            continue
+        try:
+            if entry.stat(follow_symlinks=False).st_uid != os.getuid() or not entry.is_file(
+                    follow_symlinks=False):
+                continue
+        except OSError:
+            continue
+        if _pid_alive(int(match["pid"])):
+            continue
+        try:
+            os.unlink(entry.path)
+        except OSError:
+            continue
+        removed.append(entry.name)
+    return sorted(removed)
 
 
 _STOP_GRACE_S = 5.0

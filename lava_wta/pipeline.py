@@ -36,7 +36,7 @@ from lava_wta.analysis.weights import LABEL_COUNTS_FILE, save_label_counts
 from lava_wta.config import WTAConfig
 from lava_wta.errors import ConfigError, RunFolderError, check_count
 from lava_wta.runfolder import (Manifest, RunFolderLock, dumps_json, npz_bytes, prepare_folder, read_json,
-                                write_atomic)
+                                remove_stale_temporaries, write_atomic)
 from lava_wta.runfolder import write_json_atomic as _write_json_atomic
 from lava_wta.backends import get_backend
 from lava_wta.kernels.support import COMPILED_NEURON_MODELS
@@ -382,6 +382,7 @@ def run_experiment(config: WTAConfig, dataset: Dataset, *, n_train: int, n_label
     check_memory(config, n_train + len(label_y) + n_test)
     out = prepare_folder(out_dir)
     with RunFolderLock(out):
+        remove_stale_temporaries(out)          # remnants of a killed run in this folder
         manifest = Manifest(out)
         _verify_run_files(manifest)
         saved_cfg = out / "config.json"
@@ -445,11 +446,13 @@ def finished_run(out_dir: ty.Union[str, Path], config: WTAConfig, dataset: Datas
     out = Path(out_dir)
     if not ((out / "metrics.json").is_file() and (out / "config.json").is_file()):
         return None
-    try:
-        metrics = read_json(out / "metrics.json")
-        saved = _load_run_config(out / "config.json")
-    except RunFolderError:
-        return None
+    with RunFolderLock(out):       # a folder another process is working in is refused, naming it
+        _verify_run_files(Manifest(out))     # and a damaged one is reported, not taken as finished
+        try:
+            metrics = read_json(out / "metrics.json")
+            saved = _load_run_config(out / "config.json")
+        except RunFolderError:
+            return None
     want = {"dataset": dataset.name, "n_train": n_train, "n_label": n_label, "n_test": n_test,
             "label_from": label_from, "backend": backend}
     if saved.diff(config) or any(metrics.get(k) != v for k, v in want.items()) \
@@ -608,7 +611,27 @@ def run_metadata(run_dir: ty.Union[str, Path]) -> dict:
     if not run.is_dir():
         raise RunFolderError(f"{run}: expected a run folder, found {'a file' if run.exists() else 'nothing'}")
     path = run / "metrics.json"
-    return read_json(path) if path.exists() else {}
+    if not path.exists():
+        return {}
+    Manifest(run).verify("metrics.json")
+    return read_json(path)
+
+
+def read_run(run_dir: ty.Union[str, Path]) -> ty.Tuple[WTAConfig, WTAState, dict]:
+    """The configuration, trained state and metrics (``{}`` when it has none) of a run
+    folder, every file verified against ``manifest.json`` first (under the folder's lock,
+    as :func:`evaluate_run` reads them). A missing or damaged file is a
+    :class:`RunFolderError` naming it."""
+    run = Path(run_dir)
+    if not (run / "config.json").is_file() or not (run / "state.npz").is_file():
+        raise RunFolderError(f"{run}: expected a run folder (config.json and state.npz), found "
+                             f"{'a folder without them' if run.is_dir() else 'nothing'}")
+    with RunFolderLock(run):
+        _verify_run_files(Manifest(run))
+        config = _load_run_config(run / "config.json")
+        state = WTAState.load(run / "state.npz", config)
+        metrics = read_json(run / "metrics.json") if (run / "metrics.json").is_file() else {}
+    return config, state, metrics
 
 
 def evaluate_run(run_dir: ty.Union[str, Path], dataset: Dataset, *, n_label: int, n_test: int,
@@ -627,6 +650,7 @@ def evaluate_run(run_dir: ty.Union[str, Path], dataset: Dataset, *, n_label: int
     run = Path(run_dir)
     old = run_metadata(run)
     with RunFolderLock(run):
+        remove_stale_temporaries(run)
         manifest = Manifest(run)
         _verify_run_files(manifest)
         config = _load_run_config(run / "config.json")
@@ -723,7 +747,7 @@ def _write_evaluation(manifest: Manifest, config: WTAConfig, state: WTAState, da
     figures = {name: io.BytesIO() for name in ("weights.png", "confusion.png", "theta_hist.png")
                + (("raster.png",) if raster else ())}
     # the labelling counts behind the assignments (selectivity, lava_wta.analysis)
-    staged = out / f".{Path(LABEL_COUNTS_FILE).stem}.{os.getpid()}.{secrets.token_hex(4)}.npz"
+    staged = out / f".{Path(LABEL_COUNTS_FILE).stem}.{os.getpid()}.{secrets.token_hex(4)}.tmp.npz"
     try:
         save_label_counts(staged, ev.label_counts, label_y, n_classes, source="lava_wta.pipeline")
         plots.plot_weights(state.weights, dataset.image_shape, figures["weights.png"],

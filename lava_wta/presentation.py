@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from lava_wta.errors import RunFolderError
 from lava_wta.state import WTAState
 
 ProgressFn = ty.Callable[[int, np.ndarray, dict], None]
@@ -109,7 +110,7 @@ class Checkpoint:
         if data is None:
             return None
         if data["weights"].shape != tuple(weights_shape) or str(data["images_sha256"]) != images_sha256:
-            raise ValueError(
+            raise RunFolderError(
                 f"{self.path}: checkpoint of a pass over other images (or weights of shape "
                 f"{data['weights'].shape}, this pass: {tuple(weights_shape)}). Delete it to start afresh.")
         return data

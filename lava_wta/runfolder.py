@@ -34,6 +34,9 @@ LOCK_FILE = ".lock"
 MANIFEST_FILE = "manifest.json"
 REPLACING = "replacing"
 """A manifest entry's mark for a file being replaced in place (see :meth:`Manifest.begin`)."""
+ABSENT = "absent"
+"""A manifest entry's mark for a file being written where none was: until the write
+completes, the file may be missing (its writer was killed before the rename)."""
 
 
 # ---------------------------------------------------------------------- strict JSON / YAML
@@ -60,21 +63,34 @@ def loads_json(text: str, source: str = "JSON", error: type = ConfigError) -> ty
         raise error(f"{source}: not valid JSON ({exc})") from None
 
 
-def read_json(path: ty.Union[str, Path], error: type = RunFolderError, *,
-              expect: ty.Optional[type] = dict) -> ty.Any:
-    """Strict JSON from ``path`` (of type ``expect`` at the top level, if given)."""
+def read_structured(path: ty.Union[str, Path], error: type = ConfigError, *, what: str = "file",
+                    fmt: ty.Optional[str] = None, expect: ty.Optional[type] = None) -> ty.Any:
+    """Strict JSON or YAML (``fmt`` ``"json"`` or ``"yaml"``; None: YAML for a ``.yaml`` /
+    ``.yml`` suffix, JSON otherwise) from ``path``, of type ``expect`` at the top level if
+    given. Every failure (unreadable, not UTF-8, not valid, duplicate keys, non-finite
+    numbers, another top-level type) is an ``error`` naming ``path`` and ``what`` it holds."""
     path = Path(path)
+    if fmt is None:
+        fmt = "yaml" if path.suffix in (".yaml", ".yml") else "json"
+    kind = fmt.upper() if fmt == "json" else "YAML"
     try:
         text = path.read_text()
     except UnicodeDecodeError:
-        raise error(f"{path}: expected JSON text, found bytes that are not UTF-8") from None
+        raise error(f"{path}: expected {what} as {kind} text, found bytes that are not UTF-8") from None
     except OSError as exc:
-        raise error(f"{path}: cannot read ({exc.strerror or exc})") from None
-    data = loads_json(text, str(path), error)
+        raise error(f"{path}: cannot read the {what} ({exc.strerror or exc})") from None
+    data = load_yaml(text, str(path), error) if fmt == "yaml" else loads_json(text, str(path), error)
     if expect is not None and not isinstance(data, expect):
-        raise error(f"{path}: expected a JSON {'object' if expect is dict else expect.__name__} at the "
-                    f"top level, found {type(data).__name__}")
+        shape = {dict: "object" if fmt == "json" else "mapping", list: "list"}.get(expect, expect.__name__)
+        raise error(f"{path}: expected a {kind} {shape} at the top level, found {type(data).__name__}")
     return data
+
+
+def read_json(path: ty.Union[str, Path], error: type = RunFolderError, *,
+              expect: ty.Optional[type] = dict) -> ty.Any:
+    """Strict JSON from ``path`` (of type ``expect`` at the top level, if given;
+    :func:`read_structured`)."""
+    return read_structured(path, error, what="JSON file", fmt="json", expect=expect)
 
 
 def dumps_json(data: ty.Any, source: str = "JSON") -> str:
@@ -158,6 +174,25 @@ def write_atomic(path: ty.Union[str, Path], data: ty.Union[bytes, str]) -> Path:
 def write_json_atomic(path: ty.Union[str, Path], data: ty.Any) -> Path:
     """Strict JSON (see :func:`dumps_json`), written with :func:`write_atomic`."""
     return write_atomic(path, dumps_json(data, str(path)))
+
+
+TEMPORARY_PATTERNS = (".*.tmp", "*.tmp.npz")
+"""Names of the temporary files a writer renames into place (:func:`write_atomic`, a
+checkpoint, a staged archive); one left in a folder is the remnant of a killed writer."""
+
+
+def remove_stale_temporaries(folder: ty.Union[str, Path]) -> ty.List[str]:
+    """Delete the temporary files (:data:`TEMPORARY_PATTERNS`) killed writers left in
+    ``folder``; call it holding the folder's :class:`RunFolderLock` (then no live writer
+    owns one). Returns the names removed."""
+    folder = Path(folder)
+    removed = []
+    for pattern in TEMPORARY_PATTERNS:
+        for path in folder.glob(pattern):
+            if path.is_file():
+                path.unlink(missing_ok=True)
+                removed.append(path.name)
+    return sorted(removed)
 
 
 def sha256_file(path: ty.Union[str, Path]) -> str:
@@ -265,8 +300,7 @@ class Manifest:
         """Write the file ``name`` atomically and record its digest."""
         blob = data.encode() if isinstance(data, str) else data
         new = hashlib.sha256(blob).hexdigest()
-        old = [d for d in self.files.get(name, []) if (self.folder / name).exists()]
-        self.files[name] = old[-1:] + [new]             # pending: either digest is valid
+        self.files[name] = self._before(name) + [new]   # pending: either version is valid
         self._save()
         write_atomic(self.folder / name, blob)
         self.files[name] = [new]
@@ -277,20 +311,24 @@ class Manifest:
         """Rename the finished file ``staged`` (in this folder) to ``name``, recording its
         digest as :meth:`write` does."""
         new = sha256_file(staged)
-        old = [d for d in self.files.get(name, []) if (self.folder / name).exists()]
-        self.files[name] = old[-1:] + [new]
+        self.files[name] = self._before(name) + [new]
         self._save()
         os.replace(staged, self.folder / name)
         self.files[name] = [new]
         self._save()
         return self.folder / name
 
+    def _before(self, name: str) -> ty.List[str]:
+        """The entry of ``name``'s present version: its digest, or :data:`ABSENT`."""
+        if not (self.folder / name).exists():
+            return [ABSENT]
+        return [d for d in self.files.get(name, []) if d not in (REPLACING, ABSENT)][-1:]
+
     def begin(self, name: str) -> None:
         """Mark ``name`` as being replaced in place by another writer: until
         :meth:`record` runs, :meth:`verify` accepts it (the file must then carry its own
         integrity check, as the zip checksums of an ``.npz`` do)."""
-        old = [d for d in self.files.get(name, []) if d != REPLACING]
-        self.files[name] = old[-1:] + [REPLACING]
+        self.files[name] = self._before(name) + [REPLACING]
         self._save()
 
     def record(self, name: str) -> None:
@@ -311,6 +349,8 @@ class Manifest:
         if name not in self.files:
             return path
         if not path.is_file():
+            if ABSENT in self.files[name]:     # its first write was interrupted
+                return path
             raise RunFolderError(f"{path}: listed in {self.path} but missing")
         if REPLACING in self.files[name]:
             return path

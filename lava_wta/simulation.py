@@ -74,7 +74,10 @@ def present_lava(config: WTAConfig, images: np.ndarray, state: WTAState, *, lear
         reader = (_PortReader(net, run_cfg) if _sends_results(models)
                   else _VarReader(net, run_cfg, scaling_bookkeeping))
         while done < n_images:
-            chunk = min(buffer_images, n_images - done)
+            # a chunk ends at the next checkpoint (each presentation takes one period, so a
+            # chunk of k periods finishes at most k images): checkpoints come every
+            # `checkpoint.every_images` images, not only every `buffer_images`
+            chunk = min(buffer_images, n_images - done, max(next_checkpoint - done, 1))
             # the state is needed at the next checkpoint and at the end of a training pass
             state_from = min(next_checkpoint, n_images) if learning else _NEVER
             position, buf = reader.run(chunk * period, state_from, done)

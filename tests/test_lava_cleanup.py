@@ -104,3 +104,52 @@ def test_killed_lava_run_leaves_no_workers_or_segments(tmp_path, sig, group):
         for pid in kids if up else ():
             if _alive(pid):
                 os.kill(pid, signal.SIGKILL)
+
+
+def test_the_next_start_removes_only_the_segments_of_dead_lava_wta_processes():
+    """Segments named after a lava-wta process (``psm_lavawta_<pid>_<hex>``) go when that
+    process is dead; those of a live process, and other software's, stay."""
+    from lava_wta.lava_runtime import SEGMENT_NAME, remove_dead_segments
+
+    dead_pid = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                                  capture_output=True, text=True, check=True).stdout)
+    assert not _alive(dead_pid)
+    tag = os.urandom(4).hex()
+    names = {"dead": f"psm_lavawta_{dead_pid}_{tag}", "live": f"psm_lavawta_{os.getpid()}_{tag}",
+             "other": f"psm_{tag}", "unlike": f"psm_lavawta_x{dead_pid}_{tag}"}
+    assert SEGMENT_NAME.fullmatch(names["dead"]) and not SEGMENT_NAME.fullmatch(names["unlike"])
+    paths = {k: os.path.join("/dev/shm", v) for k, v in names.items()}
+    try:
+        for path in paths.values():
+            with open(path, "wb") as f:
+                f.write(bytes(64))
+        removed = remove_dead_segments()
+        assert names["dead"] in removed
+        assert not any(names[k] in removed for k in ("live", "other", "unlike"))
+        assert {k: os.path.exists(p) for k, p in paths.items()} == {
+            "dead": False, "live": True, "other": True, "unlike": True}
+    finally:
+        for path in paths.values():
+            if os.path.exists(path):
+                os.unlink(path)
+
+
+def test_lava_segments_are_named_after_the_process_that_creates_them():
+    from multiprocessing import shared_memory
+
+    from lava.magma.runtime.message_infrastructure.shared_memory_manager import SharedMemoryManager
+
+    from lava_wta.lava_runtime import SEGMENT_NAME, tie_lava_workers_to_this_process
+
+    tie_lava_workers_to_this_process()
+    default = shared_memory._make_filename
+    smm = SharedMemoryManager()
+    smm.start()
+    try:
+        segment = smm.create_shared_memory(64)
+        match = SEGMENT_NAME.fullmatch(segment.name)
+        assert match and int(match["pid"]) == os.getpid()
+        assert os.path.exists(os.path.join("/dev/shm", segment.name))
+        assert shared_memory._make_filename is default      # other code keeps random names
+    finally:
+        smm.shutdown()

@@ -109,6 +109,42 @@ def test_manifest_accepts_an_interrupted_replacement_and_detects_damage(tmp_path
     assert not (tmp_path / "x.bin").exists() and "x.bin" not in Manifest(tmp_path).files
 
 
+@pytest.mark.parametrize("how", ["write", "begin"])
+def test_a_first_write_killed_before_its_rename_leaves_a_usable_folder(tmp_path, monkeypatch, how):
+    """A file written for the first time, its writer killed after the manifest names it
+    but before the file is in place: the folder still verifies, the file counts as not
+    written, and the temporary file goes at the next start."""
+    from lava_wta.runfolder import remove_stale_temporaries, write_atomic as real_write_atomic
+
+    class Killed(BaseException):
+        pass
+
+    def killed_before_rename(path, data):
+        if path.name != "state.npz":
+            return real_write_atomic(path, data)
+        # the temporary file is complete, the rename never happens
+        (path.parent / f".{path.name}.x1y2.tmp").write_bytes(data if isinstance(data, bytes) else data.encode())
+        raise Killed
+
+    m = Manifest(tmp_path)
+    if how == "write":
+        monkeypatch.setattr("lava_wta.runfolder.write_atomic", killed_before_rename)
+        with pytest.raises(Killed):
+            m.write("state.npz", b"new")
+    else:
+        m.begin("checkpoint.npz")                     # the writer is killed before it writes
+    name = "state.npz" if how == "write" else "checkpoint.npz"
+    again = Manifest(tmp_path)
+    assert again.files[name][0] == "absent"
+    again.verify_all()
+    assert not (tmp_path / name).exists()
+    assert remove_stale_temporaries(tmp_path) == ([".state.npz.x1y2.tmp"] if how == "write" else [])
+    monkeypatch.setattr("lava_wta.runfolder.write_atomic", real_write_atomic)
+    again.write(name, b"done")
+    assert Manifest(tmp_path).files[name] == [__import__("hashlib").sha256(b"done").hexdigest()]
+    Manifest(tmp_path).verify(name)
+
+
 def test_strict_json_and_yaml():
     with pytest.raises(ConfigError, match="appears twice"):
         loads_json('{"a": 1, "a": 1}')

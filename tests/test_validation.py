@@ -220,7 +220,7 @@ for files, text in CACHE_CASES:
 # ---- run folders: evaluate
 RUN_DAMAGE = [
     ({"{run}/state.npz": b""}, RUN, "damaged or changed"),
-    ({"{run}/metrics.json": b"[1, 2]"}, RUN, "expected a JSON object"),
+    ({"{run}/metrics.json": b"[1, 2]"}, RUN, "metrics.json: damaged or changed"),   # verified before it is read
     ({"{run}/metrics.json": b"{}"}, RUN, "damaged or changed"),
     ({"{run}/config.json": b"{}"}, RUN, "changed since training in fields the trained state depends on"),
     ({"{run}/config.json": b"{"}, RUN, "not valid JSON"),
@@ -316,6 +316,15 @@ BATTERY += [
     (["--plugin", "{t}/p.py", "config"], CFG, "plugin", {"{t}/p.py": b"raise RuntimeError('boom')\n"}),
     (["export", "{run}", "--nir", "{t}"], USE, "reversal potentials", {}),
     (["export", "{t}/no-run", "--nir", "{t}/g.nir"], None, "", {}),
+    # the deployment commands verify the run's files against its manifest, as evaluate does
+    (["export", "{run}", "--nir", "{t}/g.nir"], RUN, "metrics.json: damaged or changed",
+     {"{run}/metrics.json": b'{"n_train": 4}'}),
+    (["nir-roundtrip", "{run}", "--test-images", "2"], RUN, "metrics.json: damaged or changed",
+     {"{run}/metrics.json": b'{"n_train": 4}'}),
+    (["loihi-report", "{run}", "--test-images", "2"], RUN, "metrics.json: damaged or changed",
+     {"{run}/metrics.json": b'{"n_train": 4}'}),
+    (["loihi-report", "{run}", "--test-images", "2"], RUN, "state.npz: damaged or changed",
+     {"{run}/state.npz": _npz(weights=np.zeros((6, 64)), theta=np.zeros(6))}),
     (["export", "{t}/cuba", "--nir", "{t}"], OS, "{t}", {"{t}/cuba/config.json": "CUBA_CONFIG",
                                                         "{t}/cuba/state.npz": "CUBA_STATE"}),
 ]
@@ -416,3 +425,29 @@ def test_bad_input_is_refused_with_one_clear_line(argv, code, text, files, tmp_p
 
 def test_the_battery_is_large():
     assert len(BATTERY) >= 150
+
+
+def test_input_errors_raised_below_the_command_line_are_typed(tmp_path):
+    """Bad input that reaches the library (not only the command line) raises the typed
+    error of its class, which names the field or file."""
+    from lava_wta.data import load_dataset
+    from lava_wta.errors import ConfigError, RunFolderError
+    from lava_wta.experiments.sweep import run_sweep
+    from lava_wta.nir.report import eval_images
+    from lava_wta.presentation import Checkpoint
+
+    with pytest.raises(ConfigError, match="retries: expected >= 0, got -1"):
+        run_sweep(None, retries=-1)
+    with pytest.raises(ConfigError, match="workers: expected >= 1, got 0"):
+        run_sweep(None, n_workers=0)
+    digits = load_dataset("digits")
+    with pytest.raises(RunFolderError, match="metrics.json: expected the run's metrics"):
+        eval_images(digits, {}, n_label=2, n_test=2)
+    with pytest.raises(ConfigError, match=r"n_test \(--test-images\).*got 501"):
+        eval_images(digits, {"n_train": 4}, n_label=2, n_test=501)
+    ckpt = Checkpoint(tmp_path / "c.npz")
+    ckpt.save(weights=np.zeros((2, 3)), theta=np.zeros(2), image_index=1, retry=0, presentations=1,
+              counts=np.zeros((4, 2), np.int64), retries=0, capped=0, steps=10, seconds=0.1,
+              images_sha256="a" * 64)
+    with pytest.raises(RunFolderError, match="c.npz: checkpoint of a pass over other images"):
+        ckpt.resume("b" * 64, (2, 3))

@@ -34,7 +34,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
     spec = load_spec(args.spec, out=args.out)
     if args.workers is not None and args.workers < 1:
-        raise ValueError(f"--workers: expected >= 1, got {args.workers}")
+        from lava_wta.errors import ConfigError
+
+        raise ConfigError(f"--workers: expected >= 1, got {args.workers}")
     report = run_sweep(spec, scheduler=args.scheduler, n_workers=args.workers, retries=args.retries,
                        dry_run=args.dry_run, log=lambda msg: print(msg, flush=True))
     if not args.dry_run:
@@ -57,7 +59,10 @@ def cmd_results(args: argparse.Namespace) -> int:
         try:
             R.write_parquet(rows, args.parquet)
         except ImportError:
-            raise ValueError("--parquet: needs pyarrow (pip install pyarrow); use --csv") from None
+            from lava_wta.errors import ConfigError
+
+            raise ConfigError("--parquet: expected pyarrow to be installed (pip install pyarrow), found "
+                              "none; use --csv") from None
         print(f"wrote {args.parquet}")
     params = R.parameter_columns(rows)
     varying = [c for c in params if c != "seed" and len({str(r.get(c)) for r in rows}) > 1]

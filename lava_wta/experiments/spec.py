@@ -179,16 +179,10 @@ class SweepSpec:
     @classmethod
     def load(cls, path: ty.Union[str, Path], out: ty.Optional[ty.Union[str, Path]] = None) -> "SweepSpec":
         """Read a YAML file. A relative ``out`` is relative to the current directory."""
-        from lava_wta.runfolder import load_yaml
+        from lava_wta.runfolder import read_structured
 
         path = Path(path)
-        try:
-            text = path.read_text()
-        except UnicodeDecodeError:
-            raise SpecError(f"{path}: expected a YAML text file, found bytes that are not UTF-8") from None
-        except OSError as exc:
-            raise SpecError(f"{path}: cannot read the sweep specification ({exc.strerror or exc})") from None
-        data = load_yaml(text, str(path), SpecError)          # a key written twice is an error
+        data = read_structured(path, SpecError, what="sweep specification", fmt="yaml")
         return cls.from_dict(data, source=str(path), out=out)
 
     @classmethod

@@ -59,6 +59,7 @@ import typing as ty
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from lava_wta.errors import ConfigError
 from lava_wta.experiments.spec import RunSpec, SweepSpec
 
 WORKER_ENV = {"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
@@ -249,9 +250,9 @@ def run_sweep(spec: SweepSpec, *, client=None, scheduler: ty.Optional[str] = Non
     :func:`execute_run` (a wrapper of it can instrument runs, e.g. in tests).
     """
     if retries < 0:
-        raise ValueError(f"retries: expected >= 0, got {retries}")
+        raise ConfigError(f"retries: expected >= 0, got {retries}")
     if n_workers is not None and n_workers < 1:
-        raise ValueError(f"workers: expected >= 1, got {n_workers}")
+        raise ConfigError(f"workers: expected >= 1, got {n_workers}")
     planned = plan(spec)
     runs = [r for r, _ in planned]
     report = SweepReport(runs=runs, skipped=[r.run_id for r, s in planned if s == "done"])

@@ -70,11 +70,12 @@ def _load(run_or_state: ty.Union[str, Path, WTAState], config: ty.Optional[WTACo
             raise ValueError("export_nir: a WTAState needs its WTAConfig (config=...)")
         run_or_state.check(config)
         return run_or_state, config
-    run = Path(run_or_state)
-    if not run.is_dir():
-        raise FileNotFoundError(f"{run}: not a run folder (expected config.json and state.npz)")
-    config = config or WTAConfig.load(run / "config.json")
-    return WTAState.load(run / "state.npz", config), config
+    from lava_wta.pipeline import read_run
+
+    run_config, state, _ = read_run(run_or_state)      # verified against the run's manifest
+    if config is not None:
+        state = WTAState.load(Path(run_or_state) / "state.npz", config)
+    return state, config or run_config
 
 
 def check_exportable(config: WTAConfig) -> None:

@@ -11,17 +11,16 @@ import numpy as np
 
 from lava_wta import evaluation
 from lava_wta.config import WTAConfig
+from lava_wta.errors import ConfigError, RunFolderError, check_count
 from lava_wta.state import STREAM_EVAL_INPUT, WTAState, stream_seed
 
 
 def load_run(run_dir: ty.Union[str, Path]) -> ty.Tuple[WTAConfig, WTAState, dict]:
-    run = Path(run_dir)
-    if not (run / "config.json").is_file() or not (run / "state.npz").is_file():
-        raise FileNotFoundError(f"{run}: not a run folder (expected config.json and state.npz)")
-    config = WTAConfig.load(run / "config.json")
-    state = WTAState.load(run / "state.npz", config)
-    metrics = json.loads((run / "metrics.json").read_text()) if (run / "metrics.json").is_file() else {}
-    return config, state, metrics
+    """Configuration, state and metrics of a run folder, verified against its manifest
+    (:func:`lava_wta.pipeline.read_run`)."""
+    from lava_wta.pipeline import read_run
+
+    return read_run(run_dir)
 
 
 def eval_images(dataset, metrics: dict, *, n_label: int, n_test: int, label_from: str = "heldout",
@@ -32,12 +31,13 @@ def eval_images(dataset, metrics: dict, *, n_label: int, n_test: int, label_from
     n_train = metrics.get("n_train") if n_train is None else n_train
     if n_train is None:
         if label_from == "heldout":
-            raise ValueError("metrics.json is missing, so the held-out images are unknown; "
-                             "label with label_from='train' or pass n_train")
+            raise RunFolderError("metrics.json: expected the run's metrics (n_train), found none, so the "
+                                 "held-out images are unknown; label with --label-from train "
+                                 "(label_from='train') or pass n_train")
         n_train = 0
     label_x, label_y = label_split(dataset, n_train, n_label, label_from)
-    if n_test > len(dataset.test_images):
-        raise ValueError(f"n_test: {dataset.name} has {len(dataset.test_images)} test images, got {n_test}")
+    check_count("n_test (--test-images)", n_test, minimum=1, maximum=len(dataset.test_images),
+                why=f"{dataset.name} has {len(dataset.test_images)} test images")
     return {"label_x": label_x, "label_y": label_y, "test_x": dataset.test_images[:n_test],
             "test_y": dataset.test_labels[:n_test], "n_classes": len(dataset.class_names),
             "n_train": n_train, "label_from": label_from}
@@ -49,7 +49,8 @@ def score(counts: np.ndarray, split: dict, assignments: ty.Optional[np.ndarray] 
     n_label = len(split["label_y"])
     if assignments is None:
         if n_label == 0:
-            raise ValueError("score: no labelling images and no neuron labels (assignments)")
+            raise ConfigError("n_label (--label-images): expected labelling images or stored neuron "
+                              "labels (assignments), found neither")
         assignments = evaluation.assign_labels(counts[:n_label], split["label_y"], split["n_classes"])
     pred = evaluation.predict(counts[n_label:], assignments, split["n_classes"])
     return {"accuracy": evaluation.accuracy(split["test_y"], pred), "assignments": assignments,
@@ -61,7 +62,8 @@ def run_labels(state: WTAState, split: dict, run: Path) -> ty.Optional[np.ndarra
     if len(split["label_y"]):
         return None
     if state.assignments is None:
-        raise ValueError(f"{run / 'state.npz'}: no neuron labels (assignments) stored; "
+        raise RunFolderError(f"{run / 'state.npz'}: no neuron labels (assignments) stored, expected them "
+                             "when no labelling images are presented; "
                          "pass --label-images N to label the neurons here")
     return state.assignments
 
