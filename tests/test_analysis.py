@@ -214,7 +214,7 @@ def test_load_run_errors_name_file_and_field(tmp_path):
 
 # ---------------------------------------------------------------------- RESULTS.md section
 def _make_results():
-    spec = importlib.util.spec_from_file_location("make_results", ROOT / "scripts" / "make_results.py")
+    spec = importlib.util.spec_from_file_location("make_results", ROOT / "study" / "make_results.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -251,7 +251,7 @@ def test_results_page_weight_section_from_hand_built_runs(tmp_path):
     sweep = make.Sweep("paper_table", tmp_path, None, rows)
     page_dir = tmp_path / "docs"
     text = "\n".join(make.section_weight_statistics([sweep], page_dir / "results", page_dir,
-                                                    "python scripts/make_results.py"))
+                                                    "python study/make_results.py"))
     l2 = next(x for x in text.splitlines() if x.startswith("| mnist | l2 |"))
     assert "| 2 |" in l2                                            # two finished seeds
     assert "1.000 ± 0.000" in l2                                    # selectivity of one-class neurons
@@ -260,7 +260,7 @@ def test_results_page_weight_section_from_hand_built_runs(tmp_path):
     assert "hold together on: mnist." in text
     assert (page_dir / "results" / "weight_stats.png").stat().st_size > 1000
     assert "results/weight_stats.png" in text
-    assert "python scripts/make_results.py" in text
+    assert "python study/make_results.py" in text
 
     assert make._spearman([1, 2, 3], [10, 30, 20]) == 0.5 and make._spearman([1, 2], [1, 2]) is None
     assert make._spearman([1, 2, 3, 4], [4, 3, 2, 1]) == -1.0
