@@ -517,18 +517,21 @@ def _pm(values, digits: int = 3) -> str:
 def _compare(a: ty.Sequence[float], b: ty.Sequence[float]) -> ty.Tuple[str, ty.Optional[bool]]:
     """Welch's t test of the means of ``a`` and ``b`` (the seeds of two settings): a phrase, and
     whether the difference is clear (two-sided 5 %; None with one seed on a side)."""
+    from scipy.stats import ttest_ind
+
     sa, sb = R.summarize(a), R.summarize(b)
     if sa["std"] is None or sb["std"] is None:
         return "one seed on a side: no test", None
-    va, vb = sa["std"] ** 2 / sa["n"], sb["std"] ** 2 / sb["n"]
-    diff = abs(sa["mean"] - sb["mean"])
-    if va + vb == 0:
-        return ("clear: no spread over seeds", True) if diff > 0 else ("equal", False)
-    t = diff / math.sqrt(va + vb)
-    dof = (va + vb) ** 2 / (va ** 2 / (sa["n"] - 1) + vb ** 2 / (sb["n"] - 1))
-    clear = t > R.t_quantile_975(dof)
+    if sa["std"] == 0 and sb["std"] == 0:
+        return ("clear: no spread over seeds", True) if sa["mean"] != sb["mean"] else ("equal", False)
+    def finite(v):
+        return [float(x) for x in v if x is not None and not math.isnan(x)]
+
+    test = ttest_ind(finite(a), finite(b), equal_var=False)
+    t = abs(float(test.statistic))
+    clear = bool(test.pvalue < 0.05)
     size = "t > 100" if t > 100 else f"t = {t:.1f}"
-    return f"Welch {size}, df {dof:.1f}: {'clear' if clear else 'not clear at 5 %'}", clear
+    return f"Welch {size}, df {float(test.df):.1f}: {'clear' if clear else 'not clear at 5 %'}", clear
 
 
 def plot_stat_histograms(groups: ty.Dict[str, ty.Dict[str, ty.List[ty.Any]]], wts: dict, path: Path) -> Path:
@@ -752,29 +755,14 @@ def _clarity(clear: ty.Optional[bool]) -> str:
     return "" if clear else " (not clearly)" if clear is False else " (one seed)"
 
 
-def _ranks(x: ty.Sequence[float]) -> ty.List[float]:
-    order = sorted(range(len(x)), key=lambda i: x[i])
-    r = [0.0] * len(x)
-    i = 0
-    while i < len(order):
-        j = i
-        while j + 1 < len(order) and x[order[j + 1]] == x[order[i]]:
-            j += 1
-        for k in range(i, j + 1):
-            r[order[k]] = (i + j) / 2
-        i = j + 1
-    return r
-
-
 def _spearman(x: ty.Sequence[float], y: ty.Sequence[float]) -> ty.Optional[float]:
-    if len(x) < 3:
+    """Spearman's rank correlation (ties share their mean rank); None for fewer than 3 points
+    or a constant side."""
+    from scipy.stats import spearmanr
+
+    if len(x) < 3 or len(set(x)) < 2 or len(set(y)) < 2:
         return None
-    rx, ry = _ranks(x), _ranks(y)
-    mx, my = sum(rx) / len(rx), sum(ry) / len(ry)
-    sxy = sum((a - mx) * (b - my) for a, b in zip(rx, ry))
-    sxx = sum((a - mx) ** 2 for a in rx)
-    syy = sum((b - my) ** 2 for b in ry)
-    return sxy / math.sqrt(sxx * syy) if sxx > 0 and syy > 0 else None
+    return float(spearmanr(x, y).statistic)
 
 
 def _across_modes(ds, keys, groups, stats) -> ty.Optional[str]:
@@ -897,8 +885,7 @@ def competition_rows(sweeps) -> ty.Tuple[ty.List[dict], ty.List[str]]:
     """Finished l1 / l2 / max runs of the ``paper_table`` and ``cuba`` sweeps that have
     labelling counts, each with its :func:`lava_wta.analysis.competition.competition_statistics`."""
     from lava_wta.analysis import competition as CP
-    from lava_wta.data import load_dataset
-    from lava_wta.data import label_split
+    from lava_wta.data import label_split, load_dataset
 
     rows = [{**r, "sweep_name": sw.name} for sw in sweeps if sw.name in COMPETITION_SWEEPS for r in done(sw.rows)
             if r.get("scaling.mode") in ("l1", "l2", "max")]

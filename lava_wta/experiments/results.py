@@ -226,13 +226,9 @@ def _plain(v):
 # ---------------------------------------------------------------------- aggregation over seeds
 def t_quantile_975(dof: int) -> float:
     """The 97.5 % quantile of Student's t with ``dof`` degrees of freedom."""
-    try:
-        from scipy.stats import t
+    from scipy.stats import t
 
-        return float(t.ppf(0.975, dof))
-    except ImportError:  # pragma: no cover - scipy is a dependency
-        table = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262}
-        return table.get(dof, 1.96 + 2.4 / dof)
+    return float(t.ppf(0.975, dof))
 
 
 def summarize(values: ty.Sequence[float]) -> dict:
