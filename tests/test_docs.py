@@ -101,6 +101,7 @@ def test_python_blocks_are_found_and_skips_are_few():
     assert sum(skipped for _, _, skipped in blocks) <= 4     # each says why (a trained run, a cluster)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("page", [p for p in PAGES
                                   if any(not s for _, _, s in python_blocks(p.read_text()))],
                          ids=lambda p: str(p.relative_to(ROOT)))
