@@ -211,6 +211,7 @@ def _plant_failure(run):
     (run.folder / "checkpoint.npz").write_bytes(b"not a checkpoint")
 
 
+@pytest.mark.slow
 def test_sweep_runs_skips_resumes_records_failures_and_tabulates(tmp_path, client, capsys):
     spec = spec_of(tmp_path, checkpoint_every=10)
     runs = [r for r, _ in plan(spec)]                                 # (seed, mode): (0, l1) (0, l2) (1, l1) (1, l2)
