@@ -2,7 +2,7 @@
 # Both create .venv with Python 3.10 on first use.
 PY := .venv/bin/python
 
-.PHONY: demo demo-quick demo-lava test bench nir-interop install clean
+.PHONY: demo demo-quick demo-lava test lint wheel-check bench nir-interop install clean
 # Touda & Okuno 2026 at full size (L2 Wt 5 against L1 Wt 78, 400 neurons, 40k/10k/10k MNIST
 # images), the two runs in parallel, into runs/demo/; `lava-wta demo --help` says more.
 demo: .venv/.installed
@@ -26,9 +26,18 @@ nir-interop: .venv/.installed
 test: .venv/.installed
 	$(PY) -m pytest -q
 
+# pyflakes, pycodestyle and import order, as configured in pyproject.toml ([tool.ruff]).
+lint: .venv/.installed
+	$(PY) -m ruff check .
+
+# Build the wheel, install it into a clean Python 3.10 environment in a temporary folder
+# (dependencies from the package registry) and run the quick demo with it.
+wheel-check: .venv/.installed
+	$(PY) scripts/check_wheel.py
+
 install: .venv/.installed
 
-.venv/.installed: pyproject.toml scripts/setup-venv.sh
+.venv/.installed: pyproject.toml scripts/setup-venv.sh scripts/find-python310.sh
 	bash scripts/setup-venv.sh
 
 clean:

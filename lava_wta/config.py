@@ -254,7 +254,7 @@ class CubaExcitatoryConfig:
     ``dv = 1 - exp(-dt/tau_m)``: lava-nc's LIF ``u``/``v`` update with ``u = dv i``.
 
     The defaults below were tuned on small networks (100 neurons, 1,000 MNIST images) and
-    kept at the paper's scale (``lava-wta sweep experiments/cuba.yaml``; docs/RESULTS.md
+    kept at the paper's scale (``lava-wta sweep study/experiments/cuba.yaml``; docs/RESULTS.md
     has the accuracies). θ settles much higher than in the conductance model and most
     images need retries, so this variant sees more input per image.
     """

@@ -4,7 +4,7 @@
   a :class:`lava_wta.WTAConfig` section, its dotted name, its default, its unit (from the
   name's suffix: ``_ms``, ``_mv``, ``_hz``) and the first sentence of its docstring;
 * README.md, the results table, from the paper's table of docs/RESULTS.md (which
-  scripts/make_results.py writes from the run folders).
+  study/make_results.py writes from the run folders).
 
 Each section lives between two markers; this script rewrites what lies between them.
 

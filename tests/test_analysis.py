@@ -214,10 +214,29 @@ def test_load_run_errors_name_file_and_field(tmp_path):
 
 # ---------------------------------------------------------------------- RESULTS.md section
 def _make_results():
-    spec = importlib.util.spec_from_file_location("make_results", ROOT / "scripts" / "make_results.py")
+    spec = importlib.util.spec_from_file_location("make_results", ROOT / "study" / "make_results.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def test_results_page_welch_test_and_rank_correlation_match_closed_forms():
+    """make_results.py's Welch t test and Spearman correlation (scipy.stats) on cases worked by
+    hand."""
+    make = _make_results()
+    # means 1 and 5, sample variances 1 and 4, 3 seeds each: t = 4 / sqrt(1/3 + 4/3) = 3.098,
+    # Welch-Satterthwaite df = (5/3)^2 / ((1/3)^2/2 + (4/3)^2/2) = 50/17 = 2.94; t(0.975, 2.94)
+    # is 3.19, so the difference is not clear at 5 %.
+    assert make._compare([0, 1, 2], [3, 5, 7]) == ("Welch t = 3.1, df 2.9: not clear at 5 %", False)
+    # a quarter of the variances, means 0.5 and 4: t = 3.5 / sqrt(1.25/3) = 5.42, df 2.94, clear
+    assert make._compare([0, 0.5, 1], [3, 4, 5]) == ("Welch t = 5.4, df 2.9: clear", True)
+    assert make._compare([1], [2, 3]) == ("one seed on a side: no test", None)
+    assert make._compare([1, 1, 1], [2, 2, 2]) == ("clear: no spread over seeds", True)
+    # no ties: 1 - 6 sum(d^2) / (n (n^2 - 1)) = 1 - 6 * 4 / 120
+    assert make._spearman([1, 2, 3, 4, 5], [2, 1, 4, 3, 5]) == pytest.approx(0.8, abs=1e-12)
+    # a tie (ranks 1, 2, 3.5, 5, 3.5): Pearson of the ranks = 8 / sqrt(10 * 9.5)
+    assert make._spearman([1, 2, 3, 4, 5], [5, 6, 7, 8, 7]) == pytest.approx(8 / (95 ** 0.5), abs=1e-12)
+    assert make._spearman([1, 2], [3, 4]) is None and make._spearman([1, 1, 1], [1, 2, 3]) is None
 
 
 def test_results_page_weight_section_from_hand_built_runs(tmp_path):
@@ -251,7 +270,7 @@ def test_results_page_weight_section_from_hand_built_runs(tmp_path):
     sweep = make.Sweep("paper_table", tmp_path, None, rows)
     page_dir = tmp_path / "docs"
     text = "\n".join(make.section_weight_statistics([sweep], page_dir / "results", page_dir,
-                                                    "python scripts/make_results.py"))
+                                                    "python study/make_results.py"))
     l2 = next(x for x in text.splitlines() if x.startswith("| mnist | l2 |"))
     assert "| 2 |" in l2                                            # two finished seeds
     assert "1.000 ± 0.000" in l2                                    # selectivity of one-class neurons
@@ -260,7 +279,7 @@ def test_results_page_weight_section_from_hand_built_runs(tmp_path):
     assert "hold together on: mnist." in text
     assert (page_dir / "results" / "weight_stats.png").stat().st_size > 1000
     assert "results/weight_stats.png" in text
-    assert "python scripts/make_results.py" in text
+    assert "python study/make_results.py" in text
 
     assert make._spearman([1, 2, 3], [10, 30, 20]) == 0.5 and make._spearman([1, 2], [1, 2]) is None
     assert make._spearman([1, 2, 3, 4], [4, 3, 2, 1]) == -1.0
@@ -305,8 +324,10 @@ def test_results_page_protocol_verdict_names_the_winner_per_protocol():
                 "scaling.mode": mode, "scaling.target_norm": wt, "seed": seed, "accuracy": acc}
     rows = []
     for seed, jitter in enumerate((0.0, 0.002, -0.002)):
-        rows += [row("reset", 150.0, "l2", 5.0, seed, 0.89 + jitter), row("reset", 150.0, "l1", 78.0, seed, 0.87 + jitter),
-                 row("rest", 150.0, "l2", 5.0, seed, 0.88 + jitter), row("rest", 150.0, "l1", 78.0, seed, 0.88 - jitter)]
+        rows += [row("reset", 150.0, "l2", 5.0, seed, 0.89 + jitter),
+                 row("reset", 150.0, "l1", 78.0, seed, 0.87 + jitter),
+                 row("rest", 150.0, "l2", 5.0, seed, 0.88 + jitter),
+                 row("rest", 150.0, "l1", 78.0, seed, 0.88 - jitter)]
     lines = make.protocol_verdict(rows)
     text = "\n".join(lines)
     assert "mnist, reset, 150 ms: l2 Wt 5 (3 seeds) − l1 Wt 78 (3 seeds) = +2.00 points" in text

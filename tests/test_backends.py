@@ -69,6 +69,7 @@ def test_frozen_backends_refuse_learning_checkpoints_models_and_conductance(digi
     assert not (tmp_path / "c.npz").exists()
 
 
+@pytest.mark.slow
 def test_deployment_backends_return_the_counts_of_what_they_deploy(digits):
     """``nir`` gives the engine's counts (the export is exact), ``loihi-emulator`` the
     bit-accurate Lava run's (``loihi-fixed``), through the one ``present`` and result type."""
@@ -107,7 +108,8 @@ def test_deployment_backends_return_the_counts_of_what_they_deploy(digits):
                                               chunk_images=2)
 
 
-@pytest.mark.parametrize("backend", LEARNERS)
+@pytest.mark.parametrize("backend", [pytest.param(b, marks=pytest.mark.slow) if b.startswith("lava") else b
+                                     for b in LEARNERS])
 def test_interrupted_training_resumes_bit_for_bit(digits, tmp_path, backend):
     cfg = _cfg()
     images = digits.train_images[:12]

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -33,6 +34,7 @@ def test_engine_selects_the_current_based_kernels():
     assert not K.pack_params(_cfg(), learning=True, seed=0).current
 
 
+@pytest.mark.slow
 def test_current_based_training_and_predictions_agree(digits):
     """Train 40 images in the engine and in the composed graph (same weights), then label
     and test frozen in every execution: identical counts and predictions."""

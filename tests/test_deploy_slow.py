@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 RUN = os.environ.get("LAVA_WTA_DEPLOY_RUN")
-pytestmark = pytest.mark.skipif(not RUN, reason="set LAVA_WTA_DEPLOY_RUN to a current-based run folder")
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not RUN, reason="set LAVA_WTA_DEPLOY_RUN to a current-based run folder")]
 
 
 @pytest.fixture(scope="module")

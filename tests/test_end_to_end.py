@@ -1,5 +1,6 @@
 """End to end on real data: train, label and test, with a stated accuracy floor."""
 import numpy as np
+import pytest
 
 from lava_wta import WTAConfig
 from lava_wta.data import load_dataset
@@ -13,6 +14,7 @@ DIGITS_FLOOR = 0.62
 MNIST_FLOOR = 0.64
 
 
+@pytest.mark.slow
 def test_digits_accuracy_beats_the_floor_in_the_composed_lava_graph():
     data = load_dataset("digits")
     cfg = WTAConfig().with_overrides({
@@ -31,6 +33,7 @@ def test_digits_accuracy_beats_the_floor_in_the_composed_lava_graph():
     assert np.unique(result.assignments[result.assignments >= 0]).size >= 8, "classes must be covered"
 
 
+@pytest.mark.network
 def test_mnist_accuracy_beats_the_floor_in_the_engine():
     """100 neurons, 3,000 training images, labels from 1,000 held-out ones, 1,000 test
     images (an independent implementation of this model reports about 69 % here)."""

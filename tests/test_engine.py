@@ -160,6 +160,7 @@ def check_frozen_predictions(cfg, trained, digits, above_chance=True):
         assert (predictions["engine-serial"] == test_y).mean() > 0.15, "above chance (10 %)"
 
 
+@pytest.mark.slow
 def test_same_predictions_on_a_test_batch(digits):
     """Train in the engine, then label and test frozen in all three executions (and in
     the engine's parallel batch): identical counts, identical predictions."""
@@ -207,6 +208,7 @@ def test_engine_runs_registered_python_scaling_rules(digits):
     np.testing.assert_allclose(lava.state.weights, res.state.weights, rtol=RTOL, atol=1e-15)
 
 
+@pytest.mark.slow
 def test_lava_still_imports_after_the_engine_ran_in_parallel():
     """numba's thread start fixes multiprocessing's start method; lava-nc must still import."""
     import subprocess
@@ -223,6 +225,7 @@ def test_lava_still_imports_after_the_engine_ran_in_parallel():
     assert out.returncode == 0 and out.stdout.strip().endswith("ok"), out.stderr[-2000:]
 
 
+@pytest.mark.slow
 def test_engine_gives_the_same_numbers_for_uint8_and_float_images(digits):
     """uint8 images reach the kernels as they are (no float copy): same spikes, weights, θ."""
     cfg = _cfg()

@@ -190,7 +190,13 @@ def fixed_results():
     return {}
 
 
-@pytest.mark.parametrize("backend", backend_names())
+# The backends that run compiled numba code alone take seconds; the others start Lava
+# runtimes (tens of seconds a case): `pytest -m "not slow"` leaves those out.
+NUMBA_BACKENDS = ("engine", "loihi-emulator")
+
+
+@pytest.mark.parametrize("backend", [b if b in NUMBA_BACKENDS else pytest.param(b, marks=pytest.mark.slow)
+                                     for b in backend_names()])
 @pytest.mark.parametrize("scenario", list(SCENARIOS))
 def test_every_backend_agrees_with_the_oracle_and_the_engine(cases, engine_results, fixed_results,
                                                               scenario, backend):

@@ -42,6 +42,7 @@ def _async_run(cfg, images, state, chunks, *, seed):
         net.stop()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["l2", "rest"])
 def test_async_model_equals_the_engine_bit_for_bit(digits, mode):
     over = {"time.between_images": "rest", "time.rest_ms": 10.0} if mode == "rest" else {}
@@ -67,6 +68,7 @@ def test_async_model_equals_the_engine_bit_for_bit(digits, mode):
     assert not np.allclose(got["weights"], state.weights)
 
 
+@pytest.mark.slow
 def test_async_model_runs_registered_python_scaling_rules_like_the_engine(digits):
     from lava_wta.rules import register_scaling_rule, scaling_rule_names
 
@@ -91,6 +93,7 @@ def test_async_model_runs_registered_python_scaling_rules_like_the_engine(digits
     assert not np.allclose(got["weights"], state.weights)
 
 
+@pytest.mark.slow
 def test_async_model_sends_every_step_when_its_output_is_connected(digits):
     cfg = _cfg()
     images = digits.train_images[:10]
@@ -166,6 +169,7 @@ def test_async_model_sends_on_its_ports_what_its_vars_hold(digits):
     assert position["image_index"] == eng.image >= 3
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["reset", "rest", "current"])
 def test_lava_async_pass_equals_the_engine_pass(digits, tmp_path, mode):
     """The backend (results through ports, the state at checkpoints and at the end)

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 from lava.magma.core.run_conditions import RunSteps
 
 from lava_wta.engine import EngineNetwork
@@ -20,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_engine import _cfg, digits  # noqa: E402,F401  (digits: fixture)
 
 
+@pytest.mark.slow
 def test_fused_model_follows_a_host_set_of_its_position(digits):
     cfg = _cfg()
     images = digits.train_images[:12]

@@ -1,5 +1,6 @@
-"""Import layering: ProcessModels (lava_wta.models) do not import the engine, and library
-modules do not import the command-line modules or their helpers."""
+"""Import layering: ProcessModels (lava_wta.models) do not import the engine, library
+modules do not import the command-line modules or their helpers, and the package imports
+nothing from the repository's folders that its wheel does not carry."""
 import ast
 from pathlib import Path
 
@@ -36,3 +37,9 @@ def test_library_modules_do_not_import_the_command_line():
     library = [f for f in sorted(PACKAGE.rglob("*.py")) if _module(f) not in CLI_MODULES]
     assert len(library) > 40
     assert _offending(library, CLI_MODULES) == []
+
+
+def test_the_package_imports_no_folder_of_the_repository():
+    """tests/, scripts/, study/, benchmarks/ and examples/ are not installed with the wheel."""
+    files = sorted(PACKAGE.rglob("*.py"))
+    assert _offending(files, {"tests", "scripts", "study", "benchmarks", "examples"}) == []

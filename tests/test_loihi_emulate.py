@@ -28,7 +28,7 @@ def trained():
     return cfg, state, digits.test_images[:12]
 
 
-@pytest.mark.parametrize("case", ["default", "wrapping-u", "rest"])
+@pytest.mark.parametrize("case", ["default", "wrapping-u", pytest.param("rest", marks=pytest.mark.slow)])
 def test_emulation_equals_the_bit_accurate_lava_run(trained, case):
     cfg, state, images = trained
     if case == "wrapping-u":      # a scale so large that u wraps around (24 bits) in a burst

@@ -75,6 +75,7 @@ def _load_example():
     return module
 
 
+@pytest.mark.slow
 def test_user_rules_and_process_models_run_in_the_composed_graph(digits):
     ex = _load_example()
     from lava_wta.processes import PlasticDense

@@ -118,7 +118,7 @@ def test_yaml_errors_name_the_file(tmp_path):
                                      ("protocol", 36), ("tiny", 4), ("stdp_tau", 16), ("cuba", 12),
                                      ("best", 6), ("best_l2", 6), ("reference", 10)])
 def test_shipped_specifications_expand(name, n):
-    spec = load_spec(ROOT / "experiments" / f"{name}.yaml")
+    spec = load_spec(ROOT / "study" / "experiments" / f"{name}.yaml")
     runs = spec.expand()
     assert spec.name == name and len(runs) == n
     if name == "paper_table":
@@ -211,6 +211,7 @@ def _plant_failure(run):
     (run.folder / "checkpoint.npz").write_bytes(b"not a checkpoint")
 
 
+@pytest.mark.slow
 def test_sweep_runs_skips_resumes_records_failures_and_tabulates(tmp_path, client, capsys):
     spec = spec_of(tmp_path, checkpoint_every=10)
     runs = [r for r, _ in plan(spec)]                                 # (seed, mode): (0, l1) (0, l2) (1, l1) (1, l2)
@@ -326,7 +327,7 @@ def test_sweep_runs_skips_resumes_records_failures_and_tabulates(tmp_path, clien
 
 
 def _make_results():
-    spec = importlib.util.spec_from_file_location("make_results", ROOT / "scripts" / "make_results.py")
+    spec = importlib.util.spec_from_file_location("make_results", ROOT / "study" / "make_results.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -365,7 +366,7 @@ def test_paper_section_uses_only_finished_runs_and_quotes_the_paper():
     rows = [row("l2", 5.0, 0, 0.88), row("l2", 5.0, 1, 0.89), row("l2", 5.0, 2, None, status="failed"),
             row("l1", 78.0, 0, 0.87)]
     sweep = make.Sweep("paper_table", Path("runs/sweeps/paper_table"), None, rows)
-    text = "\n".join(make.section_paper(sweep, "python scripts/make_results.py"))
+    text = "\n".join(make.section_paper(sweep, "python study/make_results.py"))
     l2 = next(x for x in text.splitlines() if x.startswith("| mnist | l2 |"))
     assert "| 5 | 400 | 40000 / 10000 / 10000 | 88.84 |" in l2
     assert "88.50 ± 0.71 (n=2)" in l2 and "| -0.34 |" in l2            # the failed seed is not counted
@@ -374,4 +375,4 @@ def test_paper_section_uses_only_finished_runs_and_quotes_the_paper():
     for line in text.splitlines():
         if line.startswith("| fashion-mnist |") or line.startswith("| mnist | max |"):
             assert "not run yet" in line
-    assert "3 done, 1 failed" in text and "lava-wta sweep experiments/paper_table.yaml" in text
+    assert "3 done, 1 failed" in text and "lava-wta sweep study/experiments/paper_table.yaml" in text

@@ -62,6 +62,7 @@ def example():
     return module
 
 
+@pytest.mark.slow
 def test_a_user_stdp_rule_agrees_across_engine_fused_and_composed_graph(digits, example):
     cfg = _cfg(**{"stdp.rule": "soft_bound"})
     images = digits.train_images[:40]
@@ -74,6 +75,7 @@ def test_a_user_stdp_rule_agrees_across_engine_fused_and_composed_graph(digits, 
     assert not np.allclose(additive.state().weights, eng.state().weights)
 
 
+@pytest.mark.slow
 def test_a_compiled_scaling_norm_agrees_across_executions_and_holds_its_target(digits, example):
     from lava_wta.rules import row_norms
 
@@ -97,6 +99,7 @@ def test_soft_bound_rule_matches_its_formula_on_one_synapse(example):
     assert W[0, 1] == 0.9 + 0.5 * 0.8 * 0.5 * (1.0 - 0.9)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", ["engine", "lava-fused", "lava-async", "lava"])
 def test_the_users_rule_is_the_one_that_runs_in_every_backend(digits, backend):
     """With a rule that never changes a weight only scaling acts: every weight ratio of a
@@ -185,6 +188,7 @@ if "capped_test" not in theta_rule_names():
     register_theta_rule("capped_test", spike=_capped_spike, decay=_halving_decay)
 
 
+@pytest.mark.slow
 def test_a_user_threshold_rule_agrees_across_engine_fused_and_composed_graph(digits):
     cfg = _cfg(**{"exc.theta_rule": "capped_test", "exc.tau_theta_ms": 50.0})
     images = digits.train_images[:40]
@@ -192,7 +196,8 @@ def test_a_user_threshold_rule_agrees_across_engine_fused_and_composed_graph(dig
     assert eng.state().theta.max() <= cfg.exc.theta_init_mv + CAP_MV
 
 
-@pytest.mark.parametrize("backend", ["engine", "lava-fused", "lava-async", "lava"])
+@pytest.mark.parametrize("backend", ["engine"] + [pytest.param(b, marks=pytest.mark.slow)
+                                                for b in ("lava-fused", "lava-async", "lava")])
 @pytest.mark.parametrize("model", ["conductance", "current"])
 def test_the_users_threshold_rule_is_the_one_that_runs(digits, backend, model):
     cfg = _cfg(**{"exc.theta_rule": "capped_test", "cuba_exc.theta_rule": "capped_test",
@@ -224,6 +229,7 @@ if "resting_test" not in membrane_rule_names():
     register_membrane_rule("resting_test", conductance=_resting_conductance, current=_resting_current)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model", ["conductance", "current"])
 def test_a_user_membrane_rule_agrees_across_engine_fused_and_composed_graph(digits, example, model):
     cfg = _cfg(**{"exc.membrane_rule": "exp_if", "cuba_exc.membrane_rule": "exp_if",
@@ -240,7 +246,8 @@ def test_a_user_membrane_rule_agrees_across_engine_fused_and_composed_graph(digi
     assert not np.array_equal(built_in.state().weights, eng.state().weights)
 
 
-@pytest.mark.parametrize("backend", ["engine", "lava-fused", "lava-async", "lava"])
+@pytest.mark.parametrize("backend", ["engine"] + [pytest.param(b, marks=pytest.mark.slow)
+                                                for b in ("lava-fused", "lava-async", "lava")])
 @pytest.mark.parametrize("model", ["conductance", "current"])
 def test_the_users_membrane_rule_is_the_one_that_runs(digits, backend, model):
     """A membrane that stays at rest never fires, in every backend (the built-in does)."""
@@ -263,6 +270,7 @@ def _cli(*args, cwd=ROOT):
                           text=True, timeout=900)
 
 
+@pytest.mark.slow
 def test_cli_selects_a_plugins_rules(tmp_path):
     out = _cli("train", "--plugin", "examples/custom_rules.py", "--dataset", "digits", "--neurons", "6",
                "--stdp-rule", "soft_bound", "--scaling", "l3", "--target-norm", "2.5",

@@ -90,7 +90,7 @@ def add_commands(subparsers) -> None:
         description="Expand a sweep specification into runs and run those not finished yet on a Dask "
                     "cluster (default: a local cluster, one single-threaded worker per core). Started "
                     "again, it skips finished runs and resumes interrupted ones. See docs/SWEEPS.md.")
-    p.add_argument("spec", type=Path, help="sweep specification (YAML), e.g. experiments/paper_table.yaml")
+    p.add_argument("spec", type=Path, help="sweep specification (YAML), e.g. study/experiments/paper_table.yaml")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="address of a running Dask scheduler (e.g. tcp://host:8786, from dask-jobqueue's "
                         "SLURMCluster); default: start a LocalCluster")

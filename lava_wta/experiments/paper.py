@@ -7,7 +7,7 @@ inhibitory neurons trained for one epoch of 40,000 images, tested on 10,000, wit
 synaptic scaling (target norm Wt 5) against L1 (Wt 78, Diehl & Cook's sum of weights).
 
 The demo is a sweep (:mod:`lava_wta.experiments.sweep`): one run per scaling mode, each in
-its own worker process, resumable like any sweep. ``experiments/paper_table.yaml`` (the
+its own worker process, resumable like any sweep. ``study/experiments/paper_table.yaml`` (the
 paper's whole table: both datasets, every mode, three seeds) uses the same protocol;
 ``tests/test_demo.py`` checks that the two agree.
 """

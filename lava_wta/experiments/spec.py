@@ -1,6 +1,6 @@
 """A sweep of experiments, written as YAML and expanded into a deterministic list of runs.
 
-Example (``experiments/paper_table.yaml``)::
+Example (``study/experiments/paper_table.yaml``)::
 
     name: paper_table
     out: runs/sweeps/paper_table        # root folder; each run goes to out/<run_id>

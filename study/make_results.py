@@ -1,10 +1,10 @@
 #!/usr/bin/env python
 """Regenerate docs/RESULTS.md (and its figures) from the run folders of sweeps.
 
-    python scripts/make_results.py                       # the sweeps of experiments/*.yaml
-    python scripts/make_results.py runs/sweeps/paper_table runs/other --out docs/RESULTS.md
+    python study/make_results.py                       # the sweeps of study/experiments/*.yaml
+    python study/make_results.py runs/sweeps/paper_table runs/other --out docs/RESULTS.md
 
-Without folders it reads the ``out`` folder of every specification in ``experiments/``
+Without folders it reads the ``out`` folder of every specification in ``study/experiments/``
 but the smoke test ``tiny.yaml`` (``--specs`` changes the list). Each folder is one sweep;
 its section is chosen by the sweep's name (``sweep.json``, else the specification's name, else the folder name):
 ``paper_table``, ``wt_sweep``, ``neurons``, ``protocol``; any other sweep gets a generic
@@ -34,14 +34,14 @@ PAPER = PAPER_ACCURACY
 """Touda & Okuno 2026, 400 neurons, 40,000 training / 10,000 test images
 (:data:`lava_wta.experiments.paper.PAPER_ACCURACY`)."""
 REFERENCE = {("mnist", "l2"): "88.88 ± 0.71 (n=5, Wt 5)", ("mnist", "l1"): "87.64 ± 0.58 (n=5, Wt 78)"}
-"""MODEL.md: an independent implementation of the same model, same protocol, 5 seeds."""
+"""docs/model.md: an independent implementation of the same model, same protocol, 5 seeds."""
 DATASETS = ("mnist", "fashion-mnist")
 MODES = ("l2", "l1", "max", "none")
 KNOWN = ("paper_table", "wt_sweep", "neurons", "protocol")
 SETTING = ("network.n_neurons", "n_train", "n_label", "n_test")
 NOT_RUN = "not run yet"
 SMOKE_SPECS = ("tiny",)
-"""Specifications of ``experiments/`` left out of the default page (smoke tests of the machinery)."""
+"""Specifications of ``study/experiments/`` left out of the default page (smoke tests of the machinery)."""
 
 
 # ---------------------------------------------------------------------- helpers
@@ -158,7 +158,7 @@ def spec_path(sweep: ty.Optional[Sweep], name: str) -> str:
             return rel(sweep.spec, ROOT)
         except Exception:  # noqa: BLE001
             return str(sweep.spec)
-    return f"experiments/{name}.yaml"
+    return f"study/experiments/{name}.yaml"
 
 
 def commands(sweep: ty.Optional[Sweep], name: str, make_cmd: str) -> str:
@@ -172,10 +172,10 @@ def section_paper(sweep, make_cmd) -> ty.List[str]:
     rows = sweep.rows if sweep else []
     out = ["## The paper's table", "",
            "The paper: 400 neurons, one epoch of 40,000 training images, 10,000 test images "
-           "(Touda & Okuno 2026); reference: MODEL.md's independent implementation of the same model "
-           "(labels from the 10,000 held-out training images). lava-wta: the setting of each row is in "
-           "its columns (neurons; training / labelling / test images); mean ± sample std over seeds "
-           "(n = seeds) and the 95 % confidence interval of the mean (Student's t).", ""]
+           "(Touda & Okuno 2026); reference: the independent implementation of the same model that "
+           "[model.md](model.md) quotes (labels from the 10,000 held-out training images). lava-wta: "
+           "the setting of each row is in its columns (neurons; training / labelling / test images); "
+           "mean ± sample std over seeds (n = seeds) and the 95 % confidence interval of the mean (Student's t).", ""]
     if sweep is None or not done(rows):
         out += [f"_{NOT_RUN}_" + (f" ({status_line(rows)})" if rows else "") + ".", ""]
     table = []
@@ -518,18 +518,21 @@ def _pm(values, digits: int = 3) -> str:
 def _compare(a: ty.Sequence[float], b: ty.Sequence[float]) -> ty.Tuple[str, ty.Optional[bool]]:
     """Welch's t test of the means of ``a`` and ``b`` (the seeds of two settings): a phrase, and
     whether the difference is clear (two-sided 5 %; None with one seed on a side)."""
+    from scipy.stats import ttest_ind
+
     sa, sb = R.summarize(a), R.summarize(b)
     if sa["std"] is None or sb["std"] is None:
         return "one seed on a side: no test", None
-    va, vb = sa["std"] ** 2 / sa["n"], sb["std"] ** 2 / sb["n"]
-    diff = abs(sa["mean"] - sb["mean"])
-    if va + vb == 0:
-        return ("clear: no spread over seeds", True) if diff > 0 else ("equal", False)
-    t = diff / math.sqrt(va + vb)
-    dof = (va + vb) ** 2 / (va ** 2 / (sa["n"] - 1) + vb ** 2 / (sb["n"] - 1))
-    clear = t > R.t_quantile_975(dof)
+    if sa["std"] == 0 and sb["std"] == 0:
+        return ("clear: no spread over seeds", True) if sa["mean"] != sb["mean"] else ("equal", False)
+    def finite(v):
+        return [float(x) for x in v if x is not None and not math.isnan(x)]
+
+    test = ttest_ind(finite(a), finite(b), equal_var=False)
+    t = abs(float(test.statistic))
+    clear = bool(test.pvalue < 0.05)
     size = "t > 100" if t > 100 else f"t = {t:.1f}"
-    return f"Welch {size}, df {dof:.1f}: {'clear' if clear else 'not clear at 5 %'}", clear
+    return f"Welch {size}, df {float(test.df):.1f}: {'clear' if clear else 'not clear at 5 %'}", clear
 
 
 def plot_stat_histograms(groups: ty.Dict[str, ty.Dict[str, ty.List[ty.Any]]], wts: dict, path: Path) -> Path:
@@ -753,29 +756,14 @@ def _clarity(clear: ty.Optional[bool]) -> str:
     return "" if clear else " (not clearly)" if clear is False else " (one seed)"
 
 
-def _ranks(x: ty.Sequence[float]) -> ty.List[float]:
-    order = sorted(range(len(x)), key=lambda i: x[i])
-    r = [0.0] * len(x)
-    i = 0
-    while i < len(order):
-        j = i
-        while j + 1 < len(order) and x[order[j + 1]] == x[order[i]]:
-            j += 1
-        for k in range(i, j + 1):
-            r[order[k]] = (i + j) / 2
-        i = j + 1
-    return r
-
-
 def _spearman(x: ty.Sequence[float], y: ty.Sequence[float]) -> ty.Optional[float]:
-    if len(x) < 3:
+    """Spearman's rank correlation (ties share their mean rank); None for fewer than 3 points
+    or a constant side."""
+    from scipy.stats import spearmanr
+
+    if len(x) < 3 or len(set(x)) < 2 or len(set(y)) < 2:
         return None
-    rx, ry = _ranks(x), _ranks(y)
-    mx, my = sum(rx) / len(rx), sum(ry) / len(ry)
-    sxy = sum((a - mx) * (b - my) for a, b in zip(rx, ry))
-    sxx = sum((a - mx) ** 2 for a in rx)
-    syy = sum((b - my) ** 2 for b in ry)
-    return sxy / math.sqrt(sxx * syy) if sxx > 0 and syy > 0 else None
+    return float(spearmanr(x, y).statistic)
 
 
 def _across_modes(ds, keys, groups, stats) -> ty.Optional[str]:
@@ -814,7 +802,7 @@ def _yes(holds: bool, clear: ty.Optional[bool]) -> str:
     return "yes" + (" (clearly)" if clear else " (not clearly)" if clear is False else " (one seed)")
 
 
-def section_weights(sweeps, fig_dir: Path, page_dir: Path, make_cmd: str = "python scripts/make_results.py"
+def section_weights(sweeps, fig_dir: Path, page_dir: Path, make_cmd: str = "python study/make_results.py"
                     ) -> ty.List[str]:
     import matplotlib
 
@@ -898,8 +886,7 @@ def competition_rows(sweeps) -> ty.Tuple[ty.List[dict], ty.List[str]]:
     """Finished l1 / l2 / max runs of the ``paper_table`` and ``cuba`` sweeps that have
     labelling counts, each with its :func:`lava_wta.analysis.competition.competition_statistics`."""
     from lava_wta.analysis import competition as CP
-    from lava_wta.data import load_dataset
-    from lava_wta.data import label_split
+    from lava_wta.data import label_split, load_dataset
 
     rows = [{**r, "sweep_name": sw.name} for sw in sweeps if sw.name in COMPETITION_SWEEPS for r in done(sw.rows)
             if r.get("scaling.mode") in ("l1", "l2", "max")]
@@ -1052,13 +1039,11 @@ def build(sweeps: ty.Sequence[Sweep], out: Path, fig_dir: Path, make_cmd: str) -
              f"Generated by `{make_cmd}` from {n_runs} run folders "
              f"({', '.join(f'`{sw.folder}`' for sw in sweeps) or 'none'}); do not edit by hand. "
              "Every number below is read from a run's `metrics.json` / `state.npz`, except the "
-             "paper's and MODEL.md's reference numbers, which are quoted. Sweeps are described in "
+             "paper's and the reference implementation's numbers, which are quoted. Sweeps are described in "
              "[SWEEPS.md](SWEEPS.md).", "",
              "Protocol: in `reset` mode (the default) each reset between presentations stands for the "
-             "`time.rest_ms` (150 ms) rest it replaces, so θ decays over it while learning (since "
-             "2026-11-24). Results of the earlier protocol, where a reset stood for no time and θ "
-             "decayed half as much over a run, are kept in "
-             "[RESULTS-2026-11-23.md](RESULTS-2026-11-23.md); `--set time.rest_ms=0` reproduces them.", ""]
+             "`time.rest_ms` (150 ms) rest it replaces, so θ decays over it while learning. With "
+             "`--set time.rest_ms=0` a reset stands for no time and θ decays half as much over a run.", ""]
     lines += section_paper(by_name.get("paper_table"), make_cmd)
     lines += section_best(sweeps, make_cmd)
     lines += section_curve(
@@ -1095,16 +1080,16 @@ def main(argv: ty.Optional[ty.Sequence[str]] = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("sweeps", type=Path, nargs="*", help="sweep folders (default: the 'out' of every --specs)")
     p.add_argument("--specs", type=Path, nargs="*", help="specifications whose sweeps to read "
-                                                         "(default: experiments/*.yaml)")
+                                                         "(default: study/experiments/*.yaml)")
     p.add_argument("--out", type=Path, default=ROOT / "docs" / "RESULTS.md", help="page to write")
     p.add_argument("--figures", type=Path, help="folder of the figures (default: results/ next to --out)")
     p.add_argument("--csv", type=Path, help="also write every run as one CSV table")
     args = p.parse_args(argv)
     specs = args.specs if args.specs is not None else [
-        s for s in sorted((ROOT / "experiments").glob("*.yaml")) if s.stem not in SMOKE_SPECS]
+        s for s in sorted((ROOT / "study" / "experiments").glob("*.yaml")) if s.stem not in SMOKE_SPECS]
     sweeps = find_sweeps(args.sweeps, specs)
     fig_dir = args.figures or args.out.parent / "results"
-    shown = ["python", "scripts/make_results.py"] + [str(s) for s in args.sweeps]
+    shown = ["python", "study/make_results.py"] + [str(s) for s in args.sweeps]
     if args.specs is not None and not args.sweeps:
         shown += ["--specs"] + [rel(s, ROOT) if Path(s).is_absolute() else str(s) for s in args.specs]
     if args.out.resolve() != (ROOT / "docs" / "RESULTS.md").resolve():
