@@ -15,12 +15,14 @@ baseline of the median training times per step as ``N.NNx``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
+import typing as ty
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,11 +59,31 @@ print(json.dumps({"us_per_step": us, "weights_sha256": hashlib.sha256(weights.to
 """
 
 
-def _run(tree: Path, n_images: int) -> dict:
+def run_child(tree: Path, code: str, *args: ty.Any) -> dict:
+    """Run ``code`` in a fresh process of this virtual environment with ``tree`` first on
+    ``PYTHONPATH`` (arguments in ``sys.argv[1:]``); returns the JSON of its last line."""
     env = {**os.environ, "PYTHONPATH": str(tree)}
-    out = subprocess.run([sys.executable, "-c", _CHILD, str(n_images)], cwd=tree, env=env,
+    out = subprocess.run([sys.executable, "-c", code, *map(str, args)], cwd=tree, env=env,
                          capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+@contextlib.contextmanager
+def checked_out(revision: str) -> ty.Iterator[Path]:
+    """A temporary git worktree of ``revision`` (removed on exit)."""
+    with tempfile.TemporaryDirectory(prefix="lava-wta-baseline-") as tmp:
+        tree = Path(tmp) / "tree"
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tree), revision],
+                       check=True, capture_output=True)
+        try:
+            yield tree
+        finally:
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)],
+                           capture_output=True)
+
+
+def _run(tree: Path, n_images: int) -> dict:
+    return run_child(tree, _CHILD, n_images)
 
 
 def main() -> None:
@@ -71,25 +93,18 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix="lava-wta-baseline-") as tmp:
-        base = Path(tmp) / "tree"
-        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(base), args.baseline],
-                       check=True, capture_output=True)
-        try:
-            times = {"baseline": [], "this tree": []}
-            rates = {"baseline": [], "this tree": []}
-            digests, sums = {}, {}
-            for r in range(args.rounds):
-                for name, tree in (("baseline", base), ("this tree", ROOT)):
-                    res = _run(tree, args.images)
-                    times[name].append(res["us_per_step"])
-                    rates[name].append(res["test_images_per_s"])
-                    digests[name], sums[name] = res["weights_sha256"], res["weights_sum"]
-                    print(f"round {r + 1}: {name:9s} training {res['us_per_step']:.3f} us/step, "
-                          f"frozen batch {res['test_images_per_s']:.0f} test images/s", flush=True)
-        finally:
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(base)],
-                           capture_output=True)
+    with checked_out(args.baseline) as base:
+        times = {"baseline": [], "this tree": []}
+        rates = {"baseline": [], "this tree": []}
+        digests, sums = {}, {}
+        for r in range(args.rounds):
+            for name, tree in (("baseline", base), ("this tree", ROOT)):
+                res = _run(tree, args.images)
+                times[name].append(res["us_per_step"])
+                rates[name].append(res["test_images_per_s"])
+                digests[name], sums[name] = res["weights_sha256"], res["weights_sum"]
+                print(f"round {r + 1}: {name:9s} training {res['us_per_step']:.3f} us/step, "
+                      f"frozen batch {res['test_images_per_s']:.0f} test images/s", flush=True)
     b, t = statistics.median(times["baseline"]), statistics.median(times["this tree"])
     rb, rt = statistics.median(rates["baseline"]), statistics.median(rates["this tree"])
     print(f"frozen batch (labelling, testing) on {args.images} test images: baseline {rb:.0f}, "

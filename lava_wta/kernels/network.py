@@ -224,6 +224,40 @@ def _inh_step(S, P):
 
 
 @njit(cache=True, inline="always", error_model="numpy")
+def _add_rows(gee, W, pix, lo, hi):
+    """``gee[j] += W[i, j]`` for the inputs ``i = pix[lo:hi]`` of one step, in that order.
+
+    Up to four rows are added in one pass over ``j`` (``((g + a) + b) + c``: the sums of
+    row-by-row passes, bit for bit), so ``gee`` is loaded and stored once per four rows
+    instead of once per row; the rows themselves (``n`` weights each, mostly outside the
+    core's caches at thousands of neurons) are read once either way."""
+    n = gee.shape[0]
+    k = lo
+    while k < hi:
+        left = hi - k
+        if left >= 4:
+            a, b, c, d = pix[k], pix[k + 1], pix[k + 2], pix[k + 3]
+            for j in range(n):
+                gee[j] = (((gee[j] + W[a, j]) + W[b, j]) + W[c, j]) + W[d, j]
+            k += 4
+        elif left == 3:
+            a, b, c = pix[k], pix[k + 1], pix[k + 2]
+            for j in range(n):
+                gee[j] = ((gee[j] + W[a, j]) + W[b, j]) + W[c, j]
+            k += 3
+        elif left == 2:
+            a, b = pix[k], pix[k + 1]
+            for j in range(n):
+                gee[j] = (gee[j] + W[a, j]) + W[b, j]
+            k += 2
+        else:
+            a = pix[k]
+            for j in range(n):
+                gee[j] += W[a, j]
+            k += 1
+
+
+@njit(cache=True, inline="always", error_model="numpy")
 def _deliver(S, P, n_exc, n_inh, lo, hi, learning):
     """Spikes of this step act from the next step on (weights before plasticity). While
     learning, the input rows are delivered by :func:`_stdp`, in the same pass over each
@@ -242,13 +276,8 @@ def _deliver(S, P, n_exc, n_inh, lo, hi, learning):
         w_ie = P.w_ie
         for j in range(n):
             S.gie[j] += w_ie * (n_inh - S.inh_spikes[j])
-    if learning:
-        return
-    W, gee = S.W, S.gee
-    for k in range(lo, hi):
-        i = S.pix[k]
-        for j in range(n):
-            gee[j] += W[i, j]
+    if not learning:
+        _add_rows(S.gee, S.W, S.pix, lo, hi)
 
 
 @njit(cache=True, inline="always", error_model="numpy")
@@ -274,6 +303,9 @@ def _stdp(S, P, traces, n_exc, lo, hi, key):
     if hi > lo and not few:
         for j in range(n):
             S.y_buf[j] = traces[1, min(t - t_post[j], last)] if t_post[j] >= 0 else 0.0
+    if few:
+        # delivery, with the weights before plasticity (a step's inputs are distinct rows)
+        _add_rows(gee, W, S.pix, lo, hi)
     for k in range(lo, hi):
         i = S.pix[k]
         if t_pre[i] < 0:
@@ -281,8 +313,6 @@ def _stdp(S, P, traces, n_exc, lo, hi, key):
             S.C[C_N_PRE] += 1
         t_pre[i] = t
         if few:
-            for j in range(n):
-                gee[j] += W[i, j]            # delivery, with the weight before plasticity
             for m in range(S.C[C_N_POST]):
                 j = S.post_list[m]
                 y1 = traces[1, min(t - t_post[j], last)]

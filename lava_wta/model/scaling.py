@@ -162,19 +162,28 @@ def scale_columns(W, mode, target, w_max, dirty, all_dirty, norms, sel, key):
     for i in range(n_in):
         for k in range(m):
             norms[k] = norm_accumulate(key, mode, norms[k], W[i, sel[k]])
-    over = 0
+    # the factors first (kept: the columns with a positive norm, their factors in
+    # norms[:kept]), then one row-major pass: the selected weights of a row lie within one
+    # row of W, so the pass walks memory as the norm pass does (a column-major pass strides
+    # a whole row per weight: a page and a TLB entry per weight at thousands of neurons)
+    kept = 0
     for k in range(m):
         j = sel[k]
         norm = norm_finish(key, mode, norms[k])
         dirty[j] = False
         if norm > 0.0:
-            f = target / norm
-            for i in range(n_in):
-                w = W[i, j] * f
-                W[i, j] = w
-                if w > w_max:
-                    dirty[j] = True
-                    over = 1
+            sel[kept] = j
+            norms[kept] = target / norm
+            kept += 1
+    over = 0
+    for i in range(n_in):
+        for k in range(kept):
+            j = sel[k]
+            w = W[i, j] * norms[k]
+            W[i, j] = w
+            if w > w_max:
+                dirty[j] = True
+                over = 1
     return over
 
 

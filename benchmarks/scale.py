@@ -1,0 +1,121 @@
+"""The engine's training step at 400, 1,600 and 6,400 neurons, and what it projects for an
+epoch of 60,000 images; with ``--compare REF``, against another commit in the same run.
+
+    .venv/bin/python benchmarks/scale.py
+    .venv/bin/python benchmarks/scale.py --compare 4615151 --images 1000 --rounds 2
+
+Each size trains the paper's network (the configuration's defaults, ``network.n_neurons``
+set) on the first ``--images`` MNIST images, in a fresh process of this virtual
+environment with the tree first on ``PYTHONPATH`` (the process warms up first: numba
+compilation or its disk cache). Per size it prints µs per 0.5 ms step, seconds per image,
+the projected minutes of a 60,000-image epoch at that rate, and the process's peak
+resident memory (``resource.getrusage``). Times are the process's CPU time (one thread:
+what the step costs, whatever else the machine runs); wall-clock µs per step are printed
+beside them. With ``--compare``, ``REF`` is checked out into a temporary git worktree
+(:func:`engine_ab.checked_out`) and every size runs in both trees, alternating,
+``--rounds`` times; the medians give the ratios this tree / ``REF``, and the trained
+weights of both trees are compared bit for bit.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from engine_ab import ROOT, checked_out, run_child  # noqa: E402
+
+SIZES = (400, 1600, 6400)
+EPOCH = 60_000
+
+_CHILD = r"""
+import hashlib, json, resource, sys, time
+import numpy as np
+from lava_wta import WTAConfig
+from lava_wta.data import load_dataset
+from lava_wta.engine import EngineNetwork
+from lava_wta.state import WTAState
+n_neurons, n_images = int(sys.argv[1]), int(sys.argv[2])
+data = load_dataset("mnist")
+config = WTAConfig().with_overrides({"network.n_inputs": data.n_pixels,
+                                     "network.n_neurons": n_neurons})
+state = WTAState.initial(config)
+images = data.train_images[:n_images]
+def timed(k):
+    net = EngineNetwork(config, state, learning=True, input_seed=1)
+    counts = np.zeros((k, n_neurons), np.int64)
+    c0, w0 = time.process_time(), time.perf_counter()
+    steps = net.run(images[:k], counts, k)
+    return time.process_time() - c0, time.perf_counter() - w0, steps, net.state().weights
+timed(2)
+cpu, wall, steps, weights = timed(n_images)
+print(json.dumps({"us_per_step": 1e6 * cpu / steps, "wall_us_per_step": 1e6 * wall / steps,
+                  "s_per_image": cpu / n_images, "steps": steps,
+                  "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "weights_sha256": hashlib.sha256(weights.tobytes()).hexdigest()}))
+"""
+
+
+def measure(tree: Path, n_neurons: int, n_images: int) -> dict:
+    return run_child(tree, _CHILD, n_neurons, n_images)
+
+
+def _line(label: str, n: int, r: dict) -> str:
+    return (f"{label:9s} {n:5d} neurons: {r['us_per_step']:7.3f} us/step (wall {r['wall_us_per_step']:7.3f}), "
+            f"{r['s_per_image'] * 1e3:7.2f} ms/image, epoch {r['s_per_image'] * EPOCH / 60:6.1f} min, "
+            f"peak RSS {r['peak_rss_mib']:6.0f} MiB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--images", type=int, default=1000, help="training images per size")
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES), help="neurons")
+    parser.add_argument("--compare", metavar="REF", help="git revision to compare with")
+    parser.add_argument("--rounds", type=int, default=1)
+    args = parser.parse_args()
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} "
+          f"({os.cpu_count()} CPUs)", flush=True)
+
+    with (checked_out(args.compare) if args.compare else _no_tree()) as ref:
+        trees = [("this tree", ROOT)] + ([(args.compare, ref)] if ref else [])
+        runs = {(name, n): [] for name, _ in trees for n in args.sizes}
+        for r in range(args.rounds):
+            for n in args.sizes:
+                for name, tree in trees[::-1]:
+                    res = measure(tree, n, args.images)
+                    runs[name, n].append(res)
+                    print(f"round {r + 1}: " + _line(name, n, res), flush=True)
+
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"medians over {args.rounds} round(s), {args.images} training images per size:")
+    for n in args.sizes:
+        ours = _median(runs["this tree", n])
+        print(_line("this tree", n, ours))
+        if args.compare:
+            theirs = _median(runs[args.compare, n])
+            same = {x["weights_sha256"] for x in runs["this tree", n] + runs[args.compare, n]}
+            print(_line(args.compare[:9], n, theirs))
+            print(f"          {n:5d} neurons: this tree / {args.compare}: "
+                  f"{ours['us_per_step'] / theirs['us_per_step']:.2f}x per step (CPU time), "
+                  f"{ours['wall_us_per_step'] / theirs['wall_us_per_step']:.2f}x wall; trained weights "
+                  f"{'bit for bit identical' if len(same) == 1 else 'DIFFERENT'}")
+
+
+def _median(results: list) -> dict:
+    out = {k: statistics.median(r[k] for r in results)
+           for k in ("us_per_step", "wall_us_per_step", "s_per_image", "peak_rss_mib")}
+    return out
+
+
+class _no_tree:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
+
+
+if __name__ == "__main__":
+    sys.exit(main())
