@@ -114,7 +114,7 @@ def main(argv=None) -> int:
           f"({cfg.time.period_steps} steps of {cfg.time.dt_ms} ms), training (STDP, l2 scaling, theta)")
     print(f"threads available to numba: {os.cpu_count()}; numpy {np.__version__}")
 
-    from lava_floor import floor_timing   # benchmarks/ (this script's folder)
+    from lava_floor import floor_timing  # benchmarks/ (this script's folder)
 
     rows = {}
     # Lava's own floor: a one-process model that does nothing but send s_out each step

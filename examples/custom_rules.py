@@ -109,10 +109,10 @@ if "l3" not in scaling_rule_names():
 
 
 def main() -> None:
+    from lava_wta.backends import backend_names
     from lava_wta.data import load_dataset
     from lava_wta.evaluation import accuracy
     from lava_wta.pipeline import evaluate, train
-    from lava_wta.backends import backend_names
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--digits", action="store_true", help="use scikit-learn's 8x8 digits")

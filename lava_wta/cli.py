@@ -8,12 +8,11 @@ import time
 import typing as ty
 from pathlib import Path
 
+from lava_wta.backends import backend_names, get_backend
 from lava_wta.cli_support import count
 from lava_wta.config import ConfigError, WTAConfig
 from lava_wta.data import DATASETS, load_dataset
-from lava_wta.backends import backend_names, get_backend
 from lava_wta.errors import guard
-
 from lava_wta.experiments import paper
 
 DEMO_ARGS = paper.quick_train_args()

@@ -25,7 +25,6 @@ from lava_wta.cli_support import guarded
 
 def _dataset(args: argparse.Namespace):
     from lava_wta.data import load_dataset
-
     from lava_wta.pipeline import run_metadata
 
     meta = run_metadata(args.run)           # verified against the run's manifest

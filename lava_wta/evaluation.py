@@ -66,9 +66,9 @@ def training_curve(counts: np.ndarray, labels: ty.Optional[np.ndarray] = None, n
         mean excitatory spikes of the accepted presentation of each image of the block;
     ``online_accuracy`` and ``online_accuracy_images`` (only with ``labels``)
         for every block but the first: the fraction of its images that the network
-        classifies correctly when each neuron is labelled with the class it fired most for over all earlier images of the pass
-        (:class:`OnlineLabels`). The first block has no earlier
-        images, hence no value.
+        classifies correctly when each neuron is labelled with the class it fired most
+        for over all earlier images of the pass (:class:`OnlineLabels`). The first block
+        has no earlier images, hence no value.
     """
     counts = np.asarray(counts)
     n_images = counts.shape[0]

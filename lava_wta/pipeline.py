@@ -24,25 +24,39 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 # lava-nc sets multiprocessing's start method to 'fork' when its runtime is first imported
 # and fails if one is already fixed; tqdm's lock (and numba's threads) would fix one first.
 import lava.magma.runtime.message_infrastructure.multiprocessing  # noqa: E402,F401,I100
+import numpy as np
 from tqdm.auto import tqdm  # noqa: E402
 
 from lava_wta import evaluation, plots
 from lava_wta.analysis.weights import LABEL_COUNTS_FILE, save_label_counts
-from lava_wta.config import WTAConfig
-from lava_wta.errors import ConfigError, RunFolderError, check_count
-from lava_wta.runfolder import (Manifest, RunFolderLock, dumps_json, npz_bytes, prepare_folder, read_json,
-                                remove_stale_temporaries, write_atomic)
-from lava_wta.runfolder import write_json_atomic as _write_json_atomic
 from lava_wta.backends import get_backend
-from lava_wta.kernels.support import COMPILED_NEURON_MODELS
+from lava_wta.config import WTAConfig
 from lava_wta.data import Dataset, label_split  # noqa: F401  (label_split: re-exported)
-from lava_wta.presentation import (SNAPSHOT_MOMENTS, SNAPSHOT_NEURONS, Checkpoint, PresentationResult,
-                                   ProgressFn, WeightSnapshots, images_digest)
+from lava_wta.errors import ConfigError, RunFolderError, check_count
+from lava_wta.kernels.support import COMPILED_NEURON_MODELS
+from lava_wta.presentation import (
+    SNAPSHOT_MOMENTS,
+    SNAPSHOT_NEURONS,
+    Checkpoint,
+    PresentationResult,
+    ProgressFn,
+    WeightSnapshots,
+    images_digest,
+)
+from lava_wta.runfolder import (
+    Manifest,
+    RunFolderLock,
+    dumps_json,
+    npz_bytes,
+    prepare_folder,
+    read_json,
+    remove_stale_temporaries,
+    write_atomic,
+)
+from lava_wta.runfolder import write_json_atomic as _write_json_atomic
 from lava_wta.state import STREAM_EVAL_INPUT, WTAState, epoch_input_seed, epoch_order, stream_seed
 
 Models = ty.Optional[ty.Mapping[type, ty.Any]]
@@ -735,8 +749,9 @@ def _write_evaluation(manifest: Manifest, config: WTAConfig, state: WTAState, da
                       ev: EvalResult, label_y: np.ndarray, models: Models = None) -> None:
     """Write an evaluation's labelled state, labelling counts and figures into the folder
     of ``manifest`` (``raster.png``: the first test image presented to the trained
-    network, :func:`lava_wta.engine.record_presentation`). Everything is rendered first; only then are the files replaced (each
-    atomically), so a failure while preparing them changes nothing."""
+    network, :func:`lava_wta.engine.record_presentation`). Everything is rendered first;
+    only then are the files replaced (each atomically), so a failure while preparing them
+    changes nothing."""
     out = manifest.folder
     n_classes = len(dataset.class_names)
     labelled = WTAState(state.weights, state.theta, ev.assignments).to_bytes()

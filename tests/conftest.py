@@ -1,7 +1,6 @@
 """Shared fixtures (the Lava harness of the process-model tests is tests/lava_harness.py)."""
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from lava_wta import WTAConfig

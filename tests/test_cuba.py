@@ -3,13 +3,12 @@ import math
 
 import numpy as np
 import pytest
+from lava_harness import attach_input, run_for
 
 from lava_wta import WTAConfig
-from lava_wta.model.neurons import cuba_decays
 from lava_wta.config import ConfigError, CubaExcitatoryConfig, CubaInhibitoryConfig
+from lava_wta.model.neurons import cuba_decays
 from lava_wta.processes import AdaptiveCurrentLIF, CurrentLIF
-
-from lava_harness import attach_input, run_for
 
 DT = 0.5
 
@@ -133,8 +132,8 @@ def test_config_selects_and_validates_the_neuron_model():
 
 
 def test_network_builds_the_current_based_populations():
-    from lava_wta.state import WTAState
     from lava_wta.simulation import present_lava
+    from lava_wta.state import WTAState
 
     cfg = WTAConfig().with_overrides({"network.n_inputs": 16, "network.n_neurons": 4,
                                       "network.neuron_model": "current",

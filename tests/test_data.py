@@ -5,8 +5,7 @@ import shutil
 import numpy as np
 import pytest
 
-from lava_wta.data import DataError, find_idx_files, load_dataset, load_idx_folder, read_idx
-from lava_wta.data import sources
+from lava_wta.data import DataError, find_idx_files, load_dataset, load_idx_folder, read_idx, sources
 
 
 def _write_idx(path, array, compress=False):

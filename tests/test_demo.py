@@ -21,7 +21,8 @@ def test_demo_is_the_papers_protocol():
         assert r.config().network.n_neurons == 400 and r.config().network.n_inputs == 784
         assert r.folder.parent == Path("runs/demo")
     # the same runs (same parameters, hence the same hash in the run id) as the paper's table
-    table = {r.run_id.rsplit("-", 1)[1] for r in load_spec(ROOT / "study" / "experiments" / "paper_table.yaml").expand()}
+    spec = load_spec(ROOT / "study" / "experiments" / "paper_table.yaml")
+    table = {r.run_id.rsplit("-", 1)[1] for r in spec.expand()}
     assert {r.run_id.rsplit("-", 1)[1] for r in runs} <= table
     assert paper.PAPER_ACCURACY[("mnist", "l2")] == 88.84 and paper.PAPER_ACCURACY[("mnist", "l1")] == 87.0
 

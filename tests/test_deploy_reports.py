@@ -108,9 +108,9 @@ def test_reports_refuse_backends_outside_their_role(cuba_run, tmp_path):
 def test_evaluate_with_a_deployment_backend_and_train_refusing_one(cuba_run, tmp_path):
     """A run folder evaluates in a frozen deployment backend (the emulator: the fixed-point
     accuracy), and training in one is refused before anything is written."""
-    from lava_wta.backends import BackendError
-
     import shutil
+
+    from lava_wta.backends import BackendError
 
     run, data = tmp_path / "run", cuba_run[1]
     shutil.copytree(cuba_run[0], run)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -46,6 +49,7 @@ def test_readme_is_short_and_the_docs_are_self_contained():
 
 def test_parameter_table_lists_every_field_with_its_default():
     import dataclasses
+
     from lava_wta import WTAConfig
 
     page = (ROOT / "docs" / "model.md").read_text()
@@ -65,11 +69,6 @@ def test_parameter_table_lists_every_field_with_its_default():
 # what earlier ones defined), in an empty folder, with this checkout first on the path.
 # A block preceded by a line "<!-- docs-test: skip (why) -->" is not run: only for blocks
 # that need hours, a trained run folder or a cluster.
-import re
-import subprocess
-
-import pytest
-
 SKIP = re.compile(r"<!--\s*docs-test:\s*skip\b.*-->")
 PAGES = [ROOT / "README.md"] + sorted((ROOT / "docs").glob("*.md"))
 

@@ -17,8 +17,15 @@ from lava_wta.backends import get_backend
 from lava_wta.engine import EngineNetwork, present_engine
 from lava_wta.presentation import Checkpoint
 from lava_wta.processes import WTANetwork
-from lava_wta.processes.network import (RESULT_FIELDS, RESULT_HEADER, pack_results, pack_state,
-                                        state_size, unpack_results, unpack_state)
+from lava_wta.processes.network import (
+    RESULT_FIELDS,
+    RESULT_HEADER,
+    pack_results,
+    pack_state,
+    state_size,
+    unpack_results,
+    unpack_state,
+)
 from lava_wta.run_config import WTASimCfg
 from lava_wta.state import WTAState
 

@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 
 from lava_wta import WTAConfig
-from lava_wta.nir import (UnsupportedModelError, UnsupportedNIRError, export_nir, import_nir,
-                          run_raster)
+from lava_wta.nir import UnsupportedModelError, UnsupportedNIRError, export_nir, import_nir, run_raster
 from lava_wta.state import WTAState
 
 DT_S = 5e-4

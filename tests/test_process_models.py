@@ -6,12 +6,11 @@ import pytest
 from lava.magma.core.run_conditions import RunSteps
 from lava.proc.io.sink import RingBuffer as Sink
 from lava.proc.io.source import RingBuffer as Source
+from lava_harness import attach_input, run_for
 
 from lava_wta.config import ExcitatoryConfig, InhibitoryConfig, InputConfig, ScalingConfig, STDPConfig
 from lava_wta.processes import AdaptiveConductanceLIF, ConductanceLIF, PlasticDense, PoissonImageInput
 from lava_wta.run_config import WTASimCfg
-
-from lava_harness import attach_input, run_for
 
 DT = 0.5
 

@@ -10,9 +10,8 @@ import pytest
 
 from lava_wta import WTAConfig, pipeline
 from lava_wta.data import load_dataset
-from lava_wta.errors import (EXIT_BUG, EXIT_OS, BackendError, ConfigError, DataError, RunFolderError,
-                             report)
-from lava_wta.runfolder import (Manifest, RunFolderLock, dumps_json, load_yaml, loads_json, write_atomic)
+from lava_wta.errors import EXIT_BUG, EXIT_OS, BackendError, ConfigError, DataError, RunFolderError, report
+from lava_wta.runfolder import Manifest, RunFolderLock, dumps_json, load_yaml, loads_json, write_atomic
 
 BASE = {"network.n_inputs": 64, "network.n_neurons": 6, "time.presentation_ms": 10.0,
         "input.pixel_rate_hz": 1.0}
@@ -114,7 +113,8 @@ def test_a_first_write_killed_before_its_rename_leaves_a_usable_folder(tmp_path,
     """A file written for the first time, its writer killed after the manifest names it
     but before the file is in place: the folder still verifies, the file counts as not
     written, and the temporary file goes at the next start."""
-    from lava_wta.runfolder import remove_stale_temporaries, write_atomic as real_write_atomic
+    from lava_wta.runfolder import remove_stale_temporaries
+    from lava_wta.runfolder import write_atomic as real_write_atomic
 
     class Killed(BaseException):
         pass

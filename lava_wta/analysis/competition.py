@@ -65,8 +65,8 @@ def cosine_similarity(weights: ty.Any, images: ty.Any) -> np.ndarray:
 def best_match_wins(counts: ty.Any, cosine: ty.Any) -> ty.Tuple[float, float, int]:
     """``(fraction, winner_rank_mean, n_images)`` over the images with at least one spike:
     the fraction on which the highest-cosine neuron (the first of equal cosines) has the
-    top spike count (shared by
-    ``k`` neurons, the top counts ``1 / k``: the chance that it wins a random tie-break), and the mean number of neurons whose cosine exceeds the
+    top spike count (shared by ``k`` neurons, the top counts ``1 / k``: the chance that it
+    wins a random tie-break), and the mean number of neurons whose cosine exceeds the
     cosine of the first neuron of top count. ``(nan, nan, 0)`` without such images."""
     c = _matrix(counts, "counts")
     cos = _matrix(cosine, "cosine similarities")

@@ -8,9 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-
 from lava_wta.errors import DataError  # noqa: F401  (re-exported; defined with the other typed errors)
-
 
 _IDX_TYPES = {0x08: np.uint8}
 

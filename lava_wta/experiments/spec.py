@@ -76,9 +76,9 @@ import typing as ty
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lava_wta.backends import backend_names
 from lava_wta.config import ConfigError, WTAConfig
 from lava_wta.data import DATASETS
-from lava_wta.backends import backend_names
 
 DATASET_PIXELS = {"mnist": 784, "fashion-mnist": 784, "digits": 64}
 DATASET_SIZES = {"mnist": (60000, 10000), "fashion-mnist": (60000, 10000), "digits": (1297, 500)}
@@ -255,7 +255,7 @@ class SweepSpec:
 
     def _check_keys(self) -> None:
         default = WTAConfig()
-        places = [("base", self.base)] + [(f"grid", {k: None for k in self.grid})] + \
+        places = [("base", self.base)] + [("grid", {k: None for k in self.grid})] + \
                  [(f"runs[{i}]", e) for i, e in enumerate(self.runs)]
         for where, mapping in places:
             for key in mapping:

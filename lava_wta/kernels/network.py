@@ -22,8 +22,8 @@ step ``t`` (0-based within the run; ``local`` = step within the presentation per
    (:mod:`lava_wta.model.plasticity`; the built-in additive rule in brackets): each input
    spike ``i`` depresses row ``i`` of ``W`` (by ``nu_pre · y1``) and sets ``x_pre[i] = 1``;
    each excitatory spike ``j`` potentiates column ``j`` (by ``nu_post · y2[j] · x_pre``)
-   and sets ``y1[j] = y2[j] = 1``; touched entries are clipped to ``[0, w_max]``. Only rows of spiking inputs and columns
-   of spiking neurons are touched, and no trace is decayed step by step: a trace ``k``
+   and sets ``y1[j] = y2[j] = 1``; touched entries are clipped to ``[0, w_max]``. Only rows
+   of spiking inputs and columns of spiking neurons are touched, and no trace is decayed step by step: a trace ``k``
    steps after its last spike is ``traces[., k]``, 1.0 multiplied ``k`` times by its decay
    factor (see :func:`trace_tables`), which is what per-step decay computes, bit for bit;
 6. excitatory spikes of presentation steps are counted;

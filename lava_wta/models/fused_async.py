@@ -55,7 +55,6 @@ from lava_wta.model.key import bind_key, model_key
 from lava_wta.models.fused import _FusedNetworkMixin
 from lava_wta.processes.network import RESULT_FIELDS, WTANetwork, pack_results, pack_state
 
-
 CHECK_PERIODS = 64
 """Presentation periods per call of the compiled loop: a stop or pause request waits at most
 that long (tens of milliseconds at the paper's 400 neurons), and each return to Python

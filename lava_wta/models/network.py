@@ -8,8 +8,8 @@ from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
 from lava.proc.dense.process import Dense
 
 from lava_wta.config import WTAConfig
-from lava_wta.processes.network import WTANetwork
 from lava_wta.processes.cuba import AdaptiveCurrentLIF, CurrentLIF
+from lava_wta.processes.network import WTANetwork
 from lava_wta.processes.neurons import AdaptiveConductanceLIF, ConductanceLIF
 from lava_wta.processes.plastic_dense import PlasticDense
 from lava_wta.processes.poisson import PoissonImageInput

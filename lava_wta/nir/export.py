@@ -173,8 +173,8 @@ def to_nir_graph(state: WTAState, config: WTAConfig, *, profile: str = "nir"):
     n = config.network.n_neurons
     ce, ci, net, dt_ms = config.cuba_exc, config.cuba_inh, config.network, config.time.dt_ms
     eye = np.eye(n)
-    exc = _population(ce, dt_ms, threshold_mv(ce.v_thresh_mv, np.asarray(state.theta, dtype=np.float64), ce.theta_offset_mv),
-                      profile)
+    theta = np.asarray(state.theta, dtype=np.float64)
+    exc = _population(ce, dt_ms, threshold_mv(ce.v_thresh_mv, theta, ce.theta_offset_mv), profile)
     inh = _population(ci, dt_ms, np.full(n, ci.v_thresh_mv), profile)
     exc["meta"].update(population="excitatory", theta_mv=np.asarray(state.theta, float),
                        theta_offset_mv=ce.theta_offset_mv)

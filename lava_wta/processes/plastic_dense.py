@@ -8,7 +8,7 @@ from lava.magma.core.process.ports.ports import InPort, OutPort
 from lava.magma.core.process.process import AbstractProcess, LogConfig
 from lava.magma.core.process.variable import Var
 
-from lava_wta.config import STDPConfig, ScalingConfig
+from lava_wta.config import ScalingConfig, STDPConfig
 
 
 class PlasticDense(AbstractProcess):

@@ -14,8 +14,8 @@ from lava_wta.model.neurons import (
     register_membrane_rule,
 )
 from lava_wta.model.plasticity import (
-    STDPRule,
     StdpParams,
+    STDPRule,
     get_stdp_rule,
     register_stdp_rule,
     stdp_rule_names,
