@@ -72,9 +72,11 @@ pipeline._RunCheckpoint.save = save
 sys.exit(cli.main(sys.argv[1:]))
 '''
 
-VOLATILE = {"seconds", "compile_seconds", "ms_per_step", "finished", "command", "resumed_from_image"}
+VOLATILE = {"seconds", "compile_seconds", "ms_per_step", "finished", "command", "resumed_from_image",
+            "train_reused"}
 """Fields that describe a process, not the result: wall times, the command line (it names
-the folder), the image the last process resumed from."""
+the folder), the image the last process resumed from, and whether the training had
+already finished in an earlier process (a kill during labelling or testing)."""
 
 
 def _stable(data):
