@@ -396,7 +396,7 @@ def section_generic(sweep, title, make_cmd) -> ty.List[str]:
 
 
 TARGETS = {"mnist": 90.5, "fashion-mnist": 72.0}
-"""Issue 5's targets for our own best configuration (400 neurons, one epoch), in %."""
+"""The targets we set for our own best configuration (400 neurons, one epoch), in %."""
 PAPER_SIZE = {k: PROTOCOL[k] for k in ("network.n_neurons", "n_train")}
 
 
@@ -408,7 +408,7 @@ def section_best(sweeps, make_cmd) -> ty.List[str]:
            "labelling and 10,000 test images), from any sweep, ranked by mean test accuracy over its "
            "seeds (the five best per dataset). Presentations per training image count the "
            "adaptive-intensity retries (an image that drew fewer than 5 spikes is shown again at a "
-           "raised rate), so they measure how much input a setting needs. Issue 5's targets for our "
+           "raised rate), so they measure how much input a setting needs. The targets we set for our "
            "own best configuration: "
            + ", ".join(f"{d} ≥ {t:g} %" for d, t in TARGETS.items()) + ".", ""]
     groups: ty.Dict[tuple, ty.List[dict]] = {}
