@@ -26,6 +26,8 @@ import typing as ty
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _page import WRITE_PAGE_HELP, recording  # noqa: E402
 
 _CHILD = r"""
 import hashlib, json, sys, time
@@ -91,7 +93,13 @@ def main() -> None:
     parser.add_argument("--baseline", required=True, help="git revision to compare with")
     parser.add_argument("--images", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--write-page", action="store_true", help=WRITE_PAGE_HELP)
     args = parser.parse_args()
+    with recording(__file__, None, args.write_page):
+        _measure(args)
+
+
+def _measure(args) -> None:
 
     with checked_out(args.baseline) as base:
         times = {"baseline": [], "this tree": []}

@@ -29,6 +29,7 @@ import sys
 import time
 
 import numpy as np
+from _page import WRITE_PAGE_HELP, recording  # benchmarks/ (this script's folder)
 
 
 def _lava_timing(cfg, images, state, n_images: int, tag) -> dict:
@@ -94,11 +95,16 @@ def main(argv=None) -> int:
     p.add_argument("--test-images", type=int, default=10000, help="images for the batched inference")
     p.add_argument("--no-memory", action="store_true", help="skip the peak-memory runs")
     p.add_argument("--memory-child", nargs=2, type=int, help=argparse.SUPPRESS)
+    p.add_argument("--write-page", action="store_true", help=WRITE_PAGE_HELP)
     args = p.parse_args(argv)
     if args.memory_child:
         _memory_child(*args.memory_child)
         return 0
+    with recording(__file__, argv, args.write_page):
+        return _measure(args)
 
+
+def _measure(args) -> int:
     from lava_wta import WTAConfig
     from lava_wta.data import load_dataset
     from lava_wta.engine import present_engine

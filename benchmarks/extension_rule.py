@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _page import WRITE_PAGE_HELP, recording  # benchmarks/ (this script's folder)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -40,7 +41,13 @@ def main() -> None:
     parser.add_argument("--neurons", type=int, default=400)
     parser.add_argument("--images", type=int, default=2000, help="training images per timed run")
     parser.add_argument("--rounds", type=int, default=3, help="A/B rounds")
+    parser.add_argument("--write-page", action="store_true", help=WRITE_PAGE_HELP)
     args = parser.parse_args()
+    with recording(__file__, None, args.write_page):
+        _measure(args)
+
+
+def _measure(args) -> None:
 
     from lava_wta import WTAConfig
     from lava_wta.data import load_dataset

@@ -26,6 +26,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _page import WRITE_PAGE_HELP, recording  # noqa: E402
 
 _CHILD = r"""
 import hashlib, json, sys, tempfile, time
@@ -146,7 +148,13 @@ def main(argv=None) -> int:
     p.add_argument("--no-transfer", action="store_true",
                    help="skip timing one state transfer through the port and through Var.get")
     p.add_argument("--warmup", type=int, default=20, help="images of the untimed warm-up pass")
+    p.add_argument("--write-page", action="store_true", help=WRITE_PAGE_HELP)
     args = p.parse_args(argv)
+    with recording(__file__, argv, args.write_page):
+        return _measure(args)
+
+
+def _measure(args) -> int:
     sizes = (2000, 500, 500) if args.quick else (40000, 10000, 10000)
     args.train = sizes[0] if args.train is None else args.train
     args.label = sizes[1] if args.label is None else args.label

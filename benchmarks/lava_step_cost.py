@@ -5,13 +5,15 @@
 For each network size, trains on the first N MNIST images and then runs them frozen, in
 one Lava graph of six processes (input, plastic synapses, excitatory, E->I, inhibitory,
 I->E), and prints ms per 0.5 ms step, ms per image, the real-time factor and the peak
-memory of this process tree. The fast engine (a later issue) will be compared against
-these numbers in the same script.
+memory of this process tree. ``engine_vs_lava.py`` times the same graph against the
+engine and the fused models in one run.
 """
 from __future__ import annotations
 
 import argparse
 import resource
+
+from _page import WRITE_PAGE_HELP, recording  # benchmarks/ (this script's folder)
 
 from lava_wta import WTAConfig
 from lava_wta.data import load_dataset
@@ -29,7 +31,13 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--images", type=int, default=20)
     p.add_argument("--neurons", type=int, nargs="+", default=[100, 400])
+    p.add_argument("--write-page", action="store_true", help=WRITE_PAGE_HELP)
     args = p.parse_args()
+    with recording(__file__, None, args.write_page):
+        _measure(args)
+
+
+def _measure(args) -> None:
     data = load_dataset("mnist")
     images = data.train_images[:args.images]
     print(f"{'neurons':>7} {'mode':>7} {'steps':>7} {'ms/step':>8} {'ms/image':>9} {'x real time':>11}")

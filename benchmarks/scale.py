@@ -25,6 +25,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _page import WRITE_PAGE_HELP, recording  # noqa: E402
 from engine_ab import ROOT, checked_out, run_child  # noqa: E402
 
 SIZES = (400, 1600, 6400)
@@ -74,7 +75,13 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES), help="neurons")
     parser.add_argument("--compare", metavar="REF", help="git revision to compare with")
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--write-page", action="store_true", help=WRITE_PAGE_HELP)
     args = parser.parse_args()
+    with recording(__file__, None, args.write_page):
+        _measure(args)
+
+
+def _measure(args) -> None:
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} "
           f"({os.cpu_count()} CPUs)", flush=True)
 
