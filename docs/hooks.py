@@ -1,6 +1,7 @@
 """MkDocs hooks: the pages that live at the repository's root join the site.
 
-BENCHMARKS.md sits next to README.md (benchmark scripts rewrite it there); pages under
+BENCHMARKS.md sits next to README.md (each script in benchmarks/ rewrites its own section
+of it there when run with ``--write-page``); pages under
 docs/ link to it as ``../BENCHMARKS.md``, which is right on GitHub. The site gets a copy
 at its root and those links point at the copy.
 """

@@ -1,0 +1,108 @@
+"""BENCHMARKS.md is written by the benchmark scripts: every section on it belongs to a
+script that writes it, every such script has its section, and writing one section leaves
+the rest of the page as it was. Nothing here runs a benchmark."""
+from __future__ import annotations
+
+import importlib.util
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCHMARKS = ROOT / "benchmarks"
+MARKER = re.compile(r"<!-- (BEGIN|END) (\S+) -->")
+
+
+def _page_module():
+    spec = importlib.util.spec_from_file_location("_page", BENCHMARKS / "_page.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _sections(text: str) -> list[str]:
+    found = MARKER.findall(text)
+    begins = [name for kind, name in found if kind == "BEGIN"]
+    ends = [name for kind, name in found if kind == "END"]
+    assert begins == ends, "every BEGIN marker needs its END marker, in the same order"
+    return begins
+
+
+def _writers() -> set[str]:
+    return {p.stem for p in BENCHMARKS.glob("*.py")
+            if not p.name.startswith("_") and "--write-page" in p.read_text() and "recording(" in p.read_text()}
+
+
+def test_every_section_belongs_to_a_script_that_writes_it():
+    sections = _sections((ROOT / "BENCHMARKS.md").read_text())
+    assert len(sections) == len(set(sections)), "a section appears twice"
+    writers = _writers()
+    for name in sections:
+        assert name in writers, f"no script in benchmarks/ writes the section {name!r}"
+
+
+def test_every_script_that_writes_the_page_has_its_section():
+    sections = set(_sections((ROOT / "BENCHMARKS.md").read_text()))
+    writers = _writers()
+    assert {"engine_vs_lava", "extension_rule", "engine_ab", "scale"} <= writers
+    assert writers <= sections, f"scripts without a section on BENCHMARKS.md: {sorted(writers - sections)}"
+
+
+def test_writing_a_section_replaces_it_and_nothing_else(tmp_path):
+    page_mod = _page_module()
+    page = tmp_path / "BENCHMARKS.md"
+    original = (ROOT / "BENCHMARKS.md").read_text()
+    page.write_text(original)
+    name = _sections(original)[0]
+    body = page_mod.section(".venv/bin/python benchmarks/x.py --write-page", "a machine", "line 1\nline 2\n",
+                            "| a | b |\n|---|---|\n| 1 | 2 |")
+    page_mod.write_section(name, body, page)
+    new = page.read_text()
+    begin, end = page_mod.begin_marker(name), page_mod.end_marker(name)
+    assert new[new.index(begin) + len(begin):new.index(end)] == "\n" + body + "\n"
+    assert new[:new.index(begin)] == original[:original.index(begin)]
+    assert new[new.index(end):] == original[original.index(end):]
+    assert "```\nline 1\nline 2\n```" in body and "| 1 | 2 |" in body
+    assert [p.name for p in tmp_path.iterdir()] == ["BENCHMARKS.md"]    # no temporary file left
+    page_mod.write_section(name, body, page)                              # idempotent
+    assert page.read_text() == new
+
+
+def test_missing_or_doubled_markers_are_a_clear_error(tmp_path):
+    page_mod = _page_module()
+    page = tmp_path / "BENCHMARKS.md"
+    page.write_text("# Benchmarks\n")
+    with pytest.raises(page_mod.MarkersMissing, match="BEGIN scale"):
+        page_mod.write_section("scale", "body", page)
+    doubled = "<!-- BEGIN scale -->\n<!-- END scale -->\n"
+    page.write_text(doubled * 2)
+    with pytest.raises(page_mod.MarkersMissing):
+        page_mod.write_section("scale", "body", page)
+    assert page.read_text() == doubled * 2
+
+
+def test_recording_writes_what_was_printed_with_the_command_and_the_machine(tmp_path, capsys):
+    page_mod = _page_module()
+    page = tmp_path / "BENCHMARKS.md"
+    page.write_text("intro\n<!-- BEGIN scale -->\nold\n<!-- END scale -->\nafter\n")
+    with page_mod.recording(str(BENCHMARKS / "scale.py"), ["--images", "3", "--write-page"], True, page):
+        print("measured 1.00x")
+    text = page.read_text()
+    assert "old" not in text and text.startswith("intro\n") and text.endswith("after\n")
+    assert "Command: `.venv/bin/python benchmarks/scale.py --images 3 --write-page`" in text
+    assert "load average at the start" in text and "numba" in text
+    assert "```\nmeasured 1.00x\n```" in text
+    assert "measured 1.00x" in capsys.readouterr().out           # still printed
+
+
+def test_recording_writes_nothing_when_the_script_fails(tmp_path):
+    page_mod = _page_module()
+    page = tmp_path / "BENCHMARKS.md"
+    before = "<!-- BEGIN scale -->\nold\n<!-- END scale -->\n"
+    page.write_text(before)
+    with pytest.raises(RuntimeError):
+        with page_mod.recording(str(BENCHMARKS / "scale.py"), [], True, page):
+            print("half a measurement")
+            raise RuntimeError("failed")
+    assert page.read_text() == before
