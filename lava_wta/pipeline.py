@@ -735,6 +735,8 @@ def _evaluate(config, state, dataset, label_x, label_y, n_test, *, models, progr
         "neurons_unassigned": int((ev.assignments < 0).sum()),
         "theta_mv": {"mean": float(state.theta.mean()), "min": float(state.theta.min()),
                      "max": float(state.theta.max())},
+        "target_norm_final": float(config.scaling.target_norm if state.target_norm is None
+                                   else state.target_norm),
         "evaluate": {"seconds": ep.seconds, "compile_seconds": ep.compile_seconds, "steps": ep.steps,
                      "ms_per_step": ep.ms_per_step,
                      "presentations": ep.presentations, "retries": ep.retries, "capped": ep.capped,
@@ -754,7 +756,7 @@ def _write_evaluation(manifest: Manifest, config: WTAConfig, state: WTAState, da
     changes nothing."""
     out = manifest.folder
     n_classes = len(dataset.class_names)
-    labelled = WTAState(state.weights, state.theta, ev.assignments).to_bytes()
+    labelled = WTAState(state.weights, state.theta, ev.assignments, state.target_norm).to_bytes()
     n_test = int(ev.confusion.sum())
     # the raster is drawn by the engine, which simulates the model of the configuration,
     # not user ProcessModels: with those, no raster
