@@ -248,8 +248,8 @@ class ScalingConfig:
     """Gain eta of the ``rate`` mode (dimensionless: the change of log Wt per presentation
     at zero spikes). Range: > 0."""
     target_norm_min: float = 0.01
-    """Lower bound of Wt in the ``rate`` mode (same unit as ``target_norm``). Range: > 0,
-    no more than ``target_norm``."""
+    """Lower bound of Wt in the ``rate`` mode (dimensionless, as ``target_norm``). Range:
+    > 0, no more than ``target_norm``."""
 
     def reachable_norm(self, n_inputs: int, w_max: float) -> float:
         """The largest norm of ``mode`` that weights clipped to [0, ``w_max``] can hold
