@@ -327,5 +327,6 @@ def _present_frozen_parallel(config, state, x, counts, input_seed, on_progress, 
                                          "capped": int(s[2])})
     seconds = time.perf_counter() - t0
     s = stats.sum(axis=0)
-    return PresentationResult(counts, WTAState(state.weights, state.theta, target_norm=state.target_norm), int(s[0]), int(s[1]),
+    out_state = WTAState(state.weights, state.theta, target_norm=state.target_norm)
+    return PresentationResult(counts, out_state, int(s[0]), int(s[1]),
                               int(s[2]), int(s[3]), seconds, compile_seconds=t0 - t_setup)
