@@ -150,6 +150,8 @@ def train(config: WTAConfig, images: np.ndarray, labels: ty.Optional[np.ndarray]
     finally:
         bar.close()
     curve = evaluation.training_curve(result.counts, labels, n_classes)
+    if config.scaling.target_mode != "fixed":
+        curve["target_norm"] = _target_norm_curve(config, state, result.counts, curve["images"])
     return TrainResult(result.state, result, curve,
                        snap.result(result.state.weights, len(images)) if snap is not None else None)
 
@@ -486,6 +488,20 @@ def _epoch_state_file(passes_done: int) -> str:
     records that name it and removed after them, so a kill at any moment leaves the two
     consistent."""
     return f"epoch_state_{passes_done}.npz"
+
+
+def _target_norm_curve(config: WTAConfig, state: WTAState, counts: np.ndarray,
+                       images: ty.Sequence[int]) -> ty.List[float]:
+    """The adaptive target norm Wt at the end of each block of the training curve,
+    replayed from the accepted counts of the pass (the updates the pass made)."""
+    from lava_wta.model.scaling import target_trajectory
+
+    sc = config.scaling
+    wt = np.zeros(len(counts))
+    target_trajectory(float(sc.target_norm if state.target_norm is None else state.target_norm),
+                      np.asarray(counts).sum(axis=1), sc.rate_set_point_spikes, sc.rate_gain,
+                      sc.target_norm_min, sc.reachable_norm(config.network.n_inputs, config.stdp.w_max), wt)
+    return [float(wt[b - 1]) for b in images]
 
 
 def _train_epochs(config: WTAConfig, train_x: np.ndarray, train_y: np.ndarray, out: Path,

@@ -127,3 +127,15 @@ def test_backends_without_it_refuse():
         get_backend("lava").present(cfg, np.zeros((1, 64)), WTAState.initial(cfg), learning=True, input_seed=1)
     # a frozen pass does not scale: every backend runs it
     get_backend("lava").check(cfg, learning=False)
+
+
+def test_training_curve_replays_wt(digits):
+    from lava_wta.pipeline import train
+
+    cfg = _cfg()
+    run = train(cfg, digits.train_images[:10], digits.train_labels[:10], progress=False)
+    wt = run.curve["target_norm"]
+    assert len(wt) == len(run.curve["images"])
+    assert wt[-1] == run.state.target_norm
+    fixed = train(cfg.with_overrides({"scaling.target_mode": "fixed"}), digits.train_images[:4], progress=False)
+    assert "target_norm" not in fixed.curve

@@ -34,7 +34,7 @@ __all__ = [
     "scaling_code",
     "scaling_key",
     "TARGET_FIXED", "TARGET_RATE", "target_code",
-    "adapt_target",
+    "adapt_target", "target_trajectory",
 ]
 
 SCALE_NONE, SCALE_L1, SCALE_L2, SCALE_MAX, SCALE_COMPILED, SCALE_PYTHON = 0, 1, 2, 3, 4, -1
@@ -95,6 +95,17 @@ def adapt_target(wt, spikes, set_point, gain, wt_min, wt_max):
     weights drive the neurons harder), more lower it."""
     new = wt * math.exp(gain * (set_point - spikes) / set_point)
     return min(max(new, wt_min), wt_max)
+
+
+@njit(cache=True, error_model="numpy")
+def target_trajectory(wt, totals, set_point, gain, wt_min, wt_max, out):
+    """``out[k]``: the target norm after accepted presentation ``k`` (``totals[k]``
+    excitatory spikes) of a training pass that started at ``wt``; the same updates
+    :func:`adapt_target` made in the pass, one after another, so ``out[-1]`` is the
+    pass's final Wt exactly."""
+    for k in range(totals.shape[0]):
+        wt = adapt_target(wt, totals[k], set_point, gain, wt_min, wt_max)
+        out[k] = wt
 
 
 def scaling_code(mode: str) -> int:
