@@ -34,6 +34,8 @@ __all__ = [
 ]
 
 NEURON_MODELS = ("conductance", "current")
+TARGET_MODES = ("fixed", "rate")
+"""Values of ``scaling.target_mode`` (see :class:`ScalingConfig`)."""
 """Values of ``network.neuron_model``: Diehl & Cook's conductance-based LIF, or the
 current-based (Loihi/NIR-native) variant configured by ``cuba_exc`` and ``cuba_inh``."""
 
@@ -232,6 +234,28 @@ class ScalingConfig:
     scale_initial: bool = True
     """Also scale the initial random weights before training (Diehl & Cook normalise
     before every presentation, the first included)."""
+    target_mode: str = "fixed"
+    """How the target norm Wt evolves while training: ``fixed`` (Wt = ``target_norm``
+    throughout) or ``rate`` (a global firing-rate set point: after each accepted training
+    presentation with s excitatory spikes, ``log Wt += rate_gain * (rate_set_point_spikes
+    - s) / rate_set_point_spikes``, clipped to [``target_norm_min``, the largest norm
+    clipped weights can hold]; ``target_norm`` is the starting value). Only backends that
+    run the compiled kernel support ``rate``."""
+    rate_set_point_spikes: float = 10.0
+    """Set point s* of the ``rate`` mode (excitatory spikes per accepted presentation,
+    all neurons together). Range: > 0."""
+    rate_gain: float = 0.01
+    """Gain eta of the ``rate`` mode (dimensionless: the change of log Wt per presentation
+    at zero spikes). Range: > 0."""
+    target_norm_min: float = 0.01
+    """Lower bound of Wt in the ``rate`` mode (dimensionless, as ``target_norm``). Range:
+    > 0, no more than ``target_norm``."""
+
+    def reachable_norm(self, n_inputs: int, w_max: float) -> float:
+        """The largest norm of ``mode`` that weights clipped to [0, ``w_max``] can hold
+        (infinity for ``none`` and registered norms)."""
+        return {"l1": n_inputs * w_max, "l2": math.sqrt(n_inputs) * w_max,
+                "max": w_max}.get(self.mode, math.inf)
 
 
 @dataclass(frozen=True)
@@ -506,6 +530,15 @@ class WTAConfig:
         if self.scaling.mode != "none":
             _positive("scaling.target_norm", self.scaling.target_norm)
         _positive("scaling.interval_images", self.scaling.interval_images)
+        if self.scaling.target_mode not in TARGET_MODES:
+            raise ConfigError(f"scaling.target_mode: expected one of {list(TARGET_MODES)}, "
+                              f"got {self.scaling.target_mode!r}")
+        _positive("scaling.rate_set_point_spikes", self.scaling.rate_set_point_spikes)
+        _positive("scaling.rate_gain", self.scaling.rate_gain)
+        _positive("scaling.target_norm_min", self.scaling.target_norm_min)
+        if self.scaling.target_mode != "fixed" and self.scaling.target_norm_min > self.scaling.target_norm:
+            raise ConfigError(f"scaling.target_norm_min: expected <= scaling.target_norm = "
+                              f"{self.scaling.target_norm:g}, got {self.scaling.target_norm_min:g}")
 
         if self.network.neuron_model not in NEURON_MODELS:
             raise ConfigError(f"network.neuron_model: expected one of {list(NEURON_MODELS)}, "
@@ -560,8 +593,8 @@ class WTAConfig:
         ``scaling.target_norm``). Checked before training rather than in :meth:`validate`,
         as it ties three fields that overrides may change one at a time."""
         n, w_max = self.network.n_inputs, self.stdp.w_max
-        reachable = {"l1": n * w_max, "l2": math.sqrt(n) * w_max, "max": w_max}.get(self.scaling.mode)
-        if reachable is not None and self.scaling.target_norm > reachable * (1 + 1e-12):
+        reachable = self.scaling.reachable_norm(n, w_max)
+        if self.scaling.target_norm > reachable * (1 + 1e-12):
             raise ConfigError(
                 f"scaling.target_norm: expected <= {reachable:g} (the {self.scaling.mode} norm of "
                 f"network.n_inputs = {n} weights all at stdp.w_max = {w_max:g}, the largest that "

@@ -18,7 +18,7 @@ from pathlib import Path
 from lava_wta import config as config_module
 from lava_wta.config import WTAConfig
 
-UNITS = {"_ms": "ms", "_mv": "mV", "_hz": "Hz"}
+UNITS = {"_ms": "ms", "_mv": "mV", "_hz": "Hz", "_spikes": "spikes per presentation"}
 """Unit of a field by the suffix of its name."""
 
 

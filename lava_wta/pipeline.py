@@ -150,6 +150,8 @@ def train(config: WTAConfig, images: np.ndarray, labels: ty.Optional[np.ndarray]
     finally:
         bar.close()
     curve = evaluation.training_curve(result.counts, labels, n_classes)
+    if config.scaling.target_mode != "fixed":
+        curve["target_norm"] = _target_norm_curve(config, state, result.counts, curve["images"])
     return TrainResult(result.state, result, curve,
                        snap.result(result.state.weights, len(images)) if snap is not None else None)
 
@@ -488,6 +490,20 @@ def _epoch_state_file(passes_done: int) -> str:
     return f"epoch_state_{passes_done}.npz"
 
 
+def _target_norm_curve(config: WTAConfig, state: WTAState, counts: np.ndarray,
+                       images: ty.Sequence[int]) -> ty.List[float]:
+    """The adaptive target norm Wt at the end of each block of the training curve,
+    replayed from the accepted counts of the pass (the updates the pass made)."""
+    from lava_wta.model.scaling import target_trajectory
+
+    sc = config.scaling
+    wt = np.zeros(len(counts))
+    target_trajectory(float(sc.target_norm if state.target_norm is None else state.target_norm),
+                      np.asarray(counts).sum(axis=1), sc.rate_set_point_spikes, sc.rate_gain,
+                      sc.target_norm_min, sc.reachable_norm(config.network.n_inputs, config.stdp.w_max), wt)
+    return [float(wt[b - 1]) for b in images]
+
+
 def _train_epochs(config: WTAConfig, train_x: np.ndarray, train_y: np.ndarray, out: Path,
                   manifest: Manifest, *, models, progress: bool, checkpoint_every: int, n_classes: int,
                   backend: str, evaluate_pass: ty.Callable[[WTAState], dict]
@@ -735,6 +751,8 @@ def _evaluate(config, state, dataset, label_x, label_y, n_test, *, models, progr
         "neurons_unassigned": int((ev.assignments < 0).sum()),
         "theta_mv": {"mean": float(state.theta.mean()), "min": float(state.theta.min()),
                      "max": float(state.theta.max())},
+        "target_norm_final": float(config.scaling.target_norm if state.target_norm is None
+                                   else state.target_norm),
         "evaluate": {"seconds": ep.seconds, "compile_seconds": ep.compile_seconds, "steps": ep.steps,
                      "ms_per_step": ep.ms_per_step,
                      "presentations": ep.presentations, "retries": ep.retries, "capped": ep.capped,
@@ -754,7 +772,7 @@ def _write_evaluation(manifest: Manifest, config: WTAConfig, state: WTAState, da
     changes nothing."""
     out = manifest.folder
     n_classes = len(dataset.class_names)
-    labelled = WTAState(state.weights, state.theta, ev.assignments).to_bytes()
+    labelled = WTAState(state.weights, state.theta, ev.assignments, state.target_norm).to_bytes()
     n_test = int(ev.confusion.sum())
     # the raster is drawn by the engine, which simulates the model of the configuration,
     # not user ProcessModels: with those, no raster

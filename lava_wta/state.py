@@ -59,6 +59,9 @@ class WTAState:
     weights: np.ndarray
     theta: np.ndarray
     assignments: ty.Optional[np.ndarray] = None
+    target_norm: ty.Optional[float] = None
+    """The scaling's target norm Wt reached in training (an adaptive
+    ``scaling.target_mode``); None: ``scaling.target_norm``."""
 
     @classmethod
     def initial(cls, config: WTAConfig) -> "WTAState":
@@ -82,6 +85,8 @@ class WTAState:
         arrays = {"weights": self.weights, "theta": self.theta}
         if self.assignments is not None:
             arrays["assignments"] = self.assignments
+        if self.target_norm is not None:
+            arrays["target_norm"] = np.array([self.target_norm], np.float64)
         return npz_bytes(**arrays)
 
     def save(self, path: ty.Union[str, Path]) -> Path:
@@ -106,7 +111,8 @@ class WTAState:
                 missing = {"weights", "theta"} - set(z.files)
                 if missing:
                     raise ValueError(f"missing array(s) {sorted(missing)}")
-                arrays = {k: z[k] for k in ("weights", "theta", "assignments") if k in z.files}
+                arrays = {k: z[k] for k in ("weights", "theta", "assignments", "target_norm")
+                          if k in z.files}
         except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as exc:
             raise RunFolderError(f"{path}: cannot load state (expected an .npz with weights and theta: "
                                  f"{exc or type(exc).__name__})") from None
@@ -121,7 +127,8 @@ class WTAState:
             if a.dtype.kind == "f" and not np.isfinite(a).all():
                 raise RunFolderError(f"{path}: {name}: expected finite values, found NaN or infinity")
         state = cls(arrays["weights"].astype(float), arrays["theta"].astype(float),
-                    arrays["assignments"].astype(int) if "assignments" in arrays else None)
+                    arrays["assignments"].astype(int) if "assignments" in arrays else None,
+                    float(arrays["target_norm"][0]) if "target_norm" in arrays else None)
         if config is not None:
             state.check(config, str(path))
         return state

@@ -11,7 +11,9 @@ from lava_wta.state import WTAState
 def test_config_prints_validated_yaml(capsys):
     assert main(["config", "--scaling", "l1", "--target-norm", "78", "--set", "exc.theta_plus_mv=0.11"]) == 0
     printed = yaml.safe_load(capsys.readouterr().out)
-    assert printed["scaling"] == {"mode": "l1", "target_norm": 78.0, "interval_images": 1, "scale_initial": True}
+    assert printed["scaling"] == {"mode": "l1", "target_norm": 78.0, "interval_images": 1, "scale_initial": True,
+                                  "target_mode": "fixed", "rate_set_point_spikes": 10.0, "rate_gain": 0.01,
+                                  "target_norm_min": 0.01}
     assert printed["exc"]["theta_plus_mv"] == 0.11
 
 

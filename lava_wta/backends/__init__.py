@@ -38,7 +38,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lava_wta.config import NEURON_MODELS
+from lava_wta.config import NEURON_MODELS, TARGET_MODES
 from lava_wta.errors import BackendError
 from lava_wta.kernels.support import COMPILED_NEURON_MODELS
 
@@ -73,6 +73,8 @@ class Backend:
     """Values of ``network.neuron_model`` it simulates."""
     arithmetic: str = "float"
     """``"float"`` (floating point) or ``"fixed"`` (Loihi 2 integers)."""
+    target_modes: ty.Tuple[str, ...] = ("fixed",)
+    """Values of ``scaling.target_mode`` it trains with (a frozen network ignores it)."""
 
     def __post_init__(self) -> None:
         if self.arithmetic not in ARITHMETICS:
@@ -112,6 +114,12 @@ class Backend:
                 raise BackendError(
                     f"network.neuron_model: backend {self.name!r} simulates {list(self.neuron_models)}, "
                     f"got {model!r}; the backends that simulate it: {backend_names(neuron_model=model)}")
+            target = config.scaling.target_mode
+            if learning and target not in self.target_modes:
+                raise BackendError(
+                    f"scaling.target_mode: backend {self.name!r} trains with {list(self.target_modes)}, "
+                    f"got {target!r}; the backends that train with it: "
+                    f"{backend_names(learns=True, target_mode=target)}")
 
     def present(self, config, images, state, *, learning: bool, input_seed: int, on_progress=None,
                 checkpoint=None, models=None, chunk_images: ty.Optional[int] = None):
@@ -133,7 +141,7 @@ def _model_names(models: ty.Mapping[type, ty.Any]) -> str:
 
 
 _REGISTRY: ty.Dict[str, Backend] = {}
-_CAPABILITIES = ("learns", "runs_process_models", "checkpoints", "arithmetic", "neuron_model")
+_CAPABILITIES = ("learns", "runs_process_models", "checkpoints", "arithmetic", "neuron_model", "target_mode")
 
 
 def register_backend(backend: Backend, *, replace: bool = False) -> Backend:
@@ -153,7 +161,8 @@ def get_backend(name: str) -> Backend:
 def backend_names(**capabilities) -> ty.List[str]:
     """Names of the registered backends, in registration order; with keywords, those with
     these capabilities: ``learns``, ``runs_process_models``, ``checkpoints`` (bools),
-    ``arithmetic`` (``"float"`` or ``"fixed"``), ``neuron_model`` (one it simulates)."""
+    ``arithmetic`` (``"float"`` or ``"fixed"``), ``neuron_model`` (one it simulates),
+    ``target_mode`` (a ``scaling.target_mode`` it trains with)."""
     unknown = sorted(set(capabilities) - set(_CAPABILITIES))
     if unknown:
         raise TypeError(f"backend_names: unknown capabilities {unknown}; expected some of "
@@ -163,6 +172,9 @@ def backend_names(**capabilities) -> ty.List[str]:
         for key, want in capabilities.items():
             if key == "neuron_model":
                 if want not in b.neuron_models:
+                    return False
+            elif key == "target_mode":
+                if want not in b.target_modes:
                     return False
             elif getattr(b, key) != want:
                 return False
@@ -201,7 +213,8 @@ ASYNC_BUFFER_IMAGES = 256
 """Images per ``run`` call of the ``lava-async`` backend."""
 
 register_backend(Backend("engine", "the standalone compiled engine (fastest)", _present_engine,
-                         learns=True, checkpoint_every=5000, neuron_models=COMPILED_NEURON_MODELS))
+                         learns=True, checkpoint_every=5000, neuron_models=COMPILED_NEURON_MODELS,
+                         target_modes=TARGET_MODES))
 register_backend(Backend("lava-fused", "the whole network in one Lava process, synchronised every "
                                        "step", _lava("fused", 32), learns=True, checkpoint_every=500,
                          neuron_models=COMPILED_NEURON_MODELS))

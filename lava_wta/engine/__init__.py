@@ -64,7 +64,8 @@ class EngineNetwork:
         self.traces = K.trace_tables(config)
         self.W = np.ascontiguousarray(np.asarray(state.weights, dtype=np.float64).T)   # (n_in, n)
         self.S = K.new_state(config, self.W, state.theta, image=image, retry=retry,
-                             presentations=presentations)
+                             presentations=presentations,
+                             target_norm=None if config.scaling.target_mode == "fixed" else state.target_norm)
         self.key = model_key(config)
         self._run_images = bind_key(K.run_images, self.key)
         self._run_steps = bind_key(K.run_steps, self.key)
@@ -94,20 +95,24 @@ class EngineNetwork:
         return int(self.S.C[K.C_CAPPED])
 
     def state(self) -> WTAState:
-        """Weights (n, n_in) and theta now (copies)."""
-        return WTAState(self.W.T.copy(), self.S.theta.copy())
+        """Weights (n, n_in) and theta now (copies), and the target norm Wt when it adapts."""
+        wt = None if self.config.scaling.target_mode == "fixed" else float(self.S.wt[0])
+        return WTAState(self.W.T.copy(), self.S.theta.copy(), target_norm=wt)
 
     def scaling_bookkeeping(self) -> dict:
         """Which columns the next scaling must rescale (saved in checkpoints, so a resumed
         run rescales exactly the columns an uninterrupted one would)."""
         C = self.S.C
         return {"dirty": self.S.dirty.copy(),
-                "flags": np.array([C[K.C_ALL_DIRTY], C[K.C_OUT_OF_BOUNDS]], np.int64)}
+                "flags": np.array([C[K.C_ALL_DIRTY], C[K.C_OUT_OF_BOUNDS]], np.int64),
+                "target_norm": self.S.wt.copy()}
 
     def restore_bookkeeping(self, extra: ty.Mapping[str, np.ndarray]) -> None:
         if "dirty" in extra and "flags" in extra:
             self.S.dirty[:] = extra["dirty"]
             self.S.C[K.C_ALL_DIRTY], self.S.C[K.C_OUT_OF_BOUNDS] = extra["flags"]
+        if "target_norm" in extra:
+            self.S.wt[:] = extra["target_norm"]
 
     # ------------------------------------------------------------------ running
     def run(self, images: np.ndarray, counts_out: np.ndarray, stop_image: int) -> int:
@@ -287,7 +292,7 @@ def present_engine(config: WTAConfig, images: np.ndarray, state: WTAState, *, le
             on_progress(net.image, counts, {"presentations": net.presentations,
                                             "retries": net.retries, "capped": net.capped})
     seconds += time.perf_counter() - t0
-    out_state = net.state() if learning else WTAState(state.weights, state.theta)
+    out_state = net.state() if learning else WTAState(state.weights, state.theta, target_norm=state.target_norm)
     return PresentationResult(counts, out_state, net.presentations, net.retries, net.capped,
                               steps, seconds, resumed_from=start, compile_seconds=t0 - t_setup)
 
@@ -322,5 +327,6 @@ def _present_frozen_parallel(config, state, x, counts, input_seed, on_progress, 
                                          "capped": int(s[2])})
     seconds = time.perf_counter() - t0
     s = stats.sum(axis=0)
-    return PresentationResult(counts, WTAState(state.weights, state.theta), int(s[0]), int(s[1]),
+    out_state = WTAState(state.weights, state.theta, target_norm=state.target_norm)
+    return PresentationResult(counts, out_state, int(s[0]), int(s[1]),
                               int(s[2]), int(s[3]), seconds, compile_seconds=t0 - t_setup)

@@ -30,7 +30,9 @@ step ``t`` (0-based within the run; ``local`` = step within the presentation per
 7. at the last step of a period: count a presentation, scale (while learning, every
    ``interval`` presentations), return to rest in ``reset`` mode (θ kept, decayed over
    ``rest_ms`` while learning), and decide
-   between a retry at a higher rate (fewer than ``min_spikes`` spikes) and the next image.
+   between a retry at a higher rate (fewer than ``min_spikes`` spikes) and the next image;
+   after an accepted training presentation an adaptive ``scaling.target_mode`` moves the
+   target norm ``S.wt`` (:func:`lava_wta.model.scaling.adapt_target`).
 
 Weights are indexed ``W[i, j]`` (input ``i``, neuron ``j``): the engine passes a
 C-contiguous ``(n_in, n)`` array, so the rows added per input spike are contiguous; the
@@ -43,7 +45,8 @@ there exactly, so only those whose partner has fired since the last reset are up
 Scaling multiplies column ``j`` by ``target / norm_j``. Columns that cannot have changed
 since the last scaling (neuron never fired, no trace, every weight within bounds) are
 skipped; a skipped column is one the full rescaling would have multiplied by
-``target / norm`` with ``norm`` already equal to ``target`` up to rounding.
+``target / norm`` with ``norm`` already equal to ``target`` up to rounding. A target
+that moved makes every column due at the next scaling.
 """
 from __future__ import annotations
 
@@ -59,7 +62,7 @@ from lava_wta.model.neurons import conductance_layer, decay, exponential_euler_c
 from lava_wta.model.params import Params, pack
 from lava_wta.model.plasticity import clip_weight, stdp_depress, stdp_potentiate
 from lava_wta.model.protocol import CAPPED, RETRY, end_of_presentation, presentation_gain_hz
-from lava_wta.model.scaling import scale_columns
+from lava_wta.model.scaling import TARGET_FIXED, adapt_target, scale_columns
 from lava_wta.model.threshold import theta_decay
 
 # ----------------------------------------------------------------------------- layout
@@ -112,6 +115,7 @@ class NetState(ty.NamedTuple):
     ii: np.ndarray         # (n,) inhibitory synaptic current R*i (mV), current-based variant
     norm_buf: np.ndarray   # (n,) scratch of scale_columns: column norms
     sel_buf: np.ndarray    # (n,) int64 scratch of scale_columns: columns to rescale
+    wt: np.ndarray         # (1,) target norm Wt of the scaling now (scaling.target_mode)
 
 
 def pack_params(config, *, learning: bool, seed: int) -> Params:
@@ -152,9 +156,12 @@ def trace_tables(config) -> np.ndarray:
 
 
 def new_state(config, W: np.ndarray, theta: np.ndarray, *, image: int = 0, retry: int = 0,
-              presentations: int = 0) -> NetState:
-    """Network at rest with weights ``W`` (n_in, n; used in place) and ``theta`` (copied)."""
+              presentations: int = 0, target_norm: ty.Optional[float] = None) -> NetState:
+    """Network at rest with weights ``W`` (n_in, n; used in place) and ``theta`` (copied);
+    the scaling's target norm ``target_norm`` (default: ``scaling.target_norm``)."""
     S = alloc_state(W, np.asarray(theta, dtype=np.float64), pack(config, learning=False, seed=0), image)
+    if target_norm is not None:
+        S.wt[0] = target_norm
     S.C[C_RETRY], S.C[C_PRESENTATIONS], S.C[C_PERIODS] = retry, presentations, presentations
     S.C[C_OUT_OF_BOUNDS] = out_of_bounds(W, config.stdp.w_max)
     return S
@@ -444,7 +451,7 @@ def step(S, P, traces, images, counts_out, key):
             if mode > 0:
                 for m in range(C[C_N_POST]):
                     S.dirty[S.post_list[m]] = True
-                over = scale_columns(S.W, mode, T.target_norm, P.stdp.w_max, S.dirty,
+                over = scale_columns(S.W, mode, S.wt[0], P.stdp.w_max, S.dirty,
                                      C[C_ALL_DIRTY] != 0, S.norm_buf, S.sel_buf, key)
                 C[C_ALL_DIRTY] = 0
                 C[C_OUT_OF_BOUNDS] = over
@@ -464,6 +471,12 @@ def step(S, P, traces, images, counts_out, key):
             else:
                 if decision == CAPPED:
                     C[C_CAPPED] += 1
+                if learning and T.target_mode != TARGET_FIXED:
+                    wt = adapt_target(S.wt[0], total, T.rate_set_point, T.rate_gain,
+                                      T.target_min, T.target_max)
+                    if wt != S.wt[0]:
+                        S.wt[0] = wt
+                        C[C_ALL_DIRTY] = 1    # a new target: every column is rescaled
                 row = image % counts_out.shape[0]
                 for j in range(S.count.shape[0]):
                     counts_out[row, j] = S.count[j]
@@ -551,7 +564,8 @@ def alloc_state(W, theta, P, image):
                     np.zeros(n, np.bool_), np.zeros(n, np.int64), np.ones(n, np.bool_),
                     np.zeros(present + 1, np.int64),
                     np.zeros(cap, np.int64), np.zeros(cap, np.int64), np.zeros(cap, np.int64), C,
-                    np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n, np.int64))
+                    np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n, np.int64),
+                    np.full(1, P.protocol.target_norm))
 
 
 @njit(cache=True, nogil=True, error_model="numpy")

@@ -20,7 +20,7 @@ from lava_wta.model.neurons import (
     refractory_steps,
 )
 from lava_wta.model.plasticity import StdpParams
-from lava_wta.model.scaling import scaling_code
+from lava_wta.model.scaling import scaling_code, target_code
 from lava_wta.model.threshold import ThetaParams
 
 __all__ = ["ConductanceExc", "ConductanceInh", "CurrentExc", "CurrentInh", "Protocol", "Params",
@@ -91,6 +91,14 @@ class Protocol(ty.NamedTuple):
     """:func:`lava_wta.model.scaling.scaling_code` of ``scaling.mode``."""
     scale_interval: int
     target_norm: float
+    """The starting target norm Wt (the network state ``wt`` holds the current one)."""
+    target_mode: int
+    """:func:`lava_wta.model.scaling.target_code` of ``scaling.target_mode``."""
+    rate_set_point: float
+    rate_gain: float
+    target_min: float
+    target_max: float
+    """Bounds of Wt in an adaptive target mode."""
 
 
 class Params(ty.NamedTuple):
@@ -166,7 +174,10 @@ def pack(config, *, learning: bool, seed: int) -> Params:
                       IN.retry_pixel_rate_hz, IN.min_spikes, IN.max_retries,
                       T.between_images == "reset", decay(T.reset_rest_ms, E.tau_theta_ms),
                       seed, learning, scaling_code(config.scaling.mode),
-                      config.scaling.interval_images, config.scaling.target_norm)
+                      config.scaling.interval_images, config.scaling.target_norm,
+                      target_code(config.scaling.target_mode), config.scaling.rate_set_point_spikes,
+                      config.scaling.rate_gain, config.scaling.target_norm_min,
+                      config.scaling.reachable_norm(config.network.n_inputs, S.w_max))
     return _typed(Params, config.network.neuron_model == "current", _conductance_exc(config),
                   _conductance_inh(config), _current_exc(config), _current_inh(config),
                   config.network.w_ei, config.network.w_ie,

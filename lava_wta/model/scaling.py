@@ -33,6 +33,8 @@ __all__ = [
     "column_norms",
     "scaling_code",
     "scaling_key",
+    "TARGET_FIXED", "TARGET_RATE", "target_code",
+    "adapt_target", "target_trajectory",
 ]
 
 SCALE_NONE, SCALE_L1, SCALE_L2, SCALE_MAX, SCALE_COMPILED, SCALE_PYTHON = 0, 1, 2, 3, 4, -1
@@ -74,6 +76,36 @@ COMPILED_NORMS = RuleRegistry("scaling", "scaling norm",
                               {"accumulate": None, "finish": identity_finish},
                               register_with="lava_wta.rules.register_scaling_rule")
 """Registered compiled norms other than the built-ins (which the step selects at run time)."""
+
+
+TARGET_FIXED, TARGET_RATE = 0, 1
+"""Codes of ``scaling.target_mode`` in compiled code."""
+
+
+def target_code(target_mode: str) -> int:
+    """The compiled code of ``scaling.target_mode``."""
+    return {"fixed": TARGET_FIXED, "rate": TARGET_RATE}[target_mode]
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def adapt_target(wt, spikes, set_point, gain, wt_min, wt_max):
+    """The target norm after an accepted presentation with ``spikes`` excitatory spikes
+    (the ``rate`` target mode): ``log Wt += gain * (set_point - spikes) / set_point``,
+    clipped to [``wt_min``, ``wt_max``]. Fewer spikes than the set point raise Wt (larger
+    weights drive the neurons harder), more lower it."""
+    new = wt * math.exp(gain * (set_point - spikes) / set_point)
+    return min(max(new, wt_min), wt_max)
+
+
+@njit(cache=True, error_model="numpy")
+def target_trajectory(wt, totals, set_point, gain, wt_min, wt_max, out):
+    """``out[k]``: the target norm after accepted presentation ``k`` (``totals[k]``
+    excitatory spikes) of a training pass that started at ``wt``; the same updates
+    :func:`adapt_target` made in the pass, one after another, so ``out[-1]`` is the
+    pass's final Wt exactly."""
+    for k in range(totals.shape[0]):
+        wt = adapt_target(wt, totals[k], set_point, gain, wt_min, wt_max)
+        out[k] = wt
 
 
 def scaling_code(mode: str) -> int:
