@@ -34,10 +34,10 @@ __all__ = [
 ]
 
 NEURON_MODELS = ("conductance", "current")
-TARGET_MODES = ("fixed", "rate")
-"""Values of ``scaling.target_mode`` (see :class:`ScalingConfig`)."""
 """Values of ``network.neuron_model``: Diehl & Cook's conductance-based LIF, or the
 current-based (Loihi/NIR-native) variant configured by ``cuba_exc`` and ``cuba_inh``."""
+TARGET_MODES = ("fixed", "rate")
+"""Values of ``scaling.target_mode`` (see :class:`ScalingConfig`)."""
 
 
 from lava_wta.errors import ConfigError  # noqa: E402  (defined with the other typed errors)
@@ -536,6 +536,9 @@ class WTAConfig:
         _positive("scaling.rate_set_point_spikes", self.scaling.rate_set_point_spikes)
         _positive("scaling.rate_gain", self.scaling.rate_gain)
         _positive("scaling.target_norm_min", self.scaling.target_norm_min)
+        if self.scaling.target_mode != "fixed" and self.scaling.mode == "none":
+            raise ConfigError(f"scaling.target_mode: expected 'fixed' with scaling.mode 'none' (no norm to "
+                              f"adapt), got {self.scaling.target_mode!r}")
         if self.scaling.target_mode != "fixed" and self.scaling.target_norm_min > self.scaling.target_norm:
             raise ConfigError(f"scaling.target_norm_min: expected <= scaling.target_norm = "
                               f"{self.scaling.target_norm:g}, got {self.scaling.target_norm_min:g}")

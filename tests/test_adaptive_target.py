@@ -139,3 +139,25 @@ def test_training_curve_replays_wt(digits):
     assert wt[-1] == run.state.target_norm
     fixed = train(cfg.with_overrides({"scaling.target_mode": "fixed"}), digits.train_images[:4], progress=False)
     assert "target_norm" not in fixed.curve
+
+
+def test_no_norm_no_adaptive_target():
+    with pytest.raises(ConfigError, match="scaling.target_mode: expected 'fixed' with scaling.mode 'none'"):
+        WTAConfig().with_overrides({"scaling.mode": "none", "scaling.target_mode": "rate"})
+
+
+def test_a_python_scaling_rule_gets_the_adapted_target(digits):
+    from lava_wta.rules import register_scaling_rule
+
+    seen = []
+
+    def l2_python(weights, target):          # the l2 rule, applied from Python
+        seen.append(target)
+        norms = np.sqrt((weights ** 2).sum(axis=1))
+        weights[norms > 0] *= (target / norms[norms > 0])[:, None]
+
+    register_scaling_rule("l2_python_adaptive_test", apply=l2_python, replace=True)
+    cfg = _cfg(**{"scaling.mode": "l2_python_adaptive_test", "scaling.rate_set_point_spikes": 200.0})
+    out = present_engine(cfg, digits.train_images[:6], WTAState.initial(cfg), learning=True, input_seed=3)
+    assert len(set(seen)) > 1 and seen[0] == 3.0 and max(seen) > 3.0      # not the starting value throughout
+    assert out.state.target_norm > 3.0

@@ -142,7 +142,7 @@ class EngineNetwork:
     def _apply_custom_scaling(self) -> None:
         """A registered (Python) scaling rule fell due inside the compiled loop: apply it."""
         if self.S.C[K.C_SCALE_DUE]:
-            self.custom_rule(self.W.T, self.config.scaling.target_norm)
+            self.custom_rule(self.W.T, float(self.S.wt[0]))     # the target now (it may adapt)
             self.S.C[K.C_SCALE_DUE] = 0
             self.S.C[K.C_OUT_OF_BOUNDS] = K.out_of_bounds(self.W, self.config.stdp.w_max)
 
