@@ -5,6 +5,7 @@ import math
 
 import numpy as np
 import pytest
+from scenarios import interrupted_and_resumed, small_learning_config
 
 from lava_wta import WTAConfig
 from lava_wta.backends import BackendError, backend_names, get_backend
@@ -12,7 +13,6 @@ from lava_wta.config import ConfigError
 from lava_wta.data import load_dataset
 from lava_wta.engine import present_engine
 from lava_wta.model.scaling import adapt_target, rows_norms
-from lava_wta.presentation import Checkpoint
 from lava_wta.state import WTAState
 
 
@@ -22,12 +22,9 @@ def digits():
 
 
 def _cfg(**over):
-    base = {"network.n_inputs": 64, "network.n_neurons": 12, "time.presentation_ms": 40.0,
-            "input.pixel_rate_hz": 2.0, "input.min_spikes": 8, "input.max_retries": 3,
-            "scaling.target_norm": 3.0, "scaling.target_mode": "rate",
-            "scaling.rate_set_point_spikes": 20.0, "scaling.rate_gain": 0.05}
-    base.update(over)
-    return WTAConfig().with_overrides(base)
+    """The shared small network, with the rate target mode."""
+    return small_learning_config(**{"scaling.target_mode": "rate", "scaling.rate_set_point_spikes": 20.0,
+                                    "scaling.rate_gain": 0.05, **over})
 
 
 def test_update_closed_form():
@@ -80,24 +77,9 @@ def test_fixed_mode_reports_no_wt(digits):
 
 
 def test_resume_from_a_checkpoint_is_bit_identical(digits, tmp_path):
-    cfg = _cfg()
     images = digits.train_images[:12]
-    full = present_engine(cfg, images, WTAState.initial(cfg), learning=True, input_seed=5)
-
-    class Interrupt(Exception):
-        pass
-
-    def die(done, counts, stats):
-        if done >= 8:
-            raise Interrupt
-
-    ckpt = Checkpoint(tmp_path / "c.npz", every_images=4)
-    with pytest.raises(Interrupt):
-        present_engine(cfg, images, WTAState.initial(cfg), learning=True, input_seed=5, checkpoint=ckpt,
-                       on_progress=die, chunk_images=2)
-    resumed = present_engine(cfg, images, WTAState.initial(cfg), learning=True, input_seed=5, checkpoint=ckpt,
-                             chunk_images=2)
-    assert 0 < resumed.resumed_from < len(images)
+    full, resumed, start = interrupted_and_resumed(present_engine, _cfg(), images, tmp_path)
+    assert 0 < start < len(images) and resumed.resumed_from == start
     assert resumed.state.target_norm == full.state.target_norm != 3.0
     np.testing.assert_array_equal(resumed.state.weights, full.state.weights)
     np.testing.assert_array_equal(resumed.state.theta, full.state.theta)

@@ -6,8 +6,8 @@ naming those that can, and the frozen deployment backends return the same result
 with the counts of the executions they deploy."""
 import numpy as np
 import pytest
+from scenarios import interrupted_and_resumed, small_learning_config
 
-from lava_wta import WTAConfig
 from lava_wta.backends import BACKENDS, BackendError, backend_names, get_backend
 from lava_wta.data import load_dataset
 from lava_wta.presentation import Checkpoint
@@ -20,10 +20,7 @@ def digits():
 
 
 def _cfg():
-    return WTAConfig().with_overrides({
-        "network.n_inputs": 64, "network.n_neurons": 12, "time.presentation_ms": 40.0,
-        "input.pixel_rate_hz": 2.0, "input.min_spikes": 8, "input.max_retries": 3,
-        "scaling.target_norm": 3.0})
+    return small_learning_config()
 
 
 LEARNERS = ["engine", "lava-fused", "lava-async", "lava"]
@@ -111,27 +108,10 @@ def test_deployment_backends_return_the_counts_of_what_they_deploy(digits):
 @pytest.mark.parametrize("backend", [pytest.param(b, marks=pytest.mark.slow) if b.startswith("lava") else b
                                      for b in LEARNERS])
 def test_interrupted_training_resumes_bit_for_bit(digits, tmp_path, backend):
-    cfg = _cfg()
     images = digits.train_images[:12]
-    present = get_backend(backend).present
-    full = present(cfg, images, WTAState.initial(cfg), learning=True, input_seed=5, chunk_images=2)
+    full, resumed, start = interrupted_and_resumed(get_backend(backend).present, _cfg(), images, tmp_path)
     assert full.retries > 0, "the scenario must exercise the adaptive intensity"
-
-    class Interrupt(Exception):
-        pass
-
-    def die_late(done, counts, stats):
-        if done >= 8:
-            raise Interrupt
-
-    ckpt = Checkpoint(tmp_path / "ckpt.npz", every_images=4)
-    with pytest.raises(Interrupt):
-        present(cfg, images, WTAState.initial(cfg), learning=True, input_seed=5, checkpoint=ckpt,
-                on_progress=die_late, chunk_images=2)
-    start = int(ckpt.load()["image_index"])
     assert 0 < start < len(images)
-    resumed = present(cfg, images, WTAState.initial(cfg), learning=True, input_seed=5, checkpoint=ckpt,
-                      chunk_images=2)
     assert resumed.resumed_from == start
     assert (resumed.presentations, resumed.retries, resumed.capped) == (full.presentations, full.retries,
                                                                         full.capped)

@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 from lava.magma.core.run_conditions import RunSteps
 from lava.proc.io.sink import RingBuffer as Sink
+from scenarios import small_learning_config
 
-from lava_wta import WTAConfig
 from lava_wta.data import load_dataset
 from lava_wta.engine import EngineNetwork, present_engine
 from lava_wta.evaluation import assign_labels, predict
@@ -36,13 +36,7 @@ def digits():
     return load_dataset("digits")
 
 
-def _cfg(**over):
-    """Small, but with learning, scaling every image, retries and strong inhibition."""
-    base = {"network.n_inputs": 64, "network.n_neurons": 12, "time.presentation_ms": 40.0,
-            "input.pixel_rate_hz": 2.0, "input.min_spikes": 8, "input.max_retries": 3,
-            "scaling.target_norm": 3.0}
-    base.update(over)
-    return WTAConfig().with_overrides(base)
+_cfg = small_learning_config
 
 
 # ---------------------------------------------------------------------- numerics
