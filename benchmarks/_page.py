@@ -83,11 +83,17 @@ def replace_section(page: str, name: str, body: str) -> str:
 
 def write_section(name: str, body: str, page: Path = PAGE) -> None:
     """Replace ``name``'s section of ``page`` atomically."""
-    new = replace_section(page.read_text(), name, body)
+    write_text_atomic(page, replace_section(page.read_text(), name, body))
+
+
+def write_text_atomic(page: Path, text: str) -> None:
+    """Write ``page`` through a temporary file renamed over it: a reader (or a crash) sees the
+    old page or the new one, never half of it."""
+    page = Path(page)
     fd, tmp = tempfile.mkstemp(prefix=f".{page.name}.", dir=page.parent)
     try:
         with os.fdopen(fd, "w") as f:
-            f.write(new)
+            f.write(text)
         os.replace(tmp, page)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

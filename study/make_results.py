@@ -3,13 +3,17 @@
 
     python study/make_results.py                       # the sweeps of study/experiments/*.yaml
     python study/make_results.py runs/sweeps/paper_table runs/other --out docs/RESULTS.md
+    python study/make_results.py --only scale adaptive_target   # these sections alone
 
 Without folders it reads the ``out`` folder of every specification in ``study/experiments/``
 but the smoke test ``tiny.yaml`` (``--specs`` changes the list). Each folder is one sweep;
 its section is chosen by the sweep's name (``sweep.json``, else the specification's name, else the folder name):
-``paper_table``, ``wt_sweep``, ``neurons``, ``protocol``; any other sweep gets a generic
-table. A sweep that has no finished runs is shown as "not run yet"; every number in the
-page comes from a run folder (the paper's numbers are quoted as the paper's).
+``paper_table``, ``wt_sweep``, ``neurons``, ``protocol``, ``scale``; any other sweep gets a
+generic table. A sweep that has no finished runs is shown as "not run yet"; every number in
+the page comes from a run folder (the paper's numbers are quoted as the paper's). Each
+section lies between ``<!-- BEGIN name -->`` / ``<!-- END name -->`` markers, so that
+``--only`` can rewrite some sections and keep the others (a checkout that holds the run
+folders of some sweeps only).
 Figures are written as PNG to ``--figures`` (default: ``results/`` next to the page).
 """
 from __future__ import annotations
@@ -25,8 +29,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from benchmarks._page import begin_marker, end_marker, replace_section, write_text_atomic  # noqa: E402
 from lava_wta.experiments import results as R  # noqa: E402
-from lava_wta.experiments.paper import PAPER_ACCURACY, PROTOCOL  # noqa: E402
+from lava_wta.experiments.paper import DIEHL_COOK_ACCURACY, PAPER_ACCURACY, PROTOCOL  # noqa: E402
 from lava_wta.experiments.spec import SpecError, load_spec  # noqa: E402
 from lava_wta.experiments.sweep import SWEEP_RECORD, read_json  # noqa: E402
 
@@ -37,7 +42,7 @@ REFERENCE = {("mnist", "l2"): "88.88 ± 0.71 (n=5, Wt 5)", ("mnist", "l1"): "87.
 """docs/model.md: an independent implementation of the same model, same protocol, 5 seeds."""
 DATASETS = ("mnist", "fashion-mnist")
 MODES = ("l2", "l1", "max", "none")
-KNOWN = ("paper_table", "wt_sweep", "neurons", "protocol")
+KNOWN = ("paper_table", "wt_sweep", "neurons", "protocol", "scale", "adaptive_target", "adaptive_target_1600")
 SETTING = ("network.n_neurons", "n_train", "n_label", "n_test")
 NOT_RUN = "not run yet"
 SMOKE_SPECS = ("tiny",)
@@ -393,6 +398,257 @@ def section_generic(sweep, title, make_cmd) -> ty.List[str]:
             f"Runs: {status_line(rows)} in `{sweep.folder}`." + ignored_note(sweep), "",
             commands(sweep, sweep.name, make_cmd), ""]
     return out
+
+
+SCALE_KEY = ("dataset", "time.presentation_ms", "network.n_neurons", "scaling.mode", "scaling.target_norm")
+"""What tells the settings of a sweep over several passes apart (seeds are pooled)."""
+SCALE_TARGETS = {("mnist", 1600): 92.5, ("mnist", 6400): 95.0, ("fashion-mnist", 6400): 82.0}
+"""The targets we set for the networks of Diehl & Cook's sizes (%, within 3 passes)."""
+
+
+def pass_records(row: dict) -> ty.List[dict]:
+    """The passes a run has finished, each with its test accuracy and training time: from
+    ``metrics.json`` when the run is done, else from the ``epochs.json`` it writes after each
+    pass but the last (so a sweep still running shows the passes behind it)."""
+    folder = Path(row.get("folder") or "")
+    metrics = read_json(folder / "metrics.json") or {}
+    if metrics.get("epochs"):
+        return [r for r in metrics["epochs"] if r.get("accuracy") is not None]
+    if metrics.get("accuracy") is not None and metrics.get("train"):      # one pass
+        t = metrics["train"]
+        return [{"epoch": 1, "accuracy": metrics["accuracy"], "seconds": t.get("seconds"),
+                 "steps": t.get("steps"), "presentations": t.get("presentations")}]
+    return list((read_json(folder / "epochs.json") or {}).get("epochs") or [])
+
+
+def _scale_groups(rows) -> ty.List[ty.Tuple[tuple, ty.List[ty.Tuple[dict, ty.List[dict]]]]]:
+    groups: ty.Dict[tuple, list] = {}
+    for r in rows:
+        recs = pass_records(r)
+        if recs:
+            groups.setdefault(tuple(r.get(k) for k in SCALE_KEY), []).append((r, recs))
+    order = lambda k: tuple((str(type(v)), v if v is not None else 0) for v in k)  # noqa: E731
+    return sorted(groups.items(), key=lambda kv: order(kv[0]))
+
+
+def _setting_label(key: tuple) -> str:
+    ds, pres, n, mode, wt = key
+    return f"{ds}, {num(n)} neurons, {mode} Wt {num(wt)}, {num(pres)} ms"
+
+
+def plot_epochs(groups, path: Path) -> ty.Optional[Path]:
+    """Test accuracy after each pass, one panel per dataset, one line per setting (mean ±
+    std over the seeds that finished the pass), Diehl & Cook's accuracy at each size dashed."""
+    if not groups:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    dsets = sorted({k[0] for k, _ in groups}, key=lambda d: (d != "mnist", d))
+    fig, axes = plt.subplots(1, len(dsets), figsize=(6.5 * len(dsets), 4.4), squeeze=False)
+    for ax, ds in zip(axes[0], dsets):
+        sizes = set()
+        for key, runs in groups:
+            if key[0] != ds:
+                continue
+            sizes.add(key[2])
+            n_pass = max(len(recs) for _, recs in runs)
+            xs, ys, es = [], [], []
+            for e in range(n_pass):
+                acc = [100 * recs[e]["accuracy"] for _, recs in runs if len(recs) > e]
+                s = R.summarize(acc)
+                xs.append(e + 1)
+                ys.append(s["mean"])
+                es.append(s["std"] or 0.0)
+            ax.errorbar(xs, ys, yerr=es, marker="o", capsize=3, label=_setting_label(key).split(", ", 1)[1])
+        if ds == "mnist":
+            for n in sorted(sizes):
+                if n in DIEHL_COOK_ACCURACY:
+                    ax.axhline(DIEHL_COOK_ACCURACY[n], ls="--", lw=0.8, color="grey")
+                    ax.annotate(f"Diehl & Cook, {n}", (1, DIEHL_COOK_ACCURACY[n]), fontsize=7,
+                                color="grey", va="bottom")
+        ax.set_xlabel("passes over the training images")
+        ax.set_ylabel("test accuracy (%)")
+        ax.set_xticks(range(1, 1 + max((len(recs) for k, runs in groups if k[0] == ds for _, recs in runs),
+                                       default=1)))
+        ax.set_title(ds)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.suptitle("mean ± std over the seeds that finished each pass")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _train_command(row: dict) -> ty.Optional[str]:
+    """The run's ``lava-wta train`` command with its sweep-internal flags left out."""
+    cmd = (read_json(Path(row.get("folder") or "") / "metrics.json") or {}).get("command")
+    if not cmd:
+        return None
+    words, out, skip = shlex.split(cmd), [], False
+    for w in words:
+        if skip:
+            skip = False
+            continue
+        if w == "--out":
+            skip = True
+            continue
+        if w != "--no-progress":
+            out.append(w)
+    return shlex.join(out)
+
+
+def section_epochs(sweep, fig_dir: Path, page_dir: Path, make_cmd: str) -> ty.List[str]:
+    """Networks of Diehl & Cook's sizes over several passes: accuracy after each pass per
+    setting (mean ± std over seeds), l1 against l2 at each size, training time per pass."""
+    title = "Diehl & Cook's sizes over several passes"
+    rows = sweep.rows if sweep else []
+    dc = ", ".join(f"{n:,} → {a} %" for n, a in sorted(DIEHL_COOK_ACCURACY.items()))
+    out = [f"## {title}", "",
+           "Networks of 1,600 and 6,400 excitatory neurons trained for up to 3 passes over the first "
+           "50,000 MNIST (or Fashion-MNIST) training images, the first pass in the dataset's order and "
+           "each later one shuffled from the seed; after every pass the neurons are labelled with the "
+           "other 10,000 training images and tested on the official 10,000. Diehl & Cook (l1, 350 ms "
+           f"presentations with 150 ms rest, several passes over all 60,000): {dc}. The targets we set: "
+           + ", ".join(f"{ds} {n:,} neurons ≥ {t} %" for (ds, n), t in SCALE_TARGETS.items()) + ".", ""]
+    groups = _scale_groups(rows)
+    if not groups:
+        out += [f"_{NOT_RUN}_" + (f" ({status_line(rows)})" if rows else "") + ".", "",
+                commands(sweep, "scale", make_cmd), ""]
+        return out
+    png = plot_epochs(groups, fig_dir / "accuracy_vs_epochs.png")
+    if png:
+        out += [f"![{title}]({rel(png, page_dir)})", ""]
+    n_pass = max(len(recs) for _, runs in groups for _, recs in runs)
+    table = []
+    for key, runs in groups:
+        cells = []
+        for e in range(n_pass):
+            s = R.summarize([recs[e]["accuracy"] for _, recs in runs if len(recs) > e])
+            cells.append(pct(s) if s["n"] else "–")
+        secs = [rec["seconds"] / 60 for _, recs in runs for rec in recs if rec.get("seconds")]
+        steps = [1e6 * rec["seconds"] / rec["steps"] for _, recs in runs for rec in recs
+                 if rec.get("seconds") and rec.get("steps")]
+        pres = [rec["presentations"] / r["n_train"] for r, recs in runs for rec in recs
+                if rec.get("presentations") and r.get("n_train")]
+        ds, p, n, mode, wt = key
+        target = SCALE_TARGETS.get((ds, n))
+        table.append([ds, num(p), num(n), mode, num(wt)] + cells +
+                      [f"{DIEHL_COOK_ACCURACY[n]}" if ds == "mnist" and n in DIEHL_COOK_ACCURACY else "–",
+                       f"{target}" if target else "–", _pm(secs, 1), _pm(steps, 1), _pm(pres, 2)])
+    out += md_table(["dataset", "presentation (ms)", "neurons", "scaling", "Wt"] +
+                    [f"after pass {e + 1} (%)" for e in range(n_pass)] +
+                    ["Diehl & Cook (%)", "target (%)", "training minutes per pass", "µs per step",
+                     "presentations per image"], table)
+    out += ["", "Accuracy: mean ± std over the seeds that finished the pass (n). Training time: per pass, "
+            "the engine on one core, with two runs of the sweep sharing the machine's 2 cores; evaluation "
+            "(labelling and testing after each pass) is not included.", ""]
+    verdicts = []
+    for key, runs in groups:
+        ds, p, n, mode, wt = key
+        if mode != "l2":
+            continue
+        for key1, runs1 in groups:
+            if key1[:3] != key[:3] or key1[3] != "l1":
+                continue
+            last = min(max(len(recs) for _, recs in runs), max(len(recs) for _, recs in runs1))
+            a2 = [100 * recs[last - 1]["accuracy"] for _, recs in runs if len(recs) >= last]
+            a1 = [100 * recs[last - 1]["accuracy"] for _, recs in runs1 if len(recs) >= last]
+            d = R.summarize(a2)["mean"] - R.summarize(a1)["mean"]
+            test, clear = _compare(a1, a2)
+            word = "no test" if clear is None else ("no clear difference" if not clear
+                                                     else ("l2 better" if d > 0 else "l1 better"))
+            verdicts.append(f"- {ds}, {num(n)} neurons, {num(p)} ms, after pass {last}: l2 Wt {num(wt)} "
+                            f"(n={len(a2)}) − l1 Wt {num(key1[4])} (n={len(a1)}) = {d:+.2f} points; "
+                            f"{test} → **{word}**")
+    if verdicts:
+        out += ["**Does l2 beat l1 at scale?** (difference of the means over seeds after the last pass both "
+                "reached; Welch's t test at 5 %, two-sided):", ""] + verdicts + [""]
+    cmds = [(key, _train_command(runs[0][0])) for key, runs in groups]
+    cmds = [f"- {_setting_label(key)}: `{cmd}`" for key, cmd in cmds if cmd]
+    if cmds:
+        out += ["Each finished setting's command (`--seed` varies; add `--out DIR`):", ""] + cmds + [""]
+    out += [f"Runs: {status_line(rows)} in `{sweep.folder}`." + ignored_note(sweep), "",
+            commands(sweep, "scale", make_cmd), ""]
+    return out
+
+
+ADAPTIVE_SWEEPS = ("adaptive_target", "adaptive_target_1600")
+"""Sweeps of the adaptive target norm (``scaling.target_mode``), shown in one section."""
+
+
+def section_adaptive(sweeps: ty.Sequence[Sweep], make_cmd: str) -> ty.List[str]:
+    """Fixed against adaptive target norm: per (neurons, scaling, starting Wt) the accuracy and
+    the final Wt of each target mode, and the rate mode against the fixed one (Welch)."""
+    title = "Adaptive target norm against fixed"
+    mine = [sw for sw in sweeps if sw.name in ADAPTIVE_SWEEPS]
+    out = [f"## {title}", "",
+           "`scaling.target_mode: rate` moves the target norm Wt after every accepted training presentation "
+           "towards a set point of excitatory spikes per presentation (`scaling.rate_set_point_spikes`, "
+           "gain `scaling.rate_gain`; [model.md](model.md)); `fixed` keeps the Wt it is given. Both start from "
+           "the same Wt; final Wt is the target norm at the end of training (`metrics.json`: "
+           "`target_norm_final`). MNIST, one epoch of 40,000 training images, 10,000 held-out labelling "
+           "images, 10,000 test images.", ""]
+    rows = [r for sw in mine for r in sw.rows]
+    if not done(rows):
+        out += [f"_{NOT_RUN}_" + (f" ({status_line(rows)})" if rows else "") + ".", ""]
+        for name in ADAPTIVE_SWEEPS:
+            out += [commands(next((sw for sw in mine if sw.name == name), None), name, make_cmd), ""]
+        return out
+
+    def mode_of(r):
+        return r.get("scaling.target_mode") or "fixed"
+
+    def final_wt(r):
+        return (read_json(Path(r.get("folder") or "") / "metrics.json") or {}).get("target_norm_final")
+
+    table, verdicts = [], []
+    fixed_by_wt: ty.Dict[tuple, ty.Dict[float, ty.List[float]]] = {}
+    for r in done(rows):
+        if mode_of(r) == "fixed":
+            key = (r.get("dataset"), r.get("network.n_neurons"), r.get("scaling.mode"))
+            fixed_by_wt.setdefault(key, {}).setdefault(r.get("scaling.target_norm"), []).append(100 * r["accuracy"])
+
+    def verdict(ds, n, mode, what, a, wt_fixed, b):
+        d = R.summarize(a)["mean"] - R.summarize(b)["mean"]
+        test, clear = _compare(b, a)
+        word = "no test" if clear is None else ("no clear difference" if not clear
+                                                 else ("adaptive better" if d > 0 else "fixed better"))
+        return (f"- {ds}, {num(n)} neurons, {mode}: {what} (n={len(a)}) − fixed Wt {num(wt_fixed)} (n={len(b)}) "
+                f"= {d:+.2f} points; {test} → **{word}**")
+
+    keys = sorted({(r.get("dataset"), r.get("network.n_neurons"), r.get("scaling.mode"), r.get("scaling.target_norm"))
+                   for r in done(rows)}, key=lambda k: tuple(str(x) for x in k[:1]) + (k[1] or 0, str(k[2]), k[3] or 0))
+    for ds, n, mode, wt in keys:
+        here = done(rows, dataset=ds, **{"network.n_neurons": n, "scaling.mode": mode, "scaling.target_norm": wt})
+        acc = {}
+        for tm in sorted({mode_of(r) for r in here}, key=lambda m: (m != "fixed", m)):
+            sel = [r for r in here if mode_of(r) == tm]
+            s = R.summarize([r["accuracy"] for r in sel])
+            acc[tm] = [100 * r["accuracy"] for r in sel]
+            table.append([ds, num(n), mode, num(wt), tm, _pm([final_wt(r) for r in sel], 2), pct(s), ci(s)])
+        fixed = fixed_by_wt.get((ds, n, mode), {})
+        best = max(fixed, key=lambda w: R.summarize(fixed[w])["mean"]) if fixed else None
+        for tm in acc:
+            if tm == "fixed":
+                continue
+            what = f"{tm} from Wt {num(wt)}"
+            for wt_fixed in dict.fromkeys(w for w in (wt, best) if w in fixed):     # the same start, the best
+                verdicts.append(verdict(ds, n, mode, what, acc[tm], wt_fixed, fixed[wt_fixed]))
+    out += md_table(["dataset", "neurons", "scaling", "starting Wt", "target mode", "final Wt", "accuracy (%)",
+                     "95 % CI"], table)
+    if verdicts:
+        out += ["", "**Does the adaptive target beat the fixed one?** Against the fixed Wt it started from and "
+                "against the best fixed Wt of the same size and norm in these sweeps (Welch's t test at 5 %, "
+                "two-sided):", ""] + verdicts
+    for sw in mine:
+        out += ["", f"Runs: {status_line(sw.rows)} in `{sw.folder}`." + ignored_note(sw), "",
+                commands(sw, sw.name, make_cmd)]
+    return out + [""]
 
 
 TARGETS = {"mnist": 90.5, "fashion-mnist": 72.0}
@@ -1029,51 +1285,95 @@ def section_failures(sweeps) -> ty.List[str]:
 
 
 # ---------------------------------------------------------------------- main
-def build(sweeps: ty.Sequence[Sweep], out: Path, fig_dir: Path, make_cmd: str) -> str:
+def sections(sweeps: ty.Sequence[Sweep], out: Path, fig_dir: Path, make_cmd: str
+             ) -> ty.List[ty.Tuple[str, ty.Callable[[], ty.List[str]]]]:
+    """The page's sections in order, each as (name, a function that writes its lines); the
+    name is that of its markers in the page (``<!-- BEGIN name -->``)."""
     page_dir = out.parent
-    by_name = {}
+    by_name: ty.Dict[str, Sweep] = {}
     for sw in sweeps:
         by_name.setdefault(sw.name, sw)
-    n_runs = sum(len(sw.rows) for sw in sweeps)
-    lines = ["# Results", "",
-             f"Generated by `{make_cmd}` from {n_runs} run folders "
-             f"({', '.join(f'`{sw.folder}`' for sw in sweeps) or 'none'}); do not edit by hand. "
-             "Every number below is read from a run's `metrics.json` / `state.npz`, except the "
-             "paper's and the reference implementation's numbers, which are quoted. Sweeps are described in "
-             "[SWEEPS.md](SWEEPS.md).", "",
-             "Protocol: in `reset` mode (the default) each reset between presentations stands for the "
-             "`time.rest_ms` (150 ms) rest it replaces, so θ decays over it while learning. With "
-             "`--set time.rest_ms=0` a reset stands for no time and θ decays half as much over a run.", ""]
-    lines += section_paper(by_name.get("paper_table"), make_cmd)
-    lines += section_best(sweeps, make_cmd)
-    lines += section_curve(
-        by_name.get("wt_sweep"), "wt_sweep", "Accuracy against the target norm Wt",
-        "400 neurons, 10,000 training / 10,000 labelling / 10,000 test images. The paper expects a "
-        "cliff at each end: too low a Wt leaves the network silent, too high pins weights at w_max. "
-        "Here the adaptive-intensity rule (an image that drew fewer than 5 spikes is shown again at a "
-        "raised rate, up to 10 times) keeps low-Wt networks learning; the second figure shows how many "
-        "presentations each training image took.", "scaling.target_norm", "target norm Wt",
-        fig_dir / "accuracy_vs_wt.png", page_dir, make_cmd, split_modes=True, logx=True)
-    png = plot_presentations(by_name.get("wt_sweep"), fig_dir / "presentations_vs_wt.png")
-    if png:
-        lines += [f"![presentations per training image against Wt]({rel(png, page_dir)})", ""]
-    lines += section_curve(
-        by_name.get("neurons"), "neurons", "Accuracy against the number of neurons",
-        "l1 (Wt 78) against l2 (Wt 5), 40,000 training images (one epoch), 10,000 labelling, 10,000 test. "
-        "Diehl & Cook (l1, several epochs): 100 → 82.9 %, 400 → 87.0 %, 1600 → 91.9 %.",
-        "network.n_neurons", "excitatory neurons", fig_dir / "accuracy_vs_neurons.png", page_dir, make_cmd,
-        split_modes=False, logx=True)
-    lines += section_curve(
-        by_name.get("protocol"), "protocol", "Presentation protocol: reset or rest, 150 or 350 ms",
-        "MNIST, 400 neurons, 40,000 / 10,000 / 10,000; is the l2 advantage robust to the protocol and to "
-        "retuning l1?", "time.presentation_ms", "presentation (ms)", fig_dir / "protocol.png", page_dir,
-        make_cmd, split_modes=False, logx=False)
+
+    def wt_sweep() -> ty.List[str]:
+        lines = section_curve(
+            by_name.get("wt_sweep"), "wt_sweep", "Accuracy against the target norm Wt",
+            "400 neurons, 10,000 training / 10,000 labelling / 10,000 test images. The paper expects a "
+            "cliff at each end: too low a Wt leaves the network silent, too high pins weights at w_max. "
+            "Here the adaptive-intensity rule (an image that drew fewer than 5 spikes is shown again at a "
+            "raised rate, up to 10 times) keeps low-Wt networks learning; the second figure shows how many "
+            "presentations each training image took.", "scaling.target_norm", "target norm Wt",
+            fig_dir / "accuracy_vs_wt.png", page_dir, make_cmd, split_modes=True, logx=True)
+        png = plot_presentations(by_name.get("wt_sweep"), fig_dir / "presentations_vs_wt.png")
+        if png:
+            lines += [f"![presentations per training image against Wt]({rel(png, page_dir)})", ""]
+        return lines
+
+    dc = ", ".join(f"{n} → {a} %" for n, a in sorted(DIEHL_COOK_ACCURACY.items()) if n <= 1600)
+    out_sections: ty.List[ty.Tuple[str, ty.Callable[[], ty.List[str]]]] = [
+        ("paper_table", lambda: section_paper(by_name.get("paper_table"), make_cmd)),
+        ("best_configurations", lambda: section_best(sweeps, make_cmd)),
+        ("wt_sweep", wt_sweep),
+        ("neurons", lambda: section_curve(
+            by_name.get("neurons"), "neurons", "Accuracy against the number of neurons",
+            "l1 (Wt 78) against l2 (Wt 5), 40,000 training images (one epoch), 10,000 labelling, 10,000 test. "
+            f"Diehl & Cook (l1, several epochs): {dc}.",
+            "network.n_neurons", "excitatory neurons", fig_dir / "accuracy_vs_neurons.png", page_dir, make_cmd,
+            split_modes=False, logx=True)),
+        ("protocol", lambda: section_curve(
+            by_name.get("protocol"), "protocol", "Presentation protocol: reset or rest, 150 or 350 ms",
+            "MNIST, 400 neurons, 40,000 / 10,000 / 10,000; is the l2 advantage robust to the protocol and to "
+            "retuning l1?", "time.presentation_ms", "presentation (ms)", fig_dir / "protocol.png", page_dir,
+            make_cmd, split_modes=False, logx=False)),
+        ("scale", lambda: section_epochs(by_name.get("scale"), fig_dir, page_dir, make_cmd)),
+        ("adaptive_target", lambda: section_adaptive(sweeps, make_cmd)),
+    ]
     for sw in sweeps:
         if sw.name not in KNOWN:
-            lines += section_generic(sw, f"Sweep `{sw.name}`", make_cmd)
-    lines += section_weights(sweeps, fig_dir, page_dir, make_cmd)
-    lines += section_failures(sweeps)
+            out_sections.append((sw.name, lambda sw=sw: section_generic(sw, f"Sweep `{sw.name}`", make_cmd)))
+    out_sections += [("weights", lambda: section_weights(sweeps, fig_dir, page_dir, make_cmd)),
+                     ("failures", lambda: section_failures(sweeps))]
+    return out_sections
+
+
+def header(make_cmd: str) -> ty.List[str]:
+    return ["# Results", "",
+            f"Generated by `{make_cmd}` from the run folders of the sweeps of `study/experiments/`; do not edit "
+            "by hand. Each section names its folder and runs, and `python study/make_results.py --only NAME` "
+            "rewrites the section NAME alone (between its `<!-- BEGIN NAME -->` and `<!-- END NAME -->` "
+            "markers) from the folders present. Every number below is read from a run's `metrics.json` / "
+            "`state.npz`, except the paper's, Diehl & Cook's and the reference implementation's numbers, "
+            "which are quoted. Sweeps are described in [SWEEPS.md](SWEEPS.md).", "",
+            "Protocol: in `reset` mode (the default) each reset between presentations stands for the "
+            "`time.rest_ms` (150 ms) rest it replaces, so θ decays over it while learning. With "
+            "`--set time.rest_ms=0` a reset stands for no time and θ decays half as much over a run.", ""]
+
+
+def _body(lines: ty.List[str]) -> str:
+    return "\n".join(lines).strip("\n")
+
+
+def build(sweeps: ty.Sequence[Sweep], out: Path, fig_dir: Path, make_cmd: str) -> str:
+    """The whole page: the header and every section between its markers."""
+    lines = header(make_cmd)
+    for name, make in sections(sweeps, out, fig_dir, make_cmd):
+        lines += [begin_marker(name), _body(make()), end_marker(name), ""]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def rebuild_sections(page: str, names: ty.Sequence[str], sweeps: ty.Sequence[Sweep], out: Path,
+                     fig_dir: Path, make_cmd: str) -> str:
+    """``page`` with the sections ``names`` written again and everything else kept: for a
+    checkout that holds the run folders of some sweeps only. Unknown names and sections
+    without their markers are refused before anything is computed."""
+    known = dict(sections(sweeps, out, fig_dir, make_cmd))
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ValueError(f"--only: unknown section(s) {unknown}; the sections are {sorted(known)}")
+    for n in names:
+        replace_section(page, n, "")            # raises MarkersMissing before any work
+    for n in names:
+        page = replace_section(page, n, _body(known[n]()))
+    return page
 
 
 def main(argv: ty.Optional[ty.Sequence[str]] = None) -> int:
@@ -1084,6 +1384,8 @@ def main(argv: ty.Optional[ty.Sequence[str]] = None) -> int:
     p.add_argument("--out", type=Path, default=ROOT / "docs" / "RESULTS.md", help="page to write")
     p.add_argument("--figures", type=Path, help="folder of the figures (default: results/ next to --out)")
     p.add_argument("--csv", type=Path, help="also write every run as one CSV table")
+    p.add_argument("--only", nargs="+", metavar="NAME", help="rewrite only these sections of the existing "
+                                                             "page (e.g. scale), keeping the others")
     args = p.parse_args(argv)
     specs = args.specs if args.specs is not None else [
         s for s in sorted((ROOT / "study" / "experiments").glob("*.yaml")) if s.stem not in SMOKE_SPECS]
@@ -1095,9 +1397,16 @@ def main(argv: ty.Optional[ty.Sequence[str]] = None) -> int:
     if args.out.resolve() != (ROOT / "docs" / "RESULTS.md").resolve():
         shown += ["--out", str(args.out)]
     make_cmd = " ".join(shlex.quote(a) for a in shown)
-    text = build(sweeps, args.out, fig_dir, make_cmd)
+    if args.only:
+        try:
+            text = rebuild_sections(args.out.read_text(), args.only, sweeps, args.out, fig_dir, make_cmd)
+        except (OSError, ValueError) as exc:
+            print(f"make_results: {exc}", file=sys.stderr)
+            return 2
+    else:
+        text = build(sweeps, args.out, fig_dir, make_cmd)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text)
+    write_text_atomic(args.out, text)
     if args.csv:
         R.write_csv([r for sw in sweeps for r in sw.rows], args.csv)
     print(f"wrote {args.out} ({sum(len(s.rows) for s in sweeps)} runs from {len(sweeps)} sweeps; "
