@@ -14,7 +14,9 @@ what the step costs, whatever else the machine runs); wall-clock µs per step ar
 beside them. With ``--compare``, ``REF`` is checked out into a temporary git worktree
 (:func:`engine_ab.checked_out`) and every size runs in both trees, alternating,
 ``--rounds`` times; the medians give the ratios this tree / ``REF``, and the trained
-weights of both trees are compared bit for bit.
+weights of both trees are compared bit for bit. With ``--write-page`` the medians are also
+drawn (``--figure``): µs per step and the projected epoch against the number of neurons,
+beside a cost proportional to the neurons and the 3-minute epoch we aim for.
 """
 from __future__ import annotations
 
@@ -30,6 +32,9 @@ from engine_ab import ROOT, checked_out, run_child  # noqa: E402
 
 SIZES = (400, 1600, 6400)
 EPOCH = 60_000
+EPOCH_TARGET_MIN = 3.0
+"""The epoch we aim for at 6,400 neurons (minutes, 60,000 training images, this machine)."""
+FIGURE = ROOT / "benchmarks" / "figures" / "scale.png"
 
 _CHILD = r"""
 import hashlib, json, resource, sys, time
@@ -76,12 +81,56 @@ def main() -> None:
     parser.add_argument("--compare", metavar="REF", help="git revision to compare with")
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--write-page", action="store_true", help=WRITE_PAGE_HELP)
+    parser.add_argument("--figure", type=Path, default=FIGURE,
+                        help="where --write-page draws the medians (PNG)")
     args = parser.parse_args()
-    with recording(__file__, None, args.write_page):
-        _measure(args)
+    with recording(__file__, None, args.write_page) as extra:
+        medians = _measure(args)
+        if args.write_page:
+            png = plot(medians, args.figure)
+            extra["table"] = f"![µs per step and epoch time against neurons]({os.path.relpath(png, ROOT)})"
 
 
-def _measure(args) -> None:
+def plot(medians: dict, path: Path) -> Path:
+    """µs per step and the projected 60,000-image epoch against neurons (log-log), each
+    tree's medians, with a line proportional to the neurons through this tree's smallest
+    size and the epoch target."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.8))
+    for name, by_n in medians.items():
+        ns = sorted(by_n)
+        ax1.plot(ns, [by_n[n]["us_per_step"] for n in ns], marker="o", label=name)
+        ax2.plot(ns, [by_n[n]["s_per_image"] * EPOCH / 60 for n in ns], marker="o", label=name)
+    ours = medians["this tree"]
+    n0 = min(ours)
+    ns = sorted(ours)
+    ax1.plot(ns, [ours[n0]["us_per_step"] * n / n0 for n in ns], ls=":", color="grey",
+             label=f"proportional to neurons (from {n0})")
+    ax2.axhline(EPOCH_TARGET_MIN, ls="--", color="grey", label=f"{EPOCH_TARGET_MIN:g}-minute epoch")
+    for ax, label in ((ax1, "µs per 0.5 ms step (CPU time, one thread)"),
+                      (ax2, f"projected epoch of {EPOCH:,} images (min)")):
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xticks(ns)
+        ax.set_xticklabels([str(n) for n in ns])
+        ax.set_xlabel("excitatory neurons")
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=8)
+    fig.suptitle("engine training step against network size (medians)")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _measure(args) -> dict:
+    """Measure and print; returns the medians, {tree name: {neurons: median}}."""
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} "
           f"({os.cpu_count()} CPUs)", flush=True)
 
@@ -97,17 +146,19 @@ def _measure(args) -> None:
 
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"medians over {args.rounds} round(s), {args.images} training images per size:")
+    medians = {name: {n: _median(runs[name, n]) for n in args.sizes} for name, _ in trees}
     for n in args.sizes:
-        ours = _median(runs["this tree", n])
+        ours = medians["this tree"][n]
         print(_line("this tree", n, ours))
         if args.compare:
-            theirs = _median(runs[args.compare, n])
+            theirs = medians[args.compare][n]
             same = {x["weights_sha256"] for x in runs["this tree", n] + runs[args.compare, n]}
             print(_line(args.compare[:9], n, theirs))
             print(f"          {n:5d} neurons: this tree / {args.compare}: "
                   f"{ours['us_per_step'] / theirs['us_per_step']:.2f}x per step (CPU time), "
                   f"{ours['wall_us_per_step'] / theirs['wall_us_per_step']:.2f}x wall; trained weights "
                   f"{'bit for bit identical' if len(same) == 1 else 'DIFFERENT'}")
+    return medians
 
 
 def _median(results: list) -> dict:

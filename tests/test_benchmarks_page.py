@@ -106,3 +106,15 @@ def test_recording_writes_nothing_when_the_script_fails(tmp_path):
             print("half a measurement")
             raise RuntimeError("failed")
     assert page.read_text() == before
+
+
+def test_scale_figure_draws_each_tree_against_the_neurons(tmp_path):
+    """benchmarks/scale.py's figure from given medians (no measurement): a PNG with both trees."""
+    spec = importlib.util.spec_from_file_location("scale_bench", BENCHMARKS / "scale.py")
+    scale = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(scale)
+    med = {n: {"us_per_step": 1e-3 * n, "s_per_image": 3e-7 * n} for n in (400, 1600, 6400)}
+    png = scale.plot({"this tree": med, "abc1234": {n: dict(m, us_per_step=2 * m["us_per_step"])
+                                                    for n, m in med.items()}}, tmp_path / "f" / "scale.png")
+    assert png == tmp_path / "f" / "scale.png" and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert png.stat().st_size > 10_000
