@@ -116,7 +116,8 @@ def test_yaml_errors_name_the_file(tmp_path):
 
 @pytest.mark.parametrize("name, n", [("paper_table", 24), ("wt_sweep", 108), ("neurons", 36),
                                      ("protocol", 36), ("tiny", 4), ("stdp_tau", 16), ("cuba", 12),
-                                     ("best", 6), ("best_l2", 6), ("reference", 10)])
+                                     ("best", 6), ("best_l2", 6), ("reference", 10), ("scale", 16),
+                                     ("adaptive_target", 18), ("adaptive_target_1600", 6)])
 def test_shipped_specifications_expand(name, n):
     spec = load_spec(ROOT / "study" / "experiments" / f"{name}.yaml")
     runs = spec.expand()
@@ -376,3 +377,48 @@ def test_paper_section_uses_only_finished_runs_and_quotes_the_paper():
         if line.startswith("| fashion-mnist |") or line.startswith("| mnist | max |"):
             assert "not run yet" in line
     assert "3 done, 1 failed" in text and "lava-wta sweep study/experiments/paper_table.yaml" in text
+
+
+
+def test_runs_are_submitted_with_priorities_in_the_order_of_the_specification(tmp_path, monkeypatch):
+    """Dask runs tasks submitted together in the order of their keys unless they carry a
+    priority; the sweep gives each run a priority that falls along the specification, so
+    that a sweep stopped early has the runs its author listed first (seed 0 of every setting,
+    when the grid puts the seed outermost)."""
+    import distributed
+
+    from lava_wta.experiments.sweep import SweepReport, _submit_and_wait
+
+    # l2 before l1 and 30 neurons before 20: the reverse of the run ids' alphabetical order
+    spec = spec_of(tmp_path, grid={"seed": [0, 1, 2], "network.n_neurons": [30, 20]},
+                   runs=[{"scaling.mode": "l2", "scaling.target_norm": 1.0},
+                         {"scaling.mode": "l1", "scaling.target_norm": 10.0}])
+    runs = spec.expand()
+    assert sorted(r.run_id for r in runs) != [r.run_id for r in runs]
+
+    class Done:
+        def __init__(self, value):
+            self.value = value
+
+        def result(self):
+            return self.value
+
+        def release(self):
+            pass
+
+    submitted = []
+
+    class Client:
+        def submit(self, task, run_dict, meta, **kwargs):
+            submitted.append((run_dict["run_id"], kwargs))
+            return Done({"run_id": run_dict["run_id"], "status": "done", "folder": run_dict["folder"],
+                         "accuracy": 0.5, "seconds": 0.0})
+
+    monkeypatch.setattr(distributed, "as_completed", lambda futures: iter(futures))
+    report = SweepReport(runs=runs, skipped=[])
+    _submit_and_wait(Client(), [(r, "pending") for r in runs], {}, 2, report, lambda line: None, None)
+    assert [run_id for run_id, _ in submitted] == [r.run_id for r in runs]
+    priorities = [kw["priority"] for _, kw in submitted]
+    assert priorities == sorted(priorities, reverse=True) and len(set(priorities)) == len(runs)
+    assert all(kw["retries"] == 2 and kw["pure"] is False for _, kw in submitted)
+    assert sorted(report.done) == sorted(r.run_id for r in runs)
