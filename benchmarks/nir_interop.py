@@ -394,11 +394,9 @@ def _print(rows, n, args, prepare_s: float, print_table: bool = True) -> str:
         print(table)
     for r in rows:
         if r.get("seconds") is not None:
-            where = (r.get("where") or "").split("site-packages/")[-1]
+            where = (r.get("where") or "").split("site-packages/")[-1].replace('"', "")
             print(f"{r['consumer']}: {r['seconds']:.0f} s" + (f"; {r['error']} ({where})"
                                                               if r.get("error") else ""))
-    if not print_table:
-        print("(the table is below)")
     return table
 
 
