@@ -40,7 +40,7 @@ import math
 import typing as ty
 
 SCHEMA = "lava-wta.nir"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 TIMING = ("every weighted connection (Linear node) delays spikes by one step; within a step a "
           "neuron's current takes that step's input before v is updated with the new current")
