@@ -2,7 +2,9 @@
 that reproduces it and the machine it ran on.
 
 A script's section lies between ``<!-- BEGIN <name> -->`` and ``<!-- END <name> -->``,
-``<name>`` being the script's file name without ``.py``. :func:`recording` copies what the
+``<name>`` being the script's file name without ``.py`` (a script that writes several
+sections names them ``<script>:<variant>``; a script may write another page of the
+repository, e.g. ``docs/DEPLOY.md``). :func:`recording` copies what the
 script prints and, when the script ends without an error and ``--write-page`` was given,
 replaces that section (and nothing else) with the command, the machine (CPU, cores,
 numba / numpy / lava-nc versions, the load average when the script started) and the
@@ -35,6 +37,17 @@ def begin_marker(name: str) -> str:
 
 def end_marker(name: str) -> str:
     return f"<!-- END {name} -->"
+
+
+def section_name(script: str, variant: str | None = None) -> str:
+    """The marker name of ``script``'s section (of one of its sections, with ``variant``)."""
+    stem = Path(script).stem
+    return stem if variant is None else f"{stem}:{variant}"
+
+
+def section_script(name: str) -> str:
+    """The script (file name without ``.py``) that writes the section ``name``."""
+    return name.split(":", 1)[0]
 
 
 def _cpu_model() -> str:
@@ -76,7 +89,8 @@ def replace_section(page: str, name: str, body: str) -> str:
     begin, end = begin_marker(name), end_marker(name)
     if page.count(begin) != 1 or page.count(end) != 1 or page.index(begin) > page.index(end):
         raise MarkersMissing(f"the page needs exactly one {begin!r} followed by one {end!r} "
-                             f"(add them where the section of benchmarks/{name}.py belongs)")
+                             f"(add them where the section of benchmarks/{section_script(name)}.py "
+                             f"belongs)")
     start, stop = page.index(begin) + len(begin), page.index(end)
     return page[:start] + "\n" + body.rstrip("\n") + "\n" + page[stop:]
 
@@ -121,12 +135,12 @@ def command_line(script: str, argv: ty.Sequence[str]) -> str:
 
 @contextlib.contextmanager
 def recording(script: str, argv: ty.Sequence[str] | None, write: bool,
-              page: Path = PAGE) -> ty.Iterator[dict]:
+              page: Path = PAGE, variant: str | None = None) -> ty.Iterator[dict]:
     """Copy what is printed inside the block; with ``write``, record it as ``script``'s
-    section of ``page`` when the block ends without an error. ``argv`` defaults to
-    ``sys.argv[1:]``. Put a Markdown table under ``extra["table"]`` (the yielded dict)
-    to add it below the output."""
-    name = Path(script).stem
+    section of ``page`` (``<script>:<variant>`` with a ``variant``) when the block ends
+    without an error. ``argv`` defaults to ``sys.argv[1:]``. Put a Markdown table under
+    ``extra["table"]`` (the yielded dict) to add it below the output."""
+    name = section_name(script, variant)
     argv = list(sys.argv[1:] if argv is None else argv)
     if write:                                   # fail before measuring, not after
         replace_section(page.read_text(), name, "")

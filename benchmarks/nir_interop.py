@@ -1,6 +1,6 @@
 """Run a trained lava-wta network, exported to NIR, in third-party simulators.
 
-    python benchmarks/nir_interop.py RUN [--test-images N] [--venv DIR] [--profile nir]
+    python benchmarks/nir_interop.py RUN [--test-images N] [--venv DIR] [--profile nir] [--write-page]
     make nir-interop RUN=runs/...
 
 Steps (each consumer in its own process, in a Python 3.11 virtual environment the script
@@ -20,7 +20,9 @@ snnTorch, Norse, Rockpool, Spyx, and Sinabs without its ``nir <= 1.0.4`` pin):
    the float network (neurons labelled by the run), accuracy, and the consumer's version;
    a consumer that fails shows the first line of its error.
 
-Writes ``runs/nir-interop/report.json``. Not part of ``make test`` (it installs packages).
+Writes ``runs/nir-interop/report.json``; with ``--write-page`` it also replaces its section
+of ``docs/DEPLOY.md`` (``nir_interop`` for the default profile, ``nir_interop:<profile>``
+otherwise; ``benchmarks/_page.py``). Not part of ``make test`` (it installs packages).
 """
 from __future__ import annotations
 
@@ -35,7 +37,11 @@ from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _page import recording  # noqa: E402 - benchmarks/ (this script's folder)
+
 ROOT = Path(__file__).resolve().parents[1]
+PAGE = ROOT / "docs" / "DEPLOY.md"
 CONSUMERS = ("snntorch", "norse", "rockpool", "spyx", "sinabs")
 PACKAGES = ["snntorch", "norse", "rockpool", "spyx", "nir", "h5py", "pbr", "matplotlib"]
 """Installed with their dependencies; then Sinabs without (pbr, matplotlib: its imports)."""
@@ -58,10 +64,9 @@ def _torch_stepwise(net, rasters: np.ndarray, present: int, step) -> np.ndarray:
     with torch.no_grad():
         for batch in _batches(rasters, 100):
             state, total = None, 0
-            for t in range(batch.shape[0]):
+            for t in range(present):                 # each image starts from rest
                 out, state = step(net, torch.from_numpy(batch[t]), state)
-                if t < present:
-                    total = total + out.detach().numpy()
+                total = total + out.detach().numpy()
             counts.append(np.asarray(total))
     return np.concatenate(counts)
 
@@ -81,23 +86,23 @@ def consume_snntorch(graph, rasters, dt, present):
     return _torch_stepwise(net, rasters, present, step), snntorch.__version__
 
 
-def _nirtorch_stepwise(net, rasters, present, shape=lambda x: x, reset=lambda net: None):
-    """Step a nirtorch ``GraphExecutor`` one time step per call. It returns the output of the
-    last node of its execution order (here a node of the inhibitory loop), so the output
-    spikes are read from its state: the ``output`` node's, else ``exc``'s."""
+def _nirtorch_stepwise(net, rasters, present, shape=lambda x: x, reset=lambda net: None, batch_size=100):
+    """Step a nirtorch ``GraphExecutor`` one time step per call, for the presentation steps
+    (each image starts from rest). It returns the output of the last node of its execution
+    order (here a node of the inhibitory loop), so the output spikes are read from its
+    state: the ``output`` node's, else ``exc``'s."""
     import torch
 
     counts = []
     with torch.no_grad():
-        for batch in _batches(rasters, 100):
+        for batch in _batches(rasters, batch_size):
             reset(net)
             state, total = None, 0
-            for t in range(batch.shape[0]):
+            for t in range(present):
                 _, state = net(shape(torch.from_numpy(batch[t])), state)
                 cache = state.cache
                 out = cache["output"] if cache.get("output") is not None else cache["exc"]
-                if t < present:
-                    total = total + out.reshape(out.shape[0], -1).numpy()
+                total = total + out.reshape(out.shape[0], -1).numpy()
             counts.append(np.asarray(total))
     return np.concatenate(counts)
 
@@ -119,7 +124,10 @@ def consume_rockpool(graph, rasters, dt, present):
         for module in net.modules():
             if module is not net and hasattr(module, "reset_state"):
                 module.reset_state()
-    return (_nirtorch_stepwise(net, rasters, present, shape=lambda x: x[:, None, :], reset=reset),
+    # one image at a time: a Rockpool module keeps one state between calls, the first batch
+    # element's (LIFBaseTorch.forward: ``self.vmem = vmem[0]``), and gives it to every element
+    return (_nirtorch_stepwise(net, rasters, present, shape=lambda x: x[:, None, :], reset=reset,
+                               batch_size=1),
             rockpool.__version__)
 
 
@@ -216,7 +224,7 @@ def prepare(run: Path, n_test: int, out: Path, profile: str) -> dict:
     from lava_wta.data import load_dataset
     from lava_wta.engine import present_engine
     from lava_wta.kernels.poisson import presentation_raster, raster_buffers
-    from lava_wta.nir import export_nir
+    from lava_wta.nir import export_nir, to_nir_graph
     from lava_wta.nir.conformance import NIRSimulator
     from lava_wta.nir.readout import Readout
     from lava_wta.nir.report import load_run
@@ -245,10 +253,9 @@ def prepare(run: Path, n_test: int, out: Path, profile: str) -> dict:
     t0 = time.perf_counter()
     float_counts = present_engine(config, images, state, learning=False, input_seed=seed).counts
     # the accepted presentation of each image: the first retry level that meets min_spikes
-    # in lava-wta's timing (the conformance simulator equals the engine count for count)
-    # a consumer profile's time constants are written for its own step
-    dt = float(graph.metadata.get("profile_dt_s", graph.metadata["dt_s"]))
-    sim = NIRSimulator(graph, dt=dt)
+    # in lava-wta's timing, found with the default graph (the conformance simulator runs it
+    # count for count as the engine does) whatever the profile exported
+    sim = NIRSimulator(to_nir_graph(state, config), dt=t.dt_ms * 1e-3)
     accepted, rasters = [], []
     for k, image in enumerate(images):
         def run(raster, _k=k):
@@ -257,24 +264,35 @@ def prepare(run: Path, n_test: int, out: Path, profile: str) -> dict:
         retry = 0
         while True:
             raster = encode(k, image, retry)
-            counts = run(raster)[:, :t.presentation_steps].sum(axis=1)
+            counts = run(raster[:, :t.presentation_steps]).sum(axis=1)
             if counts.sum() >= readout.min_spikes or retry >= readout.max_retries:
                 break
             retry += 1
         accepted.append(counts)
         rasters.append(raster)
-    accepted = np.asarray(accepted, np.int64)
-    torch_sim = NIRSimulator(graph, dt=dt, timing="delay_back_edges")
-    torch_counts = []
-    for raster in rasters:
-        torch_sim.reset()
-        torch_counts.append(torch_sim.run({"input": raster})["output"][:, :t.presentation_steps].sum(axis=1))
+    # the exported graph in the conformance simulator in both timings (a consumer profile's
+    # time constants are written for its own step)
+    dt = float(graph.metadata.get("profile_dt_s", graph.metadata["dt_s"]))
+    # and as Rockpool reads it (reading="rockpool", nirtorch timing)
+    counts_of = {"delay_every_edge": accepted} if profile == "nir" else {}
+    for key, timing, reading in (("delay_every_edge", "delay_every_edge", "nir"),
+                                 ("delay_back_edges", "delay_back_edges", "nir"),
+                                 ("rockpool", "delay_back_edges", "rockpool")):
+        if key in counts_of:
+            continue
+        graph_sim, counts_of[key] = NIRSimulator(graph, dt=dt, timing=timing, reading=reading), []
+        for raster in rasters:
+            graph_sim.reset()
+            out_spikes = graph_sim.run({"input": raster[:, :t.presentation_steps]})["output"]
+            counts_of[key].append(out_spikes.sum(axis=1))
     rasters = np.asarray(rasters)
     np.savez_compressed(out / "rasters.npz", rasters=np.packbits(rasters, axis=2),
                         steps=rasters.shape[2], dt=dt,
                         present=t.presentation_steps)
     return {"graph": graph_path, "readout": readout, "labels": labels, "float": float_counts,
-            "conformance": accepted, "conformance_nirtorch": np.asarray(torch_counts, np.int64),
+            "conformance": np.asarray(counts_of["delay_every_edge"], np.int64),
+            "conformance_nirtorch": np.asarray(counts_of["delay_back_edges"], np.int64),
+            "conformance_rockpool": np.asarray(counts_of["rockpool"], np.int64),
             "prepare_s": time.perf_counter() - t0}
 
 
@@ -286,6 +304,9 @@ def main(argv: ty.Optional[ty.Sequence[str]] = None) -> int:
     ap.add_argument("--out", default=str(ROOT / "runs" / "nir-interop"))
     ap.add_argument("--profile", default="nir", help="export profile (lava_wta.nir.export)")
     ap.add_argument("--consumers", default=",".join(CONSUMERS))
+    ap.add_argument("--write-page", action="store_true",
+                    help="replace this script's section of docs/DEPLOY.md (nir_interop, or "
+                         "nir_interop:<profile> for a consumer profile) with what it prints")
     ap.add_argument("--worker", nargs=4, metavar=("CONSUMER", "GRAPH", "DATA", "OUT"),
                     help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -294,6 +315,13 @@ def main(argv: ty.Optional[ty.Sequence[str]] = None) -> int:
         return 0
     if not args.run:
         ap.error("a run folder is required")
+    variant = None if args.profile == "nir" else args.profile
+    with recording(__file__, argv, args.write_page, PAGE, variant) as extra:
+        _measure(args, extra)
+    return 0
+
+
+def _measure(args, extra: dict) -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     python = ensure_venv(Path(args.venv))
@@ -304,6 +332,8 @@ def main(argv: ty.Optional[ty.Sequence[str]] = None) -> int:
             _row("conformance, lava-nc timing", prep["conformance"], prep, reference, labels,
                  "lava_wta.nir.conformance"),
             _row("conformance, nirtorch timing", prep["conformance_nirtorch"], prep, reference,
+                 labels, "lava_wta.nir.conformance"),
+            _row("conformance, Rockpool's reading", prep["conformance_rockpool"], prep, reference,
                  labels, "lava_wta.nir.conformance")]
     for consumer in args.consumers.split(","):
         res_path = out / f"{consumer}.json"
@@ -319,9 +349,9 @@ def main(argv: ty.Optional[ty.Sequence[str]] = None) -> int:
         res["seconds"] = time.perf_counter() - t0
         counts = np.load(str(res_path) + ".npy") if res.get("runs") else None
         rows.append(_row(consumer, counts, prep, reference, labels, res.get("version", "?"), res))
-    _print(rows, len(labels), args)
+    table = _print(rows, len(labels), args, prep["prepare_s"], print_table=not args.write_page)
+    extra["table"] = table
     (out / "report.json").write_text(json.dumps(rows, indent=2, default=str) + "\n")
-    return 0
 
 
 def _row(name, counts, prep, reference, labels, version, res=None) -> dict:
@@ -335,30 +365,39 @@ def _row(name, counts, prep, reference, labels, version, res=None) -> dict:
         row.update(
             identical_to_float=int((counts == prep["float"]).all(axis=1).sum()),
             identical_to_nirtorch_timing=int((counts == prep["conformance_nirtorch"]).all(axis=1).sum()),
+            identical_to_rockpool_reading=int((counts == prep["conformance_rockpool"]).all(axis=1).sum()),
             spikes_per_image=float(counts.sum(axis=1).mean()),
             prediction_agreement=float((pred == reference).mean()),
             accuracy=float((pred == labels).mean()))
     return row
 
 
-def _print(rows, n, args) -> None:
-    print(f"NIR interop: {args.run}, {n} test images, profile {args.profile!r}")
-    head = ("consumer", "version", "loads", "runs", "= float", "= nirtorch", "spikes/img",
-            "agree", "accuracy")
-    print("| " + " | ".join(head) + " |")
-    print("|" + "---|" * len(head))
+def _print(rows, n, args, prepare_s: float, print_table: bool = True) -> str:
+    """Print the summary (and the table, unless it goes to the page below the output);
+    returns the Markdown table."""
+    print(f"NIR interop: {args.run}, {n} test images, profile {args.profile!r}; "
+          f"export and float network {prepare_s:.0f} s")
+    head = ("consumer", "version", "loads", "runs", "= float", "= nirtorch", "= Rockpool's reading",
+            "spikes/img", "agree", "accuracy")
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         if r["runs"]:
             cells = [r["consumer"], r["version"], "yes", "yes", f"{r['identical_to_float']}/{n}",
-                     f"{r['identical_to_nirtorch_timing']}/{n}", f"{r['spikes_per_image']:.2f}",
+                     f"{r['identical_to_nirtorch_timing']}/{n}",
+                     f"{r['identical_to_rockpool_reading']}/{n}", f"{r['spikes_per_image']:.2f}",
                      f"{100 * r['prediction_agreement']:.1f} %", f"{100 * r['accuracy']:.1f} %"]
         else:
-            cells = [r["consumer"], r["version"], "yes" if r["loads"] else "no", "no", "", "", "",
-                     "", ""]
-        print("| " + " | ".join(map(str, cells)) + " |")
+            cells = [r["consumer"], r["version"], "yes" if r["loads"] else "no", "no"] + [""] * 6
+        lines.append("| " + " | ".join(map(str, cells)) + " |")
+    table = "\n".join(lines)
+    if print_table:
+        print(table)
     for r in rows:
-        if r.get("error"):
-            print(f"{r['consumer']}: {r['error']} ({r.get('where', '')})")
+        if r.get("seconds") is not None:
+            where = (r.get("where") or "").split("site-packages/")[-1].replace('"', "")
+            print(f"{r['consumer']}: {r['seconds']:.0f} s" + (f"; {r['error']} ({where})"
+                                                              if r.get("error") else ""))
+    return table
 
 
 if __name__ == "__main__":

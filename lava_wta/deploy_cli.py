@@ -129,7 +129,9 @@ def add_commands(subparsers) -> None:
                    help="nir: the community conventions (potentials from rest, Euler-convention time "
                         "constants). snntorch: for snnTorch's import_from_nir, which assumes dt = 1e-4 s "
                         "and one threshold per layer; its time constants are written for that step, not "
-                        "the network's (see docs/DEPLOY.md, Profiles)")
+                        "the network's. rockpool: for Rockpool's from_nir, which decays by exp(-dt/tau); "
+                        "its time constants are the physical ones, not the Euler-convention ones "
+                        "(see docs/DEPLOY.md, Profiles)")
     p.set_defaults(func=cmd_export)
 
     p = subparsers.add_parser(

@@ -1,6 +1,6 @@
-"""BENCHMARKS.md is written by the benchmark scripts: every section on it belongs to a
-script that writes it, every such script has its section, and writing one section leaves
-the rest of the page as it was. Nothing here runs a benchmark."""
+"""BENCHMARKS.md (and the measured sections of docs/) are written by the benchmark scripts:
+every section belongs to a script that writes it, every such script has its section, and
+writing one section leaves the rest of the page as it was. Nothing here runs a benchmark."""
 from __future__ import annotations
 
 import importlib.util
@@ -29,24 +29,46 @@ def _sections(text: str) -> list[str]:
     return begins
 
 
+def _all_sections() -> list[str]:
+    """Sections of BENCHMARKS.md and of every page under docs/."""
+    pages = [ROOT / "BENCHMARKS.md", *sorted((ROOT / "docs").rglob("*.md"))]
+    return [name for page in pages for name in _sections(page.read_text())]
+
+
 def _writers() -> set[str]:
     return {p.stem for p in BENCHMARKS.glob("*.py")
             if not p.name.startswith("_") and "--write-page" in p.read_text() and "recording(" in p.read_text()}
 
 
 def test_every_section_belongs_to_a_script_that_writes_it():
-    sections = _sections((ROOT / "BENCHMARKS.md").read_text())
+    page_mod = _page_module()
+    sections = _all_sections()
     assert len(sections) == len(set(sections)), "a section appears twice"
     writers = _writers()
     for name in sections:
-        assert name in writers, f"no script in benchmarks/ writes the section {name!r}"
+        assert page_mod.section_script(name) in writers, f"no script in benchmarks/ writes the section {name!r}"
 
 
 def test_every_script_that_writes_the_page_has_its_section():
-    sections = set(_sections((ROOT / "BENCHMARKS.md").read_text()))
+    page_mod = _page_module()
+    scripts = {page_mod.section_script(name) for name in _all_sections()}
     writers = _writers()
-    assert {"engine_vs_lava", "extension_rule", "engine_ab", "scale"} <= writers
-    assert writers <= sections, f"scripts without a section on BENCHMARKS.md: {sorted(writers - sections)}"
+    assert {"engine_vs_lava", "extension_rule", "engine_ab", "scale", "nir_interop"} <= writers
+    assert writers <= scripts, f"scripts without a section on a page: {sorted(writers - scripts)}"
+
+
+def test_a_variant_names_its_own_section(tmp_path):
+    page_mod = _page_module()
+    assert page_mod.section_name("benchmarks/nir_interop.py", "rockpool") == "nir_interop:rockpool"
+    assert page_mod.section_script("nir_interop:rockpool") == "nir_interop"
+    page = tmp_path / "DEPLOY.md"
+    page.write_text("<!-- BEGIN nir_interop -->\nA\n<!-- END nir_interop -->\n"
+                    "<!-- BEGIN nir_interop:rockpool -->\nB\n<!-- END nir_interop:rockpool -->\n")
+    with page_mod.recording(str(BENCHMARKS / "nir_interop.py"), ["--profile", "rockpool"], True, page,
+                            variant="rockpool"):
+        print("rockpool table")
+    text = page.read_text()
+    assert "\nA\n" in text and "\nB\n" not in text and "```\nrockpool table\n```" in text
 
 
 def test_writing_a_section_replaces_it_and_nothing_else(tmp_path):

@@ -53,15 +53,20 @@ def test_export_passes_type_check_and_reads_back_every_field(tmp_path, cuba_conf
     ce, ci, n = cuba_config.cuba_exc, cuba_config.cuba_inh, 5
     np.testing.assert_array_equal(g.nodes["input"].input_type["input"], [16])
     np.testing.assert_array_equal(g.nodes["output"].output_type["output"], [n])
-    np.testing.assert_allclose(g.nodes["input_weights"].weight, ce.input_current_mv * trained.weights)
+    k = {name: float(g.nodes[name].metadata["current_scale"]) for name in ("exc", "inh")}
+    np.testing.assert_allclose(g.nodes["input_weights"].weight, k["exc"] * ce.input_current_mv * trained.weights)
     assert not g.nodes["input_weights"].metadata, "no metadata on Linear (nir <= 1.0.4 readers)"
     for name, p, vth in (("exc", ce, ce.v_thresh_mv + trained.theta - ce.theta_offset_mv),
                          ("inh", ci, np.full(n, ci.v_thresh_mv))):
         node = g.nodes[name]
         np.testing.assert_allclose(node.tau_syn, _euler_tau(p.tau_syn_ms * 1e-3), rtol=1e-12)
         np.testing.assert_allclose(node.tau_mem, _euler_tau(p.tau_m_ms * 1e-3), rtol=1e-12)
-        np.testing.assert_allclose(node.w_in, node.tau_syn / DT_S, rtol=1e-12)
-        np.testing.assert_array_equal(node.r, 1.0)
+        # r lets a reader that infers its step as tau_mem / (1 + r) infer dt; the weights carry k;
+        # r * w_in * k is what r = 1, w_in = tau_syn / dt would give (the same network)
+        du, dv = DT_S / node.tau_syn, DT_S / node.tau_mem
+        np.testing.assert_allclose(node.tau_mem / (1 + node.r), DT_S, rtol=1e-12)
+        assert k[name] == pytest.approx((1 - np.exp(-du[0])) * (1 - np.exp(-dv[0])) / (du[0] * np.exp(-du[0])))
+        np.testing.assert_allclose(node.r * node.w_in * k[name], node.tau_syn / DT_S, rtol=1e-12)
         np.testing.assert_array_equal(node.v_leak, 0.0)
         np.testing.assert_allclose(node.v_reset, p.v_reset_mv - p.v_rest_mv)
         np.testing.assert_allclose(node.v_threshold, vth - p.v_rest_mv)
@@ -71,9 +76,9 @@ def test_export_passes_type_check_and_reads_back_every_field(tmp_path, cuba_conf
         assert float(m["v_rest_mv"]) == p.v_rest_mv and float(m["t_ref_ms"]) == p.t_ref_ms
     np.testing.assert_allclose(g.nodes["exc"].metadata["theta_mv"], trained.theta)
     np.testing.assert_allclose(g.nodes["exc_to_inh"].weight,
-                               cuba_config.network.w_ei * ci.exc_current_mv * np.eye(n))
+                               k["inh"] * cuba_config.network.w_ei * ci.exc_current_mv * np.eye(n))
     np.testing.assert_allclose(g.nodes["inh_to_exc"].weight,
-                               -cuba_config.network.w_ie * ce.inh_current_mv * (1 - np.eye(n)))
+                               -k["exc"] * cuba_config.network.w_ie * ce.inh_current_mv * (1 - np.eye(n)))
     m = g.metadata
     assert set(m) <= set(GRAPH_KEYS), set(m) - set(GRAPH_KEYS)
     assert _text(m["schema"]) == SCHEMA and int(m["schema_version"]) == SCHEMA_VERSION

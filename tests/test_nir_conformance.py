@@ -172,3 +172,75 @@ def test_readout_applies_the_retry_rule_and_votes(cuba_config, trained):
     np.testing.assert_allclose(p, [0.0, 100.0 * (cuba_config.input.pixel_rate_hz
                                                  + cuba_config.input.retry_pixel_rate_hz)
                                    * cuba_config.time.dt_ms * 1e-3])
+
+
+def _with(graph, **changes):
+    """``graph`` with node fields replaced: ``changes = {node name: {field: value}}``."""
+    import dataclasses
+
+    nodes = {name: dataclasses.replace(node, **changes.get(name, {})) if name in changes else node
+             for name, node in graph.nodes.items()}
+    return nir.NIRGraph(nodes=nodes, edges=graph.edges, metadata=graph.metadata)
+
+
+def test_r_and_the_weight_scale_are_free_in_nir(cuba_config, trained):
+    """NIR fixes only r * w_in * weight: r times 4 with w_in / 4, or a population's incoming
+    weights times 2 with its w_in / 2, leaves every spike in place (powers of two: exactly)."""
+    graph = to_nir_graph(trained, cuba_config)
+    exc, inh = graph.nodes["exc"], graph.nodes["inh"]
+    other = _with(graph, exc={"r": 4 * exc.r, "w_in": exc.w_in / 4},
+                  inh={"w_in": inh.w_in / 2}, exc_to_inh={"weight": 2 * graph.nodes["exc_to_inh"].weight})
+    raster = (np.random.default_rng(6).random((36, 120)) < 0.08).astype(float)
+    for timing in ("delay_every_edge", "delay_back_edges"):
+        ref = NIRSimulator(graph, timing=timing).run({"input": raster}, record=["inh"])
+        out = NIRSimulator(other, timing=timing).run({"input": raster}, record=["inh"])
+        assert ref["output"].sum() > 5 and ref["inh"].sum() > 0
+        np.testing.assert_array_equal(out["output"], ref["output"])
+        np.testing.assert_array_equal(out["inh"], ref["inh"])
+
+
+def _first_spike_membranes(sim_a, sim_b, raster):
+    """Step both simulators until either's excitatory neurons spike; the steps compared."""
+    steps = 0
+    for t in range(raster.shape[1]):
+        a, b = sim_a.step({"input": raster[:, t]}), sim_b.step({"input": raster[:, t]})
+        if a["exc"].any() or b["exc"].any():
+            np.testing.assert_array_equal(b["exc"], a["exc"])      # the same neurons cross
+            break
+        np.testing.assert_allclose(sim_b.v["exc"], sim_a.v["exc"], rtol=1e-9, atol=1e-9)
+        steps += 1
+    return steps
+
+
+def test_rockpool_profile_in_rockpools_reading_steps_lava_wtas_membrane(cuba_config, trained):
+    """Read as Rockpool 3.1 builds a LIFTorch (its step tau_mem / (1 + r), exp decays, no w_in
+    or r), the ``rockpool`` profile gives the membrane potentials of lava-wta's network until
+    the first spike (then Rockpool subtracts the threshold where lava-wta resets to rest)."""
+    raster = (np.random.default_rng(7).random((36, 80)) < 0.02).astype(float)
+    exact = NIRSimulator(to_nir_graph(trained, cuba_config))
+    graph = to_nir_graph(trained, cuba_config, profile="rockpool")
+    np.testing.assert_allclose(graph.nodes["exc"].tau_mem, cuba_config.cuba_exc.tau_m_ms * 1e-3)
+    steps = _first_spike_membranes(exact, NIRSimulator(graph, reading="rockpool"), raster)
+    assert steps >= 5 and exact.v["exc"].max() > 1.0, "a real stretch of subthreshold dynamics compared"
+
+
+def test_default_export_in_rockpools_reading_fires_like_the_network(cuba_config, trained, images,
+                                                                     engine_counts):
+    """The default graph's r makes Rockpool's reading step by dt_s and its weight scale gives a
+    spike the same total effect on v: it is not exact (exp(-du) for 1 - du), but not silent
+    either, unlike a graph with r = 1 (the step tau_mem / 2)."""
+    graph = to_nir_graph(trained, cuba_config)
+    _, counts = _classify(graph, images[:20], _replay(cuba_config), reading="rockpool")
+    ratio = counts.sum() / engine_counts[:20].sum()
+    assert 0.7 < ratio < 1.3, ratio
+    exc = graph.nodes["exc"]
+    silent = _with(graph, exc={"r": np.ones_like(exc.r), "w_in": exc.w_in * exc.r})
+    _, counts = _classify(silent, images[:20], _replay(cuba_config), reading="rockpool")
+    assert counts.sum() < 0.1 * engine_counts[:20].sum()
+
+
+def test_rockpool_reading_refuses_lif_nodes():
+    graph = nir.NIRGraph.from_list(nir.LIF(tau=np.full(2, 0.01), r=np.ones(2), v_leak=np.zeros(2),
+                                           v_threshold=np.ones(2)))
+    with pytest.raises(ConformanceError, match="CubaLIF"):
+        NIRSimulator(graph, dt=1e-3, reading="rockpool")

@@ -20,7 +20,16 @@ parameters:
   new current: lava-nc, snnTorch) or ``order="voltage_first"`` (v integrates the previous
   current, then the current takes its input: Norse).
 
-``reset()`` puts every neuron at ``v_leak`` with no current and forgets spikes in flight.
+``reading="rockpool"`` runs a ``CubaLIF`` as Rockpool 3.1's NIR importer builds it instead
+(``rockpool.nn.modules.torch.nir._convert_nir_to_rockpool``, a ``LIFTorch``; not NIR's
+semantics: the yardstick for what Rockpool computes from a graph)::
+
+    dt' = min(tau_mem / (1 + r)) over the node's neurons (the node's own step; ``dt`` unused)
+    i <- exp(-dt'/tau_syn) (i + x);   v <- exp(-dt'/tau_mem) v + i + v_leak   (no w_in, no r)
+    n = floor(v / v_threshold) spikes where v >= v_threshold; there v <- v - n v_threshold
+
+``reset()`` puts every neuron at ``v_leak`` with no current and forgets spikes in flight
+(at 0 under the Rockpool reading).
 """
 from __future__ import annotations
 
@@ -30,6 +39,7 @@ import numpy as np
 
 TIMINGS = ("delay_every_edge", "delay_back_edges")
 ORDERS = ("current_first", "voltage_first")
+READINGS = ("nir", "rockpool")
 NODE_TYPES = ("Input", "Output", "Linear", "Affine", "CubaLIF", "LIF")
 
 
@@ -46,7 +56,7 @@ class NIRSimulator:
     """Run a NIR graph (``nir.NIRGraph`` or a path) step by step; see the module docstring."""
 
     def __init__(self, graph, *, dt: ty.Optional[float] = None, timing: str = "delay_every_edge",
-                 order: str = "current_first"):
+                 order: str = "current_first", reading: str = "nir"):
         import nir
 
         if not isinstance(graph, nir.NIRGraph):
@@ -55,16 +65,21 @@ class NIRSimulator:
             raise ValueError(f"timing: expected one of {TIMINGS}, got {timing!r}")
         if order not in ORDERS:
             raise ValueError(f"order: expected one of {ORDERS}, got {order!r}")
+        if reading not in READINGS:
+            raise ValueError(f"reading: expected one of {READINGS}, got {reading!r}")
         if dt is None:
             if "dt_s" not in (graph.metadata or {}):
                 raise ValueError("NIRSimulator: the graph has no metadata['dt_s']; pass dt=")
             dt = float(np.asarray(graph.metadata["dt_s"]))
         self.graph, self.dt, self.timing, self.order = graph, float(dt), timing, order
+        self.reading = reading
         self.kinds = {name: type(node).__name__ for name, node in graph.nodes.items()}
         bad = [f"{n!r} ({k})" for n, k in self.kinds.items() if k not in NODE_TYPES]
         if bad:
             raise ConformanceError(f"unsupported node(s): {', '.join(bad)}; this simulator runs "
                                    f"{', '.join(NODE_TYPES)}")
+        if reading == "rockpool" and "LIF" in self.kinds.values():
+            raise ConformanceError("reading='rockpool' runs CubaLIF neurons only")
         self.incoming: ty.Dict[str, ty.List[str]] = {name: [] for name in graph.nodes}
         for src, dst in graph.edges:
             self.incoming[dst].append(src)
@@ -138,7 +153,8 @@ class NIRSimulator:
         for name, kind in self.kinds.items():
             if kind in ("CubaLIF", "LIF"):
                 node = self.graph.nodes[name]
-                self.v[name] = _vec(node.v_leak, self.sizes[name])
+                self.v[name] = (np.zeros(self.sizes[name]) if self.reading == "rockpool"
+                                else _vec(node.v_leak, self.sizes[name]))
                 self.i[name] = np.zeros(self.sizes[name])
 
     def _params(self, name: str) -> dict:
@@ -150,6 +166,10 @@ class NIRSimulator:
                  "v_reset": np.zeros(n) if node.v_reset is None else _vec(node.v_reset, n)}  # NIR's default
             if self.kinds[name] == "LIF":
                 p["a_mem"] = self.dt / _vec(node.tau, n)
+            elif self.reading == "rockpool":
+                tau_syn, tau_mem = _vec(node.tau_syn, n), _vec(node.tau_mem, n)
+                step = np.min(tau_mem / (1.0 + p["r"]))
+                p.update(k_syn=np.exp(-step / tau_syn), k_mem=np.exp(-step / tau_mem))
             else:
                 p.update(a_syn=self.dt / _vec(node.tau_syn, n), a_mem=self.dt / _vec(node.tau_mem, n),
                          w_in=_vec(node.w_in, n))
@@ -158,6 +178,12 @@ class NIRSimulator:
 
     def _neuron(self, name: str, x: np.ndarray) -> np.ndarray:
         p, v = self._params(name), self.v[name]
+        if self.reading == "rockpool":
+            self.i[name] = p["k_syn"] * (self.i[name] + x)
+            v = p["k_mem"] * v + self.i[name] + p["v_leak"]
+            spikes = np.where(v >= p["v_threshold"], np.floor(v / p["v_threshold"]), 0.0)
+            self.v[name] = v - spikes * p["v_threshold"]
+            return spikes
         if self.kinds[name] == "LIF":
             v = v + p["a_mem"] * (p["v_leak"] - v + p["r"] * x)
         else:

@@ -16,9 +16,12 @@ step (a pulse of area ``dt``)::
 This is the reading lava-wta's importer applies to every graph (:func:`euler_fractions`),
 and the one its exporter writes for: the time constants are the *Euler-convention* ones,
 ``tau' = dt / (1 - exp(-dt / tau))``, for which one Euler step decays exactly as the
-exponential of the physical ``tau`` does; ``w_in = tau_syn' / dt`` so that a spike through
-a weight ``w`` makes ``i`` jump by ``w``; ``r = 1`` (``i`` is ``R*i`` in mV); potentials are
-measured from rest (``v_leak = 0``). The physical constants go into metadata.
+exponential of the physical ``tau`` does; potentials are measured from rest
+(``v_leak = 0``). The voltage a spike through a weight ``w`` adds depends on
+``r * w_in * w`` only, so ``r`` and the scale of the weights are free: the exporter picks
+``r`` with :func:`step_inferring_r` and the scale with :func:`current_scale` (for readers
+that ignore ``w_in`` and ``r``) and sets ``w_in = 1 / (du r k)``. The physical constants go
+into metadata.
 
 What NIR leaves open and a graph's metadata states (:data:`GRAPH_KEYS`):
 
@@ -33,10 +36,11 @@ The schema is versioned (``schema``, ``schema_version``); a reader checks both.
 """
 from __future__ import annotations
 
+import math
 import typing as ty
 
 SCHEMA = "lava-wta.nir"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 TIMING = ("every weighted connection (Linear node) delays spikes by one step; within a step a "
           "neuron's current takes that step's input before v is updated with the new current")
@@ -46,8 +50,8 @@ GRAPH_KEYS: ty.Dict[str, str] = {
     "schema_version": f"integer, {SCHEMA_VERSION} for the layout described here",
     "producer": "'lava-wta'",
     "producer_version": "lava-wta's version",
-    "profile": "'nir' (the community conventions above) or a consumer profile (profile_note says "
-               "what it misstates)",
+    "profile": "'nir' (the conventions above) or a consumer profile, 'snntorch' or 'rockpool' "
+               "(profile_note says what it misstates)",
     "profile_note": "for a consumer profile: which graph values are not the physical ones, and why",
     "dt_s": "the network's time step (s); in profile 'nir' the step the Euler-convention time "
             "constants are written for",
@@ -85,6 +89,9 @@ NEURON_KEYS: ty.Dict[str, str] = {
     "theta_offset_mv": "excitatory only: v_threshold = v_thresh + theta - theta_offset - v_rest",
     "t_ref_ms": "refractory period (ms); NIR has none, so the graph is exact only when it is 0",
     "refractory_exact": "whether t_ref_ms is 0",
+    "current_scale": "the weights into this population are the configuration's (mV of R*i per "
+                     "spike) times this factor; w_in and r compensate (r * w_in * weight is the "
+                     "network's)",
     "threshold_scale": "profile 'snntorch': each neuron's v and inputs are multiplied by this "
                        "(one threshold per layer)",
 }
@@ -95,6 +102,23 @@ def euler_tau(dt: float, fraction: float) -> float:
     """The Euler-convention time constant whose forward-Euler step of ``dt`` loses
     ``fraction`` of the state (``fraction = 1 - exp(-dt / tau)`` for an exact decay)."""
     return dt / fraction
+
+
+def step_inferring_r(dt: float, tau_mem: float) -> float:
+    """``r = tau_mem / dt - 1``: a reader that takes its step as ``tau_mem / (1 + r)`` (Rockpool
+    3.1's NIR importer) then steps by ``dt``."""
+    return tau_mem / dt - 1.0
+
+
+def current_scale(du: float, dv: float) -> float:
+    """The scale ``k`` of a population's incoming weights for which a reader that decays the
+    current by ``exp(-du)`` and ``v`` by ``exp(-dv)`` per step, adds the weighted spike to the
+    current before decaying it and the whole current to ``v`` (Rockpool 3.1's ``LIFTorch``, with
+    Euler-convention time constants) gives a spike the same total effect on ``v`` (its sum over
+    the steps) as lava-wta's step (current decay ``1 - du``, ``v += dv i``) does:
+    ``k = (1 - exp(-du)) (1 - exp(-dv)) / (du exp(-du))``."""
+    a, b = math.exp(-du), math.exp(-dv)
+    return (1.0 - a) * (1.0 - b) / (du * a)
 
 
 def euler_fractions(dt: float, tau_syn: ty.Optional[float], tau_mem: float) -> ty.Tuple[float, float]:

@@ -10,14 +10,21 @@ Graph (node names in quotes; edges listed in this order)::
       -> "inh" CubaLIF
       -> "inh_to_exc" Linear(-w_ie * inh_current_mv * (1 - identity))  -> "exc"
 
-Parameters follow the conventions of :mod:`lava_wta.nir.conventions` (those of snnTorch's,
-lava-dl's, Rockpool's and Spyx's exporters): potentials measured from rest (``v_leak = 0``,
-``v_reset = v_reset - v_rest``), Euler-convention time constants
-``tau' = dt / (1 - exp(-dt / tau))`` (seconds), ``w_in = tau_syn' / dt`` so that a spike
-through a Linear weight ``w`` makes the current ``i`` (as ``R*i``, mV) jump by ``w``, and
-``r = 1``. The Linear weights are the configuration's weights times their current scale
-(``input_current_mv``, ``exc_current_mv``, ``inh_current_mv``), inhibition negative; theta,
-frozen after training, is folded into ``v_threshold``.
+Parameters follow the conventions of :mod:`lava_wta.nir.conventions`: potentials measured
+from rest (``v_leak = 0``, ``v_reset = v_reset - v_rest``), Euler-convention time constants
+``tau' = dt / (1 - exp(-dt / tau))`` (seconds); theta, frozen after training, is folded into
+``v_threshold``. The Linear weights are the configuration's weights times their current
+scale (``input_current_mv``, ``exc_current_mv``, ``inh_current_mv``; mV of ``R*i`` per
+spike), inhibition negative, times ``k`` (``current_scale``, per population). NIR fixes only
+the product ``r * w_in * weight`` (the voltage a spike adds), so ``r`` and ``k`` are free;
+they are chosen for readers that ignore ``w_in`` and ``r`` (Rockpool 3.1 builds a
+``LIFTorch``: step ``tau_mem / (1 + r)``, decays ``exp(-step / tau)``, the weighted spike
+added to ``i`` and ``i`` to ``v``): ``r = tau_mem' / dt - 1`` so that such a reader infers
+``dt``, and ``k = (1 - exp(-du)) (1 - exp(-dv)) / (du exp(-du))`` (``du``, ``dv``: the
+population's per-step decay fractions) so that, decaying by ``exp(-du)``, ``exp(-dv)``
+where lava-wta decays by ``1 - du``, ``1 - dv``, it gives a spike the same total effect
+on ``v``; ``w_in = 1 / (du r k)`` keeps the product, so every NIR reader still runs
+exactly lava-wta's network.
 
 The metadata (flat keys, schema :data:`~lava_wta.nir.conventions.SCHEMA` version
 :data:`~lava_wta.nir.conventions.SCHEMA_VERSION`, every key described in
@@ -26,7 +33,13 @@ constants, ``dt_s``, the timing convention, and what NIR cannot express: refract
 (exact only when 0, the default), the neuron labels, the Poisson rate encoding with its retry
 rule, the presentation protocol and the whole lava-wta configuration.
 
-Profiles (``profile=``): ``"nir"`` (the default) is the above. ``"snntorch"`` is for
+Profiles (``profile=``): ``"nir"`` (the default) is the above. ``"rockpool"`` is for
+Rockpool's reading above: the physical time constants (so its ``exp(-dt / tau)`` decays are
+lava-wta's ``1 - du``, ``1 - dv`` exactly), ``r = tau_mem / dt - 1``, ``k = dv / (1 - du)``
+(its current is ``(1 - du)`` times lava-wta's, and it adds all of it to ``v``), and
+``w_in = tau_syn / (dt r k)``: read in continuous time the graph is lava-wta's physical
+model, but a forward-Euler reader at ``dt_s`` decays by ``dt / tau`` instead of
+``1 - exp(-dt / tau)`` (the misstatement ``profile_note`` records). ``"snntorch"`` is for
 snnTorch's ``import_from_nir``, which assumes ``dt = 1e-4`` s, ``r = tau_mem / dt``,
 ``v_leak = 0`` and one threshold per layer: the time constants are written for
 ``dt = 1e-4`` s (so snnTorch's per-step decays are ours, while the graph's time constants
@@ -54,7 +67,7 @@ from lava_wta.model.threshold import threshold_mv
 from lava_wta.nir import conventions as cv
 from lava_wta.state import WTAState
 
-PROFILES = ("nir", "snntorch")
+PROFILES = ("nir", "snntorch", "rockpool")
 SNNTORCH_DT_S = 1e-4
 """The time step snnTorch's ``import_from_nir`` assumes."""
 
@@ -100,10 +113,17 @@ def _population(p, dt_ms: float, threshold_mv: np.ndarray, profile: str) -> dict
     tau_syn, tau_mem = cv.euler_tau(dt, du), cv.euler_tau(dt, dv)
     vth = np.asarray(threshold_mv, float) - p.v_rest_mv
     v_reset = p.v_reset_mv - p.v_rest_mv
-    scale, weight_gain, r = np.ones(n), 1.0, 1.0
+    scale = np.ones(n)
+    if profile == "rockpool":
+        tau_syn, tau_mem = p.tau_syn_ms * 1e-3, p.tau_m_ms * 1e-3
+        r, weight_gain = cv.step_inferring_r(dt, tau_mem), dv / (1.0 - du)
+        w_in = tau_syn / (dt * r * weight_gain)
+    else:
+        r, weight_gain = cv.step_inferring_r(dt, tau_mem), cv.current_scale(du, dv)
+        w_in = 1.0 / (du * r * weight_gain)
     if profile == "snntorch":
         # v <- (1 - dv) v + i with r = tau_mem'/dt: the current carries dv, so the weights do
-        r, weight_gain = tau_mem / dt, dv
+        r, weight_gain, w_in = tau_mem / dt, dv, tau_syn / dt
         if v_reset != 0 or np.any(vth <= 0):
             raise UnsupportedModelError(
                 f"profile 'snntorch' needs v_reset_mv = v_rest_mv and thresholds above rest "
@@ -112,11 +132,11 @@ def _population(p, dt_ms: float, threshold_mv: np.ndarray, profile: str) -> dict
         scale = vth.max() / vth
         vth = np.full(n, vth.max())
     return {"params": dict(tau_syn=full(tau_syn), tau_mem=full(tau_mem), r=full(r), v_leak=full(0.0),
-                           v_threshold=vth, v_reset=full(v_reset), w_in=full(tau_syn / dt)),
+                           v_threshold=vth, v_reset=full(v_reset), w_in=full(w_in)),
             "meta": {"tau_syn_s": p.tau_syn_ms * 1e-3, "tau_mem_s": p.tau_m_ms * 1e-3,
                      "v_rest_mv": p.v_rest_mv, "v_reset_mv": p.v_reset_mv,
                      "v_thresh_mv": p.v_thresh_mv, "t_ref_ms": p.t_ref_ms,
-                     "refractory_exact": bool(p.t_ref_ms == 0)},
+                     "refractory_exact": bool(p.t_ref_ms == 0), "current_scale": weight_gain},
             "scale": scale, "weight_gain": weight_gain}
 
 
@@ -147,7 +167,15 @@ def graph_metadata(config: WTAConfig, assignments: ty.Optional[np.ndarray], prof
                          "-1 do not vote"),
         "lava_wta_config": json.dumps(config.to_dict()),
     }
-    if profile != "nir":
+    if profile == "rockpool":
+        meta["time_constants"] = ("physical: tau = tau_physical (s); a forward-Euler reader at dt_s "
+                                  "decays by dt_s/tau instead of 1 - exp(-dt_s/tau)")
+        meta["profile_note"] = (
+            "time constants are the physical ones (Rockpool decays by exp(-dt/tau)) instead of the "
+            "Euler-convention ones; r = tau_mem/dt_s - 1 (Rockpool infers its step as tau_mem/(1+r)); "
+            "weights into a population times current_scale = dv/(1-du), w_in = tau_syn/(dt_s r "
+            "current_scale)")
+    if profile == "snntorch":
         meta["profile_dt_s"] = SNNTORCH_DT_S
         meta["profile_note"] = (
             f"time constants written for dt = {SNNTORCH_DT_S} s (the step snnTorch assumes) instead "
@@ -205,7 +233,7 @@ def export_nir(run_or_state: ty.Union[str, Path, WTAState], config: ty.Optional[
                path: ty.Union[str, Path, None] = None, *, profile: str = "nir"):
     """Write the trained network of a run folder (or a ``WTAState`` with its ``config``) to
     ``path`` as a NIR HDF5 file; returns the ``nir.NIRGraph``. ``profile``: ``"nir"`` (the
-    default, the community conventions) or ``"snntorch"`` (see the module docstring).
+    default), ``"snntorch"`` or ``"rockpool"`` (see the module docstring).
 
     Raises :class:`UnsupportedModelError` for the conductance-based model.
     """
