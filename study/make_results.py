@@ -544,9 +544,11 @@ def section_epochs(sweep, fig_dir: Path, page_dir: Path, make_cmd: str) -> ty.Li
                     [f"after pass {e + 1} (%)" for e in range(n_pass)] +
                     ["Diehl & Cook (%)", "target (%)", "training minutes per pass", "µs per step",
                      "presentations per image"], table)
-    out += ["", "Accuracy: mean ± std over the seeds that finished the pass (n). Training time: per pass, "
-            "the engine on one core, with two runs of the sweep sharing the machine's 2 cores; evaluation "
-            "(labelling and testing after each pass) is not included.", ""]
+    out += ["", "Accuracy: mean ± std over the seeds that finished the pass (n). Training time: wall-clock per "
+            "pass of the engine on one core while the sweep's two runs (and whatever else ran) shared the "
+            "machine's cores, so it measures the load as much as the engine; evaluation (labelling and "
+            "testing after each pass) is not included. The step alone, at each size: `benchmarks/scale.py` "
+            "in [BENCHMARKS.md](../BENCHMARKS.md).", ""]
     verdicts = []
     for key, runs in groups:
         ds, p, n, mode, wt = key
