@@ -356,14 +356,7 @@ def protocol_verdict(rows) -> ty.List[str]:
                     for wt1 in values(done(here, **{"scaling.mode": "l1"}), "scaling.target_norm"):
                         a1 = [100 * r["accuracy"] for r in done(here, **{"scaling.mode": "l1",
                                                                             "scaling.target_norm": wt1})]
-                        d = R.summarize(a2)["mean"] - R.summarize(a1)["mean"]
-                        test, clear = _compare(a1, a2)
-                        if clear is None:
-                            word = "no test"
-                        elif not clear:
-                            word = "no clear difference"
-                        else:
-                            word = "l2 better" if d > 0 else "l1 better"
+                        d, test, word = _difference(a2, a1, "l2", "l1")
                         seeds = lambda n: f"{n} seed" + ("s" if n != 1 else "")  # noqa: E731
                         out.append(f"- {ds}, {between}, {num(pres)} ms: l2 Wt {num(wt2)} ({seeds(len(a2))}) − "
                                    f"l1 Wt {num(wt1)} ({seeds(len(a1))}) = {d:+.2f} points; {test} → **{word}**")
@@ -560,10 +553,7 @@ def section_epochs(sweep, fig_dir: Path, page_dir: Path, make_cmd: str) -> ty.Li
             last = min(max(len(recs) for _, recs in runs), max(len(recs) for _, recs in runs1))
             a2 = [100 * recs[last - 1]["accuracy"] for _, recs in runs if len(recs) >= last]
             a1 = [100 * recs[last - 1]["accuracy"] for _, recs in runs1 if len(recs) >= last]
-            d = R.summarize(a2)["mean"] - R.summarize(a1)["mean"]
-            test, clear = _compare(a1, a2)
-            word = "no test" if clear is None else ("no clear difference" if not clear
-                                                     else ("l2 better" if d > 0 else "l1 better"))
+            d, test, word = _difference(a2, a1, "l2", "l1")
             verdicts.append(f"- {ds}, {num(n)} neurons, {num(p)} ms, after pass {last}: l2 Wt {num(wt)} "
                             f"(n={len(a2)}) − l1 Wt {num(key1[4])} (n={len(a1)}) = {d:+.2f} points; "
                             f"{test} → **{word}**")
@@ -616,10 +606,7 @@ def section_adaptive(sweeps: ty.Sequence[Sweep], make_cmd: str) -> ty.List[str]:
             fixed_by_wt.setdefault(key, {}).setdefault(r.get("scaling.target_norm"), []).append(100 * r["accuracy"])
 
     def verdict(ds, n, mode, what, a, wt_fixed, b):
-        d = R.summarize(a)["mean"] - R.summarize(b)["mean"]
-        test, clear = _compare(b, a)
-        word = "no test" if clear is None else ("no clear difference" if not clear
-                                                 else ("adaptive better" if d > 0 else "fixed better"))
+        d, test, word = _difference(a, b, "adaptive", "fixed")
         return (f"- {ds}, {num(n)} neurons, {mode}: {what} (n={len(a)}) − fixed Wt {num(wt_fixed)} (n={len(b)}) "
                 f"= {d:+.2f} points; {test} → **{word}**")
 
@@ -791,6 +778,19 @@ def _compare(a: ty.Sequence[float], b: ty.Sequence[float]) -> ty.Tuple[str, ty.O
     clear = bool(test.pvalue < 0.05)
     size = "t > 100" if t > 100 else f"t = {t:.1f}"
     return f"Welch {size}, df {float(test.df):.1f}: {'clear' if clear else 'not clear at 5 %'}", clear
+
+
+def _difference(a: ty.Sequence[float], b: ty.Sequence[float], a_name: str, b_name: str
+                ) -> ty.Tuple[float, str, str]:
+    """Mean of ``a`` minus mean of ``b`` (the seeds of two settings), Welch's phrase
+    (:func:`_compare`) and the verdict: no test, no clear difference, or which is better."""
+    d = R.summarize(a)["mean"] - R.summarize(b)["mean"]
+    test, clear = _compare(b, a)
+    if clear is None:
+        return d, test, "no test"
+    if not clear:
+        return d, test, "no clear difference"
+    return d, test, f"{a_name} better" if d > 0 else f"{b_name} better"
 
 
 def plot_stat_histograms(groups: ty.Dict[str, ty.Dict[str, ty.List[ty.Any]]], wts: dict, path: Path) -> Path:
