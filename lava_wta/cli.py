@@ -119,6 +119,11 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint-every", type=count(1),
                    help="images between checkpoints (default: " + ", ".join(
                        f"{get_backend(b).checkpoint_every} {b}" for b in backend_names(learns=True)) + ")")
+    p.add_argument("--threads", type=count(1), default=1,
+                   help="threads that step the training network together (backends "
+                        f"{', '.join(backend_names(threads=True))}); the same results, bit for bit. "
+                        "It pays at thousands of neurons with a free core per thread: "
+                        "benchmarks/team.py measures it on this machine")
     _add_model_flags(p)
 
     p = sub.add_parser("evaluate", help="re-label and re-test the state of a run folder (any backend; "
@@ -248,7 +253,8 @@ def _main(argv: ty.List[str]) -> int:
         config, dataset, n_train=args.train_images, n_label=args.label_images,
         n_test=args.test_images, out_dir=out, label_from=args.label_from,
         progress=not args.no_progress, checkpoint_every=args.checkpoint_every,
-        command="lava-wta " + " ".join(shlex.quote(a) for a in argv), backend=args.backend)
+        command="lava-wta " + " ".join(shlex.quote(a) for a in argv), backend=args.backend,
+        threads=args.threads)
     _report(metrics, out)
     return 0
 

@@ -64,13 +64,15 @@ Models = ty.Optional[ty.Mapping[type, ty.Any]]
 
 def present(config: WTAConfig, images: np.ndarray, state: WTAState, *, backend: str = "engine",
             learning: bool, input_seed: int, on_progress: ty.Optional[ProgressFn] = None,
-            models: Models = None, checkpoint: ty.Optional[Checkpoint] = None) -> PresentationResult:
+            models: Models = None, checkpoint: ty.Optional[Checkpoint] = None,
+            threads: int = 1) -> PresentationResult:
     """Present ``images`` in order with the backend named ``backend`` (see
     :mod:`lava_wta.backends`: one contract for all; a backend refuses, naming those that
-    can, what it cannot do: to learn, to run ``models``, to checkpoint)."""
+    can, what it cannot do: to learn, to run ``models``, to checkpoint, to step the
+    network with ``threads`` threads)."""
     return get_backend(backend).present(config, images, state, learning=learning,
                                         input_seed=input_seed, on_progress=on_progress,
-                                        checkpoint=checkpoint, models=models)
+                                        checkpoint=checkpoint, models=models, threads=threads)
 
 
 @dataclass
@@ -105,7 +107,7 @@ def train(config: WTAConfig, images: np.ndarray, labels: ty.Optional[np.ndarray]
           state: ty.Optional[WTAState] = None, models: Models = None, progress: bool = True,
           checkpoint: ty.Optional[Checkpoint] = None, n_classes: int = 10,
           backend: str = "engine", epoch: int = 0, snapshots: int = SNAPSHOT_MOMENTS,
-          snapshot_neurons: int = SNAPSHOT_NEURONS) -> TrainResult:
+          snapshot_neurons: int = SNAPSHOT_NEURONS, threads: int = 1) -> TrainResult:
     """Unsupervised training (STDP, scaling, theta) on ``images`` with ``backend``, as
     training pass ``epoch`` (0-based; it selects the Poisson stream, see
     :func:`lava_wta.state.epoch_input_seed`).
@@ -115,6 +117,7 @@ def train(config: WTAConfig, images: np.ndarray, labels: ty.Optional[np.ndarray]
     neuron labels taken from all earlier images (as Diehl & Cook report during training).
     The weights of the first ``snapshot_neurons`` neurons are kept at ``snapshots``
     evenly spaced moments (start and end included; 0: none), the result's ``snapshots``.
+    ``threads``: threads that step the network (the engine's; the same results).
     """
     config.check_image_size(images.shape[1], source="training set")
     state = state or WTAState.initial(config)
@@ -145,7 +148,7 @@ def train(config: WTAConfig, images: np.ndarray, labels: ty.Optional[np.ndarray]
     try:
         result = present(config, images, state, backend=backend, learning=True,
                          input_seed=epoch_input_seed(config, epoch),
-                         on_progress=on_progress, models=models,
+                         on_progress=on_progress, models=models, threads=threads,
                          checkpoint=snap if snap is not None else checkpoint)
     finally:
         bar.close()
@@ -370,9 +373,10 @@ def _check_checkpoint_config(out: Path, config: WTAConfig) -> None:
 def run_experiment(config: WTAConfig, dataset: Dataset, *, n_train: int, n_label: int, n_test: int,
                    out_dir: ty.Union[str, Path], label_from: str = "heldout", models: Models = None,
                    progress: bool = True, checkpoint_every: ty.Optional[int] = None,
-                   command: ty.Optional[str] = None, backend: str = "engine") -> dict:
+                   command: ty.Optional[str] = None, backend: str = "engine", threads: int = 1) -> dict:
     """Train, label, test with ``backend``; write config, state, metrics and figures to
-    ``out_dir`` (``metrics.json`` records the backend).
+    ``out_dir`` (``metrics.json`` records the backend). Training steps the network with
+    ``threads`` threads (the engine's; the same results, bit for bit).
 
     Every count, the configuration (:meth:`WTAConfig.check_trainable`), the memory it
     needs (:func:`check_memory`) and the folder are checked before any work. The folder
@@ -387,7 +391,11 @@ def run_experiment(config: WTAConfig, dataset: Dataset, *, n_train: int, n_label
     ``train.json``) is not repeated when labelling or testing was interrupted.
     """
     spec = get_backend(backend)
-    spec.check(config, learning=True, models=models)      # before anything is written
+    spec.check(config, learning=True, models=models, threads=threads)   # before anything is written
+    if threads != 1:
+        from lava_wta.engine import check_threads
+
+        check_threads(threads, config)
     if checkpoint_every is None:
         checkpoint_every = spec.checkpoint_every
     checkpoint_every = check_count("checkpoint_every (--checkpoint-every)", checkpoint_every, minimum=1)
@@ -428,7 +436,7 @@ def run_experiment(config: WTAConfig, dataset: Dataset, *, n_train: int, n_label
         if done is None:
             done, snapshots = _train_epochs(
                 config, train_x, train_y, out, manifest, models=models, progress=progress,
-                checkpoint_every=checkpoint_every, n_classes=n_classes, backend=backend,
+                checkpoint_every=checkpoint_every, n_classes=n_classes, backend=backend, threads=threads,
                 evaluate_pass=lambda st: _evaluate(config, st, dataset, label_x, label_y, n_test, models=models,
                                                    progress=progress, n_classes=n_classes, backend=backend)[0])
             plots.plot_training_curve(done["training_curve"], out / "training_curve.png", n_classes)
@@ -506,7 +514,7 @@ def _target_norm_curve(config: WTAConfig, state: WTAState, counts: np.ndarray,
 
 def _train_epochs(config: WTAConfig, train_x: np.ndarray, train_y: np.ndarray, out: Path,
                   manifest: Manifest, *, models, progress: bool, checkpoint_every: int, n_classes: int,
-                  backend: str, evaluate_pass: ty.Callable[[WTAState], dict]
+                  backend: str, evaluate_pass: ty.Callable[[WTAState], dict], threads: int = 1
                   ) -> ty.Tuple[dict, ty.Optional[dict]]:
     """Train ``config.training.epochs`` passes over ``train_x`` (see
     :func:`lava_wta.state.epoch_order`), resuming after the last finished pass and from the
@@ -535,7 +543,7 @@ def _train_epochs(config: WTAConfig, train_x: np.ndarray, train_y: np.ndarray, o
             manifest.write(CHECKPOINT_CONFIG_FILE, dumps_json({"config": config.to_dict(), "epoch": epoch}))
         checkpoint = _RunCheckpoint(ckpt, every_images=checkpoint_every, manifest=manifest)
         trained = train(config, x, y, state=state, models=models, progress=progress, checkpoint=checkpoint,
-                        n_classes=n_classes, backend=backend, epoch=epoch)
+                        n_classes=n_classes, backend=backend, epoch=epoch, threads=threads)
         state, tp = trained.state, trained.pass_
         snapshots = _join_snapshots(snapshots, trained.snapshots, epoch * len(train_x))
         record = {"epoch": epoch + 1, "seconds": tp.seconds, "compile_seconds": tp.compile_seconds,

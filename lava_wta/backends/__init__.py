@@ -75,6 +75,9 @@ class Backend:
     """``"float"`` (floating point) or ``"fixed"`` (Loihi 2 integers)."""
     target_modes: ty.Tuple[str, ...] = ("fixed",)
     """Values of ``scaling.target_mode`` it trains with (a frozen network ignores it)."""
+    threads: bool = False
+    """Steps one training network with several threads (``threads=`` of :meth:`present`;
+    its ``run`` then takes a ``threads`` keyword)."""
 
     def __post_init__(self) -> None:
         if self.arithmetic not in ARITHMETICS:
@@ -89,10 +92,16 @@ class Backend:
         """Saves and resumes from checkpoints (:class:`lava_wta.presentation.Checkpoint`)."""
         return self.checkpoint_every is not None
 
-    def check(self, config=None, *, learning: bool = False, models=None, checkpoint=None) -> None:
+    def check(self, config=None, *, learning: bool = False, models=None, checkpoint=None,
+              threads: int = 1) -> None:
         """Raise :class:`BackendError` if this backend cannot do what is asked: learn, run
-        the ProcessModels ``models``, keep ``checkpoint``, or simulate ``config``'s neuron
-        model. The message names the backends that can."""
+        the ProcessModels ``models``, keep ``checkpoint``, simulate ``config``'s neuron
+        model, or step the network with ``threads`` threads. The message names the
+        backends that can."""
+        if threads != 1 and not self.threads:
+            raise BackendError(f"threads: backend {self.name!r} steps a network in one thread, "
+                               f"got threads={threads!r}; the backends that take several: "
+                               f"{backend_names(threads=True)}")
         if learning and not self.learns:
             raise BackendError(
                 f"backend {self.name!r} runs a frozen network (inference only) and cannot learn; "
@@ -122,14 +131,15 @@ class Backend:
                     f"{backend_names(learns=True, target_mode=target)}")
 
     def present(self, config, images, state, *, learning: bool, input_seed: int, on_progress=None,
-                checkpoint=None, models=None, chunk_images: ty.Optional[int] = None):
+                checkpoint=None, models=None, chunk_images: ty.Optional[int] = None,
+                threads: int = 1):
         """Present ``images`` in order to the network of ``config`` and ``state``; a
         :class:`lava_wta.presentation.PresentationResult`. Refuses (:meth:`check`) what
         this backend cannot do."""
-        self.check(config, learning=learning, models=models, checkpoint=checkpoint)
+        self.check(config, learning=learning, models=models, checkpoint=checkpoint, threads=threads)
         return self.run(config, images, state, learning=learning, input_seed=input_seed,
                         on_progress=on_progress, checkpoint=checkpoint, models=models,
-                        chunk_images=chunk_images)
+                        chunk_images=chunk_images, **({"threads": threads} if self.threads else {}))
 
 
 def _model_names(models: ty.Mapping[type, ty.Any]) -> str:
@@ -141,7 +151,8 @@ def _model_names(models: ty.Mapping[type, ty.Any]) -> str:
 
 
 _REGISTRY: ty.Dict[str, Backend] = {}
-_CAPABILITIES = ("learns", "runs_process_models", "checkpoints", "arithmetic", "neuron_model", "target_mode")
+_CAPABILITIES = ("learns", "runs_process_models", "checkpoints", "arithmetic", "neuron_model", "target_mode",
+                 "threads")
 
 
 def register_backend(backend: Backend, *, replace: bool = False) -> Backend:
@@ -162,7 +173,8 @@ def backend_names(**capabilities) -> ty.List[str]:
     """Names of the registered backends, in registration order; with keywords, those with
     these capabilities: ``learns``, ``runs_process_models``, ``checkpoints`` (bools),
     ``arithmetic`` (``"float"`` or ``"fixed"``), ``neuron_model`` (one it simulates),
-    ``target_mode`` (a ``scaling.target_mode`` it trains with)."""
+    ``target_mode`` (a ``scaling.target_mode`` it trains with), ``threads`` (bool: steps a
+    training network with several threads)."""
     unknown = sorted(set(capabilities) - set(_CAPABILITIES))
     if unknown:
         raise TypeError(f"backend_names: unknown capabilities {unknown}; expected some of "
@@ -184,11 +196,11 @@ def backend_names(**capabilities) -> ty.List[str]:
 
 
 def _present_engine(config, images, state, *, learning, input_seed, on_progress=None,
-                    checkpoint=None, models=None, chunk_images=None):
+                    checkpoint=None, models=None, chunk_images=None, threads=1):
     from lava_wta.engine import present_engine
 
     return present_engine(config, images, state, learning=learning, input_seed=input_seed,
-                          on_progress=on_progress, checkpoint=checkpoint,
+                          on_progress=on_progress, checkpoint=checkpoint, threads=threads,
                           **({"chunk_images": chunk_images} if chunk_images else {}))
 
 
@@ -214,7 +226,7 @@ ASYNC_BUFFER_IMAGES = 256
 
 register_backend(Backend("engine", "the standalone compiled engine (fastest)", _present_engine,
                          learns=True, checkpoint_every=5000, neuron_models=COMPILED_NEURON_MODELS,
-                         target_modes=TARGET_MODES))
+                         target_modes=TARGET_MODES, threads=True))
 register_backend(Backend("lava-fused", "the whole network in one Lava process, synchronised every "
                                        "step", _lava("fused", 32), learns=True, checkpoint_every=500,
                          neuron_models=COMPILED_NEURON_MODELS))

@@ -28,6 +28,7 @@ import numpy as np
 from lava_wta.config import WTAConfig
 from lava_wta.kernels import network as K
 from lava_wta.kernels.support import check_compiled_support as check_engine_support
+from lava_wta.kernels.team import new_team
 from lava_wta.lava_runtime import keep_lava_importable
 from lava_wta.model.key import bind_key, model_key
 from lava_wta.model.scaling import SCALE_PYTHON, scaling_code
@@ -52,12 +53,20 @@ class EngineNetwork:
         Seed of the input spike stream (see :mod:`lava_wta.kernels.poisson`).
     image, retry, presentations : int
         Position to start from (a resumed run).
+    threads : int
+        Threads that step the network together in :meth:`run` (1: this thread only). Each
+        takes a contiguous range of neurons and they meet at barriers a few times per step
+        (:mod:`lava_wta.kernels.team`), so the results are those of one thread, bit for
+        bit. It pays when a step is long (thousands of neurons) and every thread has a core
+        of its own: a thread waiting at a barrier for one that has no core gives its core
+        away, but each step then waits for the scheduler.
     """
 
     def __init__(self, config: WTAConfig, state: WTAState, *, learning: bool, input_seed: int,
-                 image: int = 0, retry: int = 0, presentations: int = 0) -> None:
+                 image: int = 0, retry: int = 0, presentations: int = 0, threads: int = 1) -> None:
         check_engine_support(config)
         state.check(config)
+        check_threads(threads, config)
         self.config = config
         self.learning = learning
         self.P = K.pack_params(config, learning=learning, seed=input_seed)
@@ -72,6 +81,15 @@ class EngineNetwork:
         self._step = bind_key(K.step, self.key)
         self.custom_rule = (get_scaling_rule(config.scaling.mode)
                             if scaling_code(config.scaling.mode) == SCALE_PYTHON else None)
+        self.threads = threads
+        self._team = None
+        if threads > 1:
+            self._team = new_team(threads)
+            self._parts = K.split_state(self.S, threads)
+            self._cuts = K.team_bounds(self.W.shape[1], threads)
+            self._run_team = bind_key(K.run_images_team, self.key)
+            self._pool = ThreadPoolExecutor(max_workers=threads - 1,
+                                            thread_name_prefix="lava-wta-team")
 
     # ------------------------------------------------------------------ position
     @property
@@ -111,6 +129,9 @@ class EngineNetwork:
         if "dirty" in extra and "flags" in extra:
             self.S.dirty[:] = extra["dirty"]
             self.S.C[K.C_ALL_DIRTY], self.S.C[K.C_OUT_OF_BOUNDS] = extra["flags"]
+            if self._team is not None:
+                for part in self._parts:
+                    part.C[K.C_OUT_OF_BOUNDS] = self.S.C[K.C_OUT_OF_BOUNDS]
         if "target_norm" in extra:
             self.S.wt[:] = extra["target_norm"]
 
@@ -118,6 +139,8 @@ class EngineNetwork:
     def run(self, images: np.ndarray, counts_out: np.ndarray, stop_image: int) -> int:
         """Simulate until image ``stop_image`` is accepted; returns the steps simulated.
         ``images`` (n_images, n_in) float64 or uint8; ``counts_out`` (rows, n) int64."""
+        if self._team is not None:
+            return self._run_with_team(images, counts_out, stop_image)
         steps = 0
         while self.image < min(stop_image, images.shape[0]):
             steps += self._run_images(self.S, self.P, self.traces, images, counts_out,
@@ -125,13 +148,39 @@ class EngineNetwork:
             self._apply_custom_scaling()
         return steps
 
+    def _run_with_team(self, images: np.ndarray, counts_out: np.ndarray, stop_image: int) -> int:
+        K.share_state(self.S, self._parts)
+        cuts = self._cuts
+        views = [counts_out[:, a:b] for a, b in zip(cuts[:-1], cuts[1:])]
+
+        def run(t):
+            return self._run_team(self._parts[t], self.P, self.traces, images, views[t],
+                                  stop_image, self._team[t])
+
+        others = [self._pool.submit(run, t) for t in range(1, self.threads)]
+        steps = run(0)
+        for f in others:
+            f.result()
+        K.join_state(self.S, self._parts)
+        return steps
+
     def compile(self, images: np.ndarray, counts_out: np.ndarray) -> None:
         """Compile (or load from numba's cache) the training loop for these arrays' types
         without simulating a step: it runs until the image it is at, i.e. not at all."""
+        if self._team is not None:
+            self._run_with_team(images, counts_out, self.image)
+            return
         self._run_images(self.S, self.P, self.traces, images, counts_out, self.image)
+
+    def _single_thread_only(self, what: str) -> None:
+        if self._team is not None:
+            raise ValueError(f"EngineNetwork.{what}: steps one thread at a time; this network "
+                             f"was built with threads={self.threads}, which only run() uses "
+                             f"(build it with threads=1)")
 
     def run_steps(self, images: np.ndarray, counts_out: np.ndarray, n_steps: int) -> None:
         """Simulate exactly ``n_steps`` steps (whatever the images' progress)."""
+        self._single_thread_only("run_steps")
         x = _as_kernel_images(images)
         done = 0
         while done < n_steps:
@@ -153,6 +202,7 @@ class EngineNetwork:
         spike rasters, both ``(n_steps, n)`` (slow: for tests and plots). With
         ``inputs_out`` (``(n_steps, n_in)`` bool), the input spikes of each step are
         written into it too."""
+        self._single_thread_only("record")
         n = self.S.ve.shape[0]
         exc = np.zeros((n_steps, n), dtype=bool)
         inh = np.zeros((n_steps, n), dtype=bool)
@@ -169,6 +219,19 @@ class EngineNetwork:
                 # the raster drawn at the presentation's first step (kernels.poisson layout)
                 inputs_out[t, self.S.pix[self.S.ptr[local]:self.S.ptr[local + 1]]] = True
         return exc, inh
+
+
+def check_threads(threads: int, config: WTAConfig) -> None:
+    """Raise ``ValueError`` unless the engine can step the network of ``config`` with
+    ``threads`` threads: a positive integer, and 1 with a registered Python scaling rule
+    (it is applied to the whole weight matrix between compiled calls)."""
+    if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1:
+        raise ValueError(f"threads: expected a positive integer, got {threads!r}")
+    if threads > 1 and scaling_code(config.scaling.mode) == SCALE_PYTHON:
+        raise ValueError(f"threads: scaling.mode {config.scaling.mode!r} is a registered Python "
+                         f"scaling rule, which the engine applies in one thread; train with "
+                         f"threads=1, or register the norm as a compiled one "
+                         f"(lava_wta.rules.register_scaling_rule with accumulate=)")
 
 
 @dataclass
@@ -236,7 +299,7 @@ def _as_kernel_images(images: np.ndarray) -> np.ndarray:
 def present_engine(config: WTAConfig, images: np.ndarray, state: WTAState, *, learning: bool,
                    input_seed: int, on_progress: ty.Optional[ProgressFn] = None,
                    checkpoint: ty.Optional[Checkpoint] = None, chunk_images: int = 500,
-                   parallel: bool = True) -> PresentationResult:
+                   parallel: bool = True, threads: int = 1) -> PresentationResult:
     """Run every image of ``images`` through the network in the engine.
 
     Same contract as :func:`lava_wta.simulation.present_lava`: counts of the accepted
@@ -246,10 +309,13 @@ def present_engine(config: WTAConfig, images: np.ndarray, state: WTAState, *, le
     gives exactly the weights of an uninterrupted one).
 
     A frozen pass in ``reset`` mode runs images in parallel across cores (``parallel``);
-    its results do not depend on the number of threads.
+    its results do not depend on the number of threads. Any other pass (training) steps
+    its one network with ``threads`` threads (:class:`EngineNetwork`): the same results,
+    bit for bit.
     """
     t_setup = time.perf_counter()
     check_engine_support(config)
+    check_threads(threads, config)
     state.check(config)
     config.check_image_size(np.asarray(images).shape[1], source="image array")
     x = _as_kernel_images(images)
@@ -269,7 +335,8 @@ def present_engine(config: WTAConfig, images: np.ndarray, state: WTAState, *, le
         steps, seconds = int(resumed["steps"]), float(resumed["seconds"])
     net = EngineNetwork(config, state, learning=learning, input_seed=input_seed,
                         image=start, retry=int(resumed["retry"]) if resumed is not None else 0,
-                        presentations=int(resumed["presentations"]) if resumed is not None else 0)
+                        presentations=int(resumed["presentations"]) if resumed is not None else 0,
+                        threads=threads)
     if resumed is not None:
         net.S.C[K.C_RETRIES], net.S.C[K.C_CAPPED] = int(resumed["retries"]), int(resumed["capped"])
         net.restore_bookkeeping({k[len("extra_"):]: v for k, v in resumed.items() if k.startswith("extra_")})

@@ -9,6 +9,8 @@
   presentation protocol (adaptive intensity, scaling, reset). Used by the fused
   ProcessModel (:mod:`lava_wta.models.fused`) one step per Lava time step, and by the
   engine (:mod:`lava_wta.engine`) many presentations per call.
+* :mod:`lava_wta.kernels.team` — the barrier and reductions with which several threads
+  step one network, each its own range of neurons (:func:`lava_wta.kernels.network.team_step`).
 
 No I/O and no Lava here: plain arrays in, arrays updated in place (importing the
 package checks that numba's cache of these modules is not stale: see

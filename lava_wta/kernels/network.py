@@ -57,8 +57,9 @@ from numba import njit
 
 from lava_wta.kernels import cuba as CU
 from lava_wta.kernels.poisson import presentation_raster
+from lava_wta.kernels.team import team_max, team_sum
 from lava_wta.kernels.threshold import adaptive_threshold, fixed_threshold
-from lava_wta.model.neurons import conductance_layer, decay, exponential_euler_conductance, flush
+from lava_wta.model.neurons import conductance_layer_in, conductance_regime, decay, exponential_euler_conductance, flush
 from lava_wta.model.params import Params, pack
 from lava_wta.model.plasticity import clip_weight, stdp_depress, stdp_potentiate
 from lava_wta.model.protocol import CAPPED, RETRY, end_of_presentation, presentation_gain_hz
@@ -167,6 +168,90 @@ def new_state(config, W: np.ndarray, theta: np.ndarray, *, image: int = 0, retry
     return S
 
 
+TEAM_COUNTERS = (C_STEP, C_IMAGE, C_RETRY, C_PRESENTATIONS, C_RETRIES, C_CAPPED, C_PERIODS,
+                 C_ALL_DIRTY, C_SCALE_DUE)
+"""Counters every thread of a team holds alike (the run's position and totals); the
+others (list lengths, bounds flags) describe the thread's own neurons."""
+
+_NEURON_LISTS = {"inh_list": C_N_INH, "post_list": C_N_POST}
+
+
+def team_bounds(n: int, parts: int) -> ty.List[int]:
+    """Where to cut ``n`` neurons into ``parts`` contiguous ranges of nearly equal size,
+    at multiples of 8 where possible (a vector of float64 on AVX-512); ``parts + 1``
+    increasing cuts from 0 to ``n``."""
+    cuts = [0]
+    for k in range(1, parts):
+        cuts.append(min(max((round(n * k / parts) // 8) * 8, cuts[-1]), n))
+    cuts.append(n)
+    return cuts
+
+
+def split_state(S: NetState, parts: int) -> ty.List[NetState]:
+    """The states of the threads of a team of ``parts`` (:func:`team_step`): thread ``t``
+    gets views of columns ``cuts[t]:cuts[t + 1]`` (:func:`team_bounds`) of every
+    per-neuron array, so what it writes lands in ``S``; a C-contiguous copy of those
+    columns of ``W`` (a strided view would keep the compiler from vectorising the row
+    loops; :func:`share_state` and :func:`join_state` copy them from and back into
+    ``S.W``); its own copies of the input-side arrays, the raster buffers, the counters
+    and the target norm; and its own lists of active neurons (indices local to its
+    range)."""
+    n = S.ve.shape[0]
+    cuts = team_bounds(n, parts)
+    own = {"t_pre", "pre_list", "ptr", "pix", "tmp_step", "tmp_pix", "C", "wt"}
+    out = []
+    for a, b in zip(cuts[:-1], cuts[1:]):
+        fields = {}
+        for name in NetState._fields:
+            x = getattr(S, name)
+            if name == "W":
+                fields[name] = np.ascontiguousarray(x[:, a:b])
+            elif name in own:
+                fields[name] = x.copy()
+            elif name in _NEURON_LISTS:
+                listed = x[:S.C[_NEURON_LISTS[name]]]
+                mine = listed[(listed >= a) & (listed < b)] - a
+                fields[name] = np.zeros(b - a, np.int64)
+                fields[name][:mine.size] = mine
+            else:
+                fields[name] = x[a:b]
+        part = NetState(**fields)
+        for name, counter in _NEURON_LISTS.items():
+            listed = getattr(S, name)[:S.C[counter]]
+            part.C[counter] = int(((listed >= a) & (listed < b)).sum())
+        out.append(part)
+    return out
+
+
+def join_state(S: NetState, parts: ty.Sequence[NetState]) -> None:
+    """After a team's run: each thread's weight columns, the counters every thread holds
+    alike and the target norm back into ``S``; ``S``'s bounds flag set if any thread's
+    is."""
+    a = 0
+    for p in parts:
+        b = a + p.W.shape[1]
+        S.W[:, a:b] = p.W
+        a = b
+    for c in TEAM_COUNTERS:
+        S.C[c] = parts[0].C[c]
+    S.wt[:] = parts[0].wt
+    S.C[C_OUT_OF_BOUNDS] = max(int(p.C[C_OUT_OF_BOUNDS]) for p in parts)
+
+
+def share_state(S: NetState, parts: ty.Sequence[NetState]) -> None:
+    """Before a team's run: the weights, the counters every thread holds alike and the
+    target norm from ``S`` (where the caller may have changed them) into every thread's
+    copy."""
+    a = 0
+    for p in parts:
+        b = a + p.W.shape[1]
+        p.W[:] = S.W[:, a:b]
+        a = b
+        for c in TEAM_COUNTERS:
+            p.C[c] = S.C[c]
+        p.wt[:] = S.wt
+
+
 def out_of_bounds(W: np.ndarray, w_max: float) -> int:
     """1 if some weight lies outside [0, w_max] (the next STDP clip would change it)."""
     return int(W.size > 0 and (W.min() < 0.0 or W.max() > w_max))
@@ -174,12 +259,14 @@ def out_of_bounds(W: np.ndarray, w_max: float) -> int:
 
 # ----------------------------------------------------------------------------- one step
 @njit(cache=True, inline="always", error_model="numpy")
-def _exc_step(S, P, learning, key):
+def _exc_step(S, P, learning, team, key):
     """Excitatory layer: the membrane step of the rule the model ``key`` names
-    (:func:`lava_wta.model.neurons.conductance_layer`), then threshold, reset and θ
+    (:func:`lava_wta.model.neurons.conductance_layer`, in the form the whole layer allows:
+    a team's threads agree on it), then threshold, reset and θ
     (:func:`lava_wta.kernels.threshold.adaptive_threshold`). Writes ``S.spikes``."""
     E = P.exc
-    conductance_layer(S.ve, S.gee, S.gie, S.re, E.membrane, key)
+    regime = team_max(team, conductance_regime(S.gee, S.gie, E.membrane, key))
+    conductance_layer_in(S.ve, S.gee, S.gie, S.re, E.membrane, key, regime)
     return adaptive_threshold(S, E.v_thresh_mv, E.theta_offset_mv, E.v_reset_mv, E.decay_theta,
                               P.theta, E.hold_steps, learning, key)
 
@@ -414,6 +501,24 @@ def step(S, P, traces, images, counts_out, key):
     ``image % rows``. Returns the number of excitatory spikes of this step (they are in
     ``S.spikes``).
     """
+    return team_step(S, P, traces, images, counts_out, None, key)
+
+
+@njit(**NO_REFCOUNT)
+def team_step(S, P, traces, images, counts_out, team, key):
+    """:func:`step` of one thread of a :class:`lava_wta.kernels.team.Team` (``team``; None:
+    the whole network in this thread).
+
+    In a team, ``S`` holds this thread's contiguous range of neurons (views of the
+    network's per-neuron arrays and of ``W``'s columns, :func:`split_state`), ``counts_out``
+    the same columns; the input-side arrays and the counters are the thread's own copies,
+    which every thread moves identically. The threads meet three times: the form of the
+    membrane step (:func:`_exc_step`), the number of inhibitory spikes (each excitatory
+    neuron receives all but its partner's) and, at the end of a presentation, the spike
+    total that decides between a retry and the next image. Everything else is per neuron,
+    so a team computes the numbers of one thread, bit for bit. Registered Python scaling
+    rules are not supported in a team (the engine refuses them).
+    """
     C = S.C
     T = P.protocol
     present, period = T.present_steps, T.period_steps
@@ -433,8 +538,9 @@ def step(S, P, traces, images, counts_out, key):
     if P.current:
         n_exc, n_inh = _cuba_step(S, P, learning, key)
     else:
-        n_exc = _exc_step(S, P, learning, key)
+        n_exc = _exc_step(S, P, learning, team, key)
         n_inh = _inh_step(S, P)
+    n_inh = team_sum(team, n_inh)
     _deliver(S, P, n_exc, n_inh, lo, hi, learning)
     if learning:
         _stdp(S, P, traces, n_exc, lo, hi, key)
@@ -464,6 +570,7 @@ def step(S, P, traces, images, counts_out, key):
             total = 0
             for j in range(S.count.shape[0]):
                 total += S.count[j]
+            total = team_sum(team, total)
             decision = end_of_presentation(total, C[C_RETRY], T.min_spikes, T.max_retries)
             if decision == RETRY:
                 C[C_RETRY] += 1
@@ -531,6 +638,19 @@ def run_images(S, P, traces, images, counts_out, stop_image, key):
         steps += 1
         if C[C_SCALE_DUE]:
             break
+    return steps
+
+
+@njit(**NO_REFCOUNT)
+def run_images_team(S, P, traces, images, counts_out, stop_image, team, key):
+    """:func:`run_images` for one thread of a team (:func:`team_step`); every thread of
+    the team calls it with the same ``images`` and ``stop_image``. Returns the number of
+    steps simulated."""
+    steps = 0
+    stop = min(stop_image, images.shape[0])
+    while S.C[C_IMAGE] < stop:
+        team_step(S, P, traces, images, counts_out, team, key)
+        steps += 1
     return steps
 
 

@@ -79,6 +79,8 @@ __all__ = [
     "get_membrane_rule",
     "membrane_rule_names",
     "conductance_layer",
+    "conductance_layer_in",
+    "conductance_regime",
     "current_layer",
     "integrate_conductance",
     "integrate_current",
@@ -344,28 +346,53 @@ def _fast_conductance(v, g_e, g_i, held, c, m, phi):
         g_i[j] = flush(gi * dgi)
 
 
+REGIME_TINY, REGIME_SMALL, REGIME_GENERAL = 0, 1, 2
+"""Forms of the built-in conductance step a whole layer can take this step
+(:func:`conductance_regime`): the polynomial :func:`phi_tiny`, the polynomial
+:func:`phi_small`, or the general form (any membrane rule). They combine by maximum: a
+layer cut into pieces takes the largest of its pieces' regimes."""
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def conductance_regime(g_e, g_i, m, key):
+    """The form of the step that every neuron of the layer (conductances ``g_e``, ``g_i``)
+    can use: :data:`REGIME_TINY` when ``dt (1 + g_e + g_i) / tau_m`` is at most
+    :data:`PHI_TINY_MAX` for all, :data:`REGIME_SMALL` when at most :data:`PHI_MAX`,
+    otherwise (or with a registered membrane rule) :data:`REGIME_GENERAL`."""
+    if not builtin_membrane(key):
+        return REGIME_GENERAL
+    c = m.dt_ms / m.tau_m_ms
+    # (integer counts, not float max: LLVM vectorises these reductions)
+    n_large = 0
+    n_mid = 0
+    for j in range(g_e.shape[0]):
+        y = c * (1.0 + g_e[j] + g_i[j])
+        n_large += y > PHI_MAX
+        n_mid += y > PHI_TINY_MAX
+    if n_mid == 0:
+        return REGIME_TINY
+    return REGIME_SMALL if n_large == 0 else REGIME_GENERAL
+
+
 @njit(cache=True, inline="always", error_model="numpy")
 def conductance_layer(v, g_e, g_i, held, m, key):
     """One step of a conductance-based layer, in place: ``v`` moved by the membrane rule
     the model ``key`` names (held where ``held[j] > 0``: refractory), then both
     conductances decayed (and flushed below :data:`G_FLUSH`)."""
-    n = v.shape[0]
-    if builtin_membrane(key):
-        c = m.dt_ms / m.tau_m_ms
-        # (integer counts, not float max: LLVM vectorises these reductions)
-        n_large = 0
-        n_mid = 0
-        for j in range(n):
-            y = c * (1.0 + g_e[j] + g_i[j])
-            n_large += y > PHI_MAX
-            n_mid += y > PHI_TINY_MAX
-        if n_mid == 0:
-            _fast_conductance(v, g_e, g_i, held, c, m, phi_tiny)
-            return
-        if n_large == 0:
-            _fast_conductance(v, g_e, g_i, held, c, m, phi_small)
-            return
-    for j in range(n):
+    conductance_layer_in(v, g_e, g_i, held, m, key, conductance_regime(g_e, g_i, m, key))
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def conductance_layer_in(v, g_e, g_i, held, m, key, regime):
+    """:func:`conductance_layer` in the form ``regime`` (:func:`conductance_regime` of the
+    whole layer, of which ``v``, ``g_e``, ``g_i``, ``held`` may be a piece)."""
+    if regime == REGIME_TINY:
+        _fast_conductance(v, g_e, g_i, held, m.dt_ms / m.tau_m_ms, m, phi_tiny)
+        return
+    if regime == REGIME_SMALL:
+        _fast_conductance(v, g_e, g_i, held, m.dt_ms / m.tau_m_ms, m, phi_small)
+        return
+    for j in range(v.shape[0]):
         ge = g_e[j]
         gi = g_i[j]
         x = v[j]
