@@ -187,3 +187,23 @@ def test_threads_are_refused_where_they_cannot_run(digits):
     net = EngineNetwork(cfg, WTAState.initial(cfg), learning=True, input_seed=0, threads=2)
     with pytest.raises(ValueError, match="run_steps.*threads=1"):
         net.run_steps(digits.train_images[:2], np.zeros((2, 12), np.int64), 3)
+
+
+def test_lava_wta_train_threads_gives_the_same_run_and_is_refused_by_other_backends(tmp_path, capsys):
+    from lava_wta.cli import main
+
+    base = ["train", "--dataset", "digits", "--neurons", "40", "--train-images", "30", "--label-images", "20",
+            "--test-images", "20", "--presentation-ms", "40", "--no-progress"]
+    assert main(base + ["--out", str(tmp_path / "one")]) == 0
+    assert main(base + ["--out", str(tmp_path / "two"), "--threads", "2"]) == 0
+    one, two = (WTAState.load(tmp_path / name / "state.npz") for name in ("one", "two"))
+    np.testing.assert_array_equal(one.weights, two.weights)
+    np.testing.assert_array_equal(one.theta, two.theta)
+    capsys.readouterr()
+    assert main(base + ["--out", str(tmp_path / "lava"), "--threads", "2", "--backend", "lava"]) == 5   # BackendError
+    assert "threads: backend 'lava' steps a network in one thread" in capsys.readouterr().err
+    assert not (tmp_path / "lava").exists()
+    with pytest.raises(SystemExit) as exit_:
+        main(base + ["--out", str(tmp_path / "zero"), "--threads", "0"])
+    assert exit_.value.code == 2
+    assert "--threads: expected an integer >= 1, got 0" in capsys.readouterr().err

@@ -57,7 +57,8 @@ class EngineNetwork:
         Threads that step the network together in :meth:`run` (1: this thread only). Each
         takes a contiguous range of neurons and they meet at barriers a few times per step
         (:mod:`lava_wta.kernels.team`), so the results are those of one thread, bit for
-        bit. It pays when a step is long (thousands of neurons) and every thread has a core
+        bit. Each thread keeps its own copy of its weight columns (the weights take twice
+        their memory). It pays when a step is long (thousands of neurons) and every thread has a core
         of its own: a thread waiting at a barrier for one that has no core gives its core
         away, but each step then waits for the scheduler.
     """
@@ -88,8 +89,6 @@ class EngineNetwork:
             self._parts = K.split_state(self.S, threads)
             self._cuts = K.team_bounds(self.W.shape[1], threads)
             self._run_team = bind_key(K.run_images_team, self.key)
-            self._pool = ThreadPoolExecutor(max_workers=threads - 1,
-                                            thread_name_prefix="lava-wta-team")
 
     # ------------------------------------------------------------------ position
     @property
@@ -157,10 +156,13 @@ class EngineNetwork:
             return self._run_team(self._parts[t], self.P, self.traces, images, views[t],
                                   stop_image, self._team[t])
 
-        others = [self._pool.submit(run, t) for t in range(1, self.threads)]
-        steps = run(0)
-        for f in others:
-            f.result()
+        # threads 1.. on threads of their own (the compiled loop releases the GIL), thread 0
+        # here; each thread's part of the work is the same whatever the others do
+        with ThreadPoolExecutor(max_workers=self.threads - 1, thread_name_prefix="lava-wta-team") as pool:
+            others = [pool.submit(run, t) for t in range(1, self.threads)]
+            steps = run(0)
+            for f in others:
+                f.result()
         K.join_state(self.S, self._parts)
         return steps
 
