@@ -510,8 +510,8 @@ def team_step(S, P, traces, images, counts_out, team, key):
     the whole network in this thread).
 
     In a team, ``S`` holds this thread's contiguous range of neurons (views of the
-    network's per-neuron arrays and of ``W``'s columns, :func:`split_state`), ``counts_out``
-    the same columns; the input-side arrays and the counters are the thread's own copies,
+    network's per-neuron arrays and a copy of those columns of ``W``, :func:`split_state`),
+    ``counts_out`` the same columns; the input-side arrays and the counters are the thread's own copies,
     which every thread moves identically. The threads meet three times: the form of the
     membrane step (:func:`_exc_step`), the number of inhibitory spikes (each excitatory
     neuron receives all but its partner's) and, at the end of a presentation, the spike
