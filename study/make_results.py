@@ -30,6 +30,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from benchmarks._page import begin_marker, end_marker, replace_section, write_text_atomic  # noqa: E402
+from lava_wta.config import ScalingConfig  # noqa: E402
 from lava_wta.experiments import results as R  # noqa: E402
 from lava_wta.experiments.paper import DIEHL_COOK_ACCURACY, PAPER_ACCURACY, PROTOCOL  # noqa: E402
 from lava_wta.experiments.spec import SpecError, load_spec  # noqa: E402
@@ -569,6 +570,8 @@ def section_epochs(sweep, fig_dir: Path, page_dir: Path, make_cmd: str) -> ty.Li
     return out
 
 
+RATE_DEFAULTS = ScalingConfig()
+"""The rate mode's set point and gain where a sweep row leaves them at their defaults."""
 ADAPTIVE_SWEEPS = ("adaptive_target", "adaptive_target_1600")
 """Sweeps of the adaptive target norm (``scaling.target_mode``), shown in one section."""
 
@@ -593,7 +596,15 @@ def section_adaptive(sweeps: ty.Sequence[Sweep], make_cmd: str) -> ty.List[str]:
         return out
 
     def mode_of(r):
-        return r.get("scaling.target_mode") or "fixed"
+        """The target mode with the parameters that make one setting: runs of the rate mode
+        with different set points or gains are different settings, not seeds of one."""
+        mode = r.get("scaling.target_mode") or "fixed"
+        if mode != "rate":
+            return mode
+        point, gain = (r.get(f"scaling.{f}") for f in ("rate_set_point_spikes", "rate_gain"))
+        point = RATE_DEFAULTS.rate_set_point_spikes if point is None else point
+        gain = RATE_DEFAULTS.rate_gain if gain is None else gain
+        return f"rate, set point {num(point)}, gain {num(gain)}"
 
     def final_wt(r):
         return (read_json(Path(r.get("folder") or "") / "metrics.json") or {}).get("target_norm_final")

@@ -80,13 +80,25 @@ def test_adaptive_section_compares_with_the_starting_and_the_best_fixed_target(t
                          "folder": str(folder), "run_id": folder.name})
     sweep = make.Sweep("adaptive_target", tmp_path, None, rows)
     text = "\n".join(make.section_adaptive([sweep], "cmd"))
-    assert "| mnist | 400 | l2 | 5 | rate | 3.50 ± 0.00 | 89.00 ± 0.20 (n=3) |" in text
+    assert "| mnist | 400 | l2 | 5 | rate, set point 10, gain 0.01 | 3.50 ± 0.00 | 89.00 ± 0.20 (n=3) |" in text
     assert "| mnist | 400 | l2 | 5 | fixed | 5.00 ± 0.00 | 88.00 ± 0.20 (n=3) |" in text
     # against the Wt it started from: +1 point with a spread of 0.2, clear
-    assert "rate from Wt 5 (n=3) − fixed Wt 5 (n=3) = +1.00 points; Welch t = 6.1, df 4.0: clear → " \
+    assert "rate, set point 10, gain 0.01 from Wt 5 (n=3) − fixed Wt 5 (n=3) = +1.00 points; " \
+           "Welch t = 6.1, df 4.0: clear → " \
            "**adaptive better**" in text
     # against the best fixed Wt (3.5): -0.5 points
-    assert "rate from Wt 5 (n=3) − fixed Wt 3.5 (n=3) = -0.50 points" in text
+    assert "from Wt 5 (n=3) − fixed Wt 3.5 (n=3) = -0.50 points" in text
+
+    # another set point is another setting, not a fourth seed of the first
+    folder = tmp_path / "sp20"
+    folder.mkdir()
+    (folder / "metrics.json").write_text(json.dumps({"accuracy": 0.80, "target_norm_final": 1.0}))
+    rows.append({"status": "done", "dataset": "mnist", "network.n_neurons": 400, "scaling.mode": "l2",
+                 "scaling.target_norm": 5.0, "scaling.target_mode": "rate", "scaling.rate_set_point_spikes": 20.0,
+                 "seed": 0, "accuracy": 0.80, "folder": str(folder), "run_id": folder.name})
+    text = "\n".join(make.section_adaptive([make.Sweep("adaptive_target", tmp_path, None, rows)], "cmd"))
+    assert "| rate, set point 10, gain 0.01 | 3.50 ± 0.00 | 89.00 ± 0.20 (n=3) |" in text
+    assert "| rate, set point 20, gain 0.01 | 1.00 | 80.00 (n=1) |" in text
     assert "_not run yet_" in "\n".join(make.section_adaptive([], "cmd"))
 
 
