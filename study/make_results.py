@@ -430,6 +430,35 @@ def _setting_label(key: tuple) -> str:
     return f"{ds}, {num(n)} neurons, {mode} Wt {num(wt)}, {num(pres)} ms"
 
 
+def _train_labelled(groups) -> ty.List[str]:
+    """Finished runs also evaluated with neuron labels from the training images
+    (``lava-wta evaluate RUN --label-from train``, Diehl & Cook's protocol): the accuracy
+    against the run's own, labelled with the held-out images."""
+    table = []
+    for key, runs in groups:
+        for r, _ in runs:
+            own = read_json(Path(r.get("folder") or "") / "metrics.json") or {}
+            if not isinstance(own.get("accuracy"), (int, float)):
+                continue
+            for ev in sorted((Path(r["folder"]) / "evaluations").glob("*/metrics.json")):
+                m = read_json(ev) or {}
+                if m.get("label_from") != "train" or m.get("n_test") != own.get("n_test") \
+                        or not isinstance(m.get("accuracy"), (int, float)):
+                    continue
+                table.append([_setting_label(key), num(r.get("seed")), f"{own.get('n_label', 0):,}",
+                              f"{100 * own['accuracy']:.2f}", f"{m.get('n_label', 0):,}",
+                              f"{100 * m['accuracy']:.2f}", f"{100 * (m['accuracy'] - own['accuracy']):+.2f}"])
+    if not table:
+        return []
+    return (["**Labelled as Diehl & Cook did.** They labelled the neurons with the responses of the trained "
+             "network (learning off) to all 60,000 training images, not held-out ones. `lava-wta evaluate RUN "
+             "--label-from train --label-images 60000 --test-images 10000` does this on a finished run (the "
+             "first 50,000 of these images are the ones it trained on) and writes `RUN/evaluations/`; the "
+             "test images are the same:", ""]
+            + md_table(["setting", "seed", "held-out labelling images", "accuracy (%)", "training labelling "
+                        "images", "accuracy (%)", "difference (points)"], table) + [""])
+
+
 def plot_epochs(groups, path: Path) -> ty.Optional[Path]:
     """Test accuracy after each pass, one panel per dataset, one line per setting (mean ±
     std over the seeds that finished the pass), Diehl & Cook's accuracy at each size dashed."""
@@ -558,6 +587,7 @@ def section_epochs(sweep, fig_dir: Path, page_dir: Path, make_cmd: str) -> ty.Li
             verdicts.append(f"- {ds}, {num(n)} neurons, {num(p)} ms, after pass {last}: l2 Wt {num(wt)} "
                             f"(n={len(a2)}) − l1 Wt {num(key1[4])} (n={len(a1)}) = {d:+.2f} points; "
                             f"{test} → **{word}**")
+    out += _train_labelled(groups)
     if verdicts:
         out += ["**Does l2 beat l1 at scale?** (difference of the means over seeds after the last pass both "
                 "reached; Welch's t test at 5 %, two-sided):", ""] + verdicts + [""]

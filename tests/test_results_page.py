@@ -66,6 +66,24 @@ def test_passes_section_tables_each_pass_compares_l1_l2_and_counts_unfinished_pa
     assert "_not run yet_." in "\n".join(make.section_epochs(empty, page_dir / "results", page_dir, "cmd"))
 
 
+def test_passes_section_shows_runs_relabelled_with_the_training_images(tmp_path):
+    make = _make_results()
+    rows = [_run(tmp_path / "a", mode="l2", seed=0, accs=(0.89, 0.91, 0.92)),
+            _run(tmp_path / "b", mode="l2", seed=1, accs=(0.90, 0.92, 0.93))]
+    for folder, n_label, n_test, label_from, acc in (("a", 60000, 10000, "train", 0.9275),
+                                                     ("b", 20000, 10000, "heldout", 0.99),   # not this protocol
+                                                     ("b", 60000, 500, "train", 0.99)):       # other test images
+        own = json.loads((tmp_path / folder / "metrics.json").read_text())
+        (tmp_path / folder / "metrics.json").write_text(json.dumps({**own, "n_label": 10000, "n_test": 10000}))
+        ev = tmp_path / folder / "evaluations" / f"label{n_label}-{label_from}-test{n_test}"
+        ev.mkdir(parents=True)
+        (ev / "metrics.json").write_text(json.dumps({"accuracy": acc, "n_label": n_label, "n_test": n_test,
+                                                     "label_from": label_from}))
+    text = "\n".join(make.section_epochs(make.Sweep("scale", tmp_path, None, rows), tmp_path / "fig", tmp_path, "c"))
+    assert "| mnist, 1600 neurons, l2 Wt 5, 150 ms | 0 | 10,000 | 92.00 | 60,000 | 92.75 | +0.75 |" in text
+    assert text.count("| mnist, 1600 neurons, l2 Wt 5, 150 ms |") == 1
+
+
 def test_adaptive_section_compares_with_the_starting_and_the_best_fixed_target(tmp_path):
     make = _make_results()
     rows = []
