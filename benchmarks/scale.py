@@ -9,11 +9,12 @@ set) on the first ``--images`` MNIST images, in a fresh process of this virtual
 environment with the tree first on ``PYTHONPATH`` (the process warms up first: numba
 compilation or its disk cache). Per size it prints µs per 0.5 ms step, seconds per image,
 the projected minutes of a 60,000-image epoch at that rate, and the process's peak
-resident memory (``resource.getrusage``). Times are the process's CPU time (one thread:
-what the step costs, whatever else the machine runs); wall-clock µs per step are printed
-beside them. With ``--compare``, ``REF`` is checked out into a temporary git worktree
-(:func:`engine_ab.checked_out`) and every size runs in both trees, alternating,
-``--rounds`` times; the medians give the ratios this tree / ``REF``, and the trained
+resident memory (``resource.getrusage``) with the spike counts of a whole epoch in memory,
+as a training pass over 60,000 images holds them (in the count type of each tree). Times
+are the process's CPU time (one thread: what the step costs, whatever else the machine
+runs); wall-clock µs per step are printed beside them. With ``--compare``, ``REF`` is
+checked out into a temporary git worktree (:func:`engine_ab.checked_out`) and every size
+runs in both trees, alternating, ``--rounds`` times; the medians give the ratios this tree / ``REF``, and the trained
 weights of both trees are compared bit for bit. With ``--write-page`` the medians are also
 drawn (``--figure``): µs per step and the projected epoch against the number of neurons,
 beside a cost proportional to the neurons and the 3-minute epoch we aim for.
@@ -43,15 +44,22 @@ from lava_wta import WTAConfig
 from lava_wta.data import load_dataset
 from lava_wta.engine import EngineNetwork
 from lava_wta.state import WTAState
-n_neurons, n_images = int(sys.argv[1]), int(sys.argv[2])
+n_neurons, n_images, EPOCH = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 data = load_dataset("mnist")
 config = WTAConfig().with_overrides({"network.n_inputs": data.n_pixels,
                                      "network.n_neurons": n_neurons})
 state = WTAState.initial(config)
 images = data.train_images[:n_images]
+try:
+    from lava_wta.presentation import count_dtype
+    dtype = count_dtype(config.time.period_steps)
+except ImportError:          # a tree from before the counts had their own type
+    dtype = np.int64
 def timed(k):
     net = EngineNetwork(config, state, learning=True, input_seed=1)
-    counts = np.zeros((k, n_neurons), np.int64)
+    # the counts of a whole epoch, written through, as a training pass holds them
+    counts = np.ones((EPOCH, n_neurons), dtype)
+    counts[:] = 0
     c0, w0 = time.process_time(), time.perf_counter()
     steps = net.run(images[:k], counts, k)
     return time.process_time() - c0, time.perf_counter() - w0, steps, net.state().weights
@@ -65,7 +73,7 @@ print(json.dumps({"us_per_step": 1e6 * cpu / steps, "wall_us_per_step": 1e6 * wa
 
 
 def measure(tree: Path, n_neurons: int, n_images: int) -> dict:
-    return run_child(tree, _CHILD, n_neurons, n_images)
+    return run_child(tree, _CHILD, n_neurons, n_images, EPOCH)
 
 
 def _line(label: str, n: int, r: dict) -> str:

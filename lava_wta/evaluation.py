@@ -11,12 +11,12 @@ def assign_labels(counts: np.ndarray, labels: np.ndarray, n_classes: int = 10) -
 
     counts: (n_images, n_neurons) spike counts; labels: (n_images,).
     """
-    counts = np.asarray(counts, dtype=float)
+    counts, labels = np.asarray(counts), np.asarray(labels)
     means = np.zeros((n_classes, counts.shape[1]))
     for c in range(n_classes):
         sel = labels == c
-        if sel.any():
-            means[c] = counts[sel].mean(axis=0)
+        if sel.any():      # accumulated in float64 without a float copy of the counts
+            means[c] = counts[sel].mean(axis=0, dtype=np.float64)
     return labels_from_means(means)
 
 
@@ -94,12 +94,12 @@ def training_curve(counts: np.ndarray, labels: ty.Optional[np.ndarray] = None, n
 def class_scores(counts: np.ndarray, assignments: np.ndarray, n_classes: int = 10) -> np.ndarray:
     """Mean spike count of each class's assigned neurons, per image: (n_images, n_classes).
     A class without neurons scores -inf."""
-    counts = np.asarray(counts, dtype=float)
+    counts = np.asarray(counts)
     scores = np.full((counts.shape[0], n_classes), -np.inf)
     for c in range(n_classes):
         sel = assignments == c
         if sel.any():
-            scores[:, c] = counts[:, sel].mean(axis=1)
+            scores[:, c] = counts[:, sel].mean(axis=1, dtype=np.float64)
     return scores
 
 

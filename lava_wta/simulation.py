@@ -20,7 +20,7 @@ from lava.magma.core.run_conditions import RunSteps
 
 from lava_wta.config import WTAConfig
 from lava_wta.lava_runtime import tie_lava_workers_to_this_process
-from lava_wta.presentation import Checkpoint, PresentationResult, ProgressFn, images_digest
+from lava_wta.presentation import Checkpoint, PresentationResult, ProgressFn, images_digest, new_counts
 from lava_wta.processes.network import RESULT_FIELDS, WTANetwork, unpack_results, unpack_state
 from lava_wta.run_config import ModelChoice, WTASimCfg
 from lava_wta.state import WTAState
@@ -44,7 +44,7 @@ def present_lava(config: WTAConfig, images: np.ndarray, state: WTAState, *, lear
     images = np.asarray(images)
     n_images, n = images.shape[0], config.network.n_neurons
     images_sha256 = images_digest(images) if checkpoint else ""
-    counts = np.zeros((n_images, n), dtype=np.int64)
+    counts = new_counts(n_images, n, config.time.period_steps)
     weights, theta = state.weights, state.theta
     done, retry, presentations, retries, capped, steps, seconds = 0, 0, 0, 0, 0, 0, 0.0
     resumed = checkpoint.resume(images_sha256, state.weights.shape) if checkpoint else None

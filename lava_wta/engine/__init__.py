@@ -32,7 +32,7 @@ from lava_wta.kernels.team import new_team
 from lava_wta.lava_runtime import keep_lava_importable
 from lava_wta.model.key import bind_key, model_key
 from lava_wta.model.scaling import SCALE_PYTHON, scaling_code
-from lava_wta.presentation import Checkpoint, PresentationResult, ProgressFn, images_digest
+from lava_wta.presentation import Checkpoint, PresentationResult, ProgressFn, images_digest, new_counts
 from lava_wta.rules import get_scaling_rule
 from lava_wta.state import WTAState
 
@@ -322,7 +322,7 @@ def present_engine(config: WTAConfig, images: np.ndarray, state: WTAState, *, le
     config.check_image_size(np.asarray(images).shape[1], source="image array")
     x = _as_kernel_images(images)
     n_images, n = x.shape[0], config.network.n_neurons
-    counts = np.zeros((n_images, n), dtype=np.int64)
+    counts = new_counts(n_images, n, config.time.period_steps)
     if not learning and parallel and config.time.between_images == "reset":
         return _present_frozen_parallel(config, state, x, counts, input_seed, on_progress, chunk_images,
                                         t_setup)

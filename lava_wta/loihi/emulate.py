@@ -36,7 +36,7 @@ from numba.typed import List
 from lava_wta.config import WTAConfig
 from lava_wta.kernels.poisson import presentation_raster
 from lava_wta.model.protocol import CAPPED, RETRY, end_of_presentation, presentation_gain_hz
-from lava_wta.presentation import PresentationResult
+from lava_wta.presentation import PresentationResult, new_counts
 
 _MAX_UV = 1 << 23
 
@@ -211,7 +211,7 @@ def emulate_fixed(fixed, config: WTAConfig, images: np.ndarray, *, input_seed: i
     out_pop = index[fixed.outputs[output_name]]
     x = np.ascontiguousarray(images, dtype=np.float64)
     T, I = config.time, config.input
-    counts = np.zeros((len(x), int(sizes[out_pop])), np.int64)
+    counts = new_counts(len(x), int(sizes[out_pop]), T.period_steps)
     stats = np.zeros((len(x), 4), np.int64)
     args = (x, I.pixel_rate_hz, I.retry_pixel_rate_hz, T.dt_ms * 1e-3, T.presentation_steps,
             T.period_steps, input_seed, I.min_spikes, I.max_retries)

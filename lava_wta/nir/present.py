@@ -16,7 +16,7 @@ from lava.magma.core.run_conditions import RunSteps
 
 from lava_wta.config import WTAConfig
 from lava_wta.lava_runtime import tie_lava_workers_to_this_process
-from lava_wta.presentation import PresentationResult, ProgressFn
+from lava_wta.presentation import PresentationResult, ProgressFn, new_counts
 
 
 def present_imported(config: WTAConfig, images: np.ndarray, net, *, input_seed: int,
@@ -51,7 +51,7 @@ def present_imported(config: WTAConfig, images: np.ndarray, net, *, input_seed: 
     choices = {PoissonImageInput: "floating_pt"}
     choices.update(models or {})
     run_cfg = WTASimCfg(select_tag=select_tag, models=choices)
-    counts = np.zeros((len(images), n), dtype=np.int64)
+    counts = new_counts(len(images), n, t.period_steps)
     done = steps = 0
     t0 = time.perf_counter()
 
