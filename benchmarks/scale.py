@@ -14,8 +14,8 @@ as a training pass over 60,000 images holds them (in the count type of each tree
 are the process's CPU time (one thread: what the step costs, whatever else the machine
 runs); wall-clock µs per step are printed beside them. With ``--compare``, ``REF`` is
 checked out into a temporary git worktree (:func:`engine_ab.checked_out`) and every size
-runs in both trees, alternating, ``--rounds`` times; the medians give the ratios this tree / ``REF``, and the trained
-weights of both trees are compared bit for bit. With ``--write-page`` the medians are also
+runs in both trees, alternating, ``--rounds`` times; the medians give the ratios this tree
+/ ``REF``, and the trained weights of both trees are compared bit for bit. With ``--write-page`` the medians are also
 drawn (``--figure``): µs per step and the projected epoch against the number of neurons,
 beside a cost proportional to the neurons and the 3-minute epoch we aim for.
 """
@@ -57,9 +57,9 @@ except ImportError:          # a tree from before the counts had their own type
     dtype = np.int64
 def timed(k):
     net = EngineNetwork(config, state, learning=True, input_seed=1)
-    # the counts of a whole epoch, written through, as a training pass holds them
-    counts = np.ones((EPOCH, n_neurons), dtype)
-    counts[:] = 0
+    # the counts of a whole epoch, resident as a training pass holds them (np.full writes
+    # every page; np.zeros would leave the untouched ones unmapped)
+    counts = np.full((EPOCH, n_neurons), 0, dtype)
     c0, w0 = time.process_time(), time.perf_counter()
     steps = net.run(images[:k], counts, k)
     return time.process_time() - c0, time.perf_counter() - w0, steps, net.state().weights

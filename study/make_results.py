@@ -437,10 +437,11 @@ def _train_labelled(groups) -> ty.List[str]:
     table = []
     for key, runs in groups:
         for r, _ in runs:
-            own = read_json(Path(r.get("folder") or "") / "metrics.json") or {}
+            folder = Path(r["folder"]) if r.get("folder") else None
+            own = (read_json(folder / "metrics.json") or {}) if folder else {}
             if not isinstance(own.get("accuracy"), (int, float)):
                 continue
-            for ev in sorted((Path(r["folder"]) / "evaluations").glob("*/metrics.json")):
+            for ev in sorted((folder / "evaluations").glob("*/metrics.json")):
                 m = read_json(ev) or {}
                 if m.get("label_from") != "train" or m.get("n_test") != own.get("n_test") \
                         or not isinstance(m.get("accuracy"), (int, float)):

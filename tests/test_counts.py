@@ -52,5 +52,5 @@ def test_the_engine_counts_in_the_small_type_and_keeps_every_spike():
     result = present_engine(config, x, state, learning=False, input_seed=3)
     assert result.counts.dtype == np.uint16
     assert result.counts.sum() > 0
-    # each image's counts add up to the spikes of its accepted presentation, one per step at most
+    # a neuron fires at most once per step, so no count exceeds the steps of a presentation
     assert result.counts.max() <= config.time.period_steps
