@@ -352,6 +352,23 @@ def _load_run_config(path: Path) -> WTAConfig:
         raise RunFolderError(str(exc)) from None
 
 
+def _continued(saved: WTAConfig, requested: WTAConfig) -> WTAConfig:
+    """The ``saved`` configuration of a run folder with the ``training.epochs`` of
+    ``requested`` when that is larger: a training continued with more passes is the same
+    training up to its last pass (a pass's order and Poisson input depend only on the seed
+    and the pass's number, see :func:`lava_wta.state.epoch_order`), so the passes already
+    made are kept."""
+    if requested.training.epochs > saved.training.epochs:
+        return saved.with_overrides({"training.epochs": requested.training.epochs})
+    return saved
+
+
+def _training_changes(saved: WTAConfig, requested: WTAConfig) -> ty.List[str]:
+    """The training fields in which ``requested`` differs from ``saved`` (see
+    :func:`_continued`)."""
+    return _continued(saved, requested).training_diff(requested)
+
+
 def _check_checkpoint_config(out: Path, config: WTAConfig) -> None:
     """Refuse to resume a checkpoint taken with another training configuration."""
     ckpt, record = out / CHECKPOINT_FILE, out / CHECKPOINT_CONFIG_FILE
@@ -363,7 +380,7 @@ def _check_checkpoint_config(out: Path, config: WTAConfig) -> None:
         taken = WTAConfig.from_dict(data.get("config"), source=str(record))
     except ConfigError as exc:
         raise RunFolderError(str(exc)) from None
-    changed = taken.training_diff(config)
+    changed = _training_changes(taken, config)
     if changed:
         raise RunFolderError(f"{ckpt}: taken with another training configuration (checkpoint -> "
                              f"requested: {'; '.join(changed)}); choose another --out, or delete "
@@ -388,7 +405,10 @@ def run_experiment(config: WTAConfig, dataset: Dataset, *, n_train: int, n_label
     with the same arguments (checkpoints every ``checkpoint_every`` images; by default
     the backend's ``checkpoint_every``, see :mod:`lava_wta.backends`); a checkpoint taken
     with another training configuration is refused. A finished training (``state.npz`` +
-    ``train.json``) is not repeated when labelling or testing was interrupted.
+    ``train.json``) is not repeated when labelling or testing was interrupted. A run
+    started again with more passes (a larger ``training.epochs``, nothing else of the
+    training changed) keeps the passes it made and continues with the next: the result
+    is, bit for bit, that of a run asked for all the passes at once.
     """
     spec = get_backend(backend)
     spec.check(config, learning=True, models=models, threads=threads)   # before anything is written
@@ -413,12 +433,12 @@ def run_experiment(config: WTAConfig, dataset: Dataset, *, n_train: int, n_label
         resumable = any((out / f).is_file() for f in (CHECKPOINT_FILE, EPOCHS_FILE, "train.json"))
         if saved_cfg.is_file() and resumable:
             saved = _load_run_config(saved_cfg)
-            changed = saved.training_diff(config)
+            changed = _training_changes(saved, config)
             if changed:
                 raise RunFolderError(f"{out}: holds a (partly) trained run of a different configuration "
                                      f"(saved -> requested: {'; '.join(changed)}); "
                                      f"choose another --out or delete {out}")
-            if saved.diff(config):
+            if _continued(saved, config).diff(config):
                 # only evaluation / fixed-point fields changed: the old metrics describe another
                 # evaluation; drop them first, so an interruption cannot leave them beside this config
                 manifest.forget("metrics.json")
@@ -431,14 +451,24 @@ def run_experiment(config: WTAConfig, dataset: Dataset, *, n_train: int, n_label
 
         # A finished training is kept (state.npz + train.json), so an interruption during
         # labelling or testing does not repeat it; an unfinished one resumes from its checkpoint.
+        def evaluate_pass(st: WTAState) -> dict:       # the metrics after a pass but the last
+            return _evaluate(config, st, dataset, label_x, label_y, n_test, models=models,
+                             progress=progress, n_classes=n_classes, backend=backend)[0]
+
         done = _finished_training(out, n_train, images_digest(train_x))
+        if done is not None and _passes(done) < config.training.epochs:
+            # continued with more passes: the finished ones become the records of a
+            # training that stopped after its last pass, and the next pass starts from there
+            _reopen_training(out, manifest, done, evaluate_pass, {
+                "dataset": dataset.name, "n_label": len(label_y), "n_test": n_test, "label_from": label_from,
+                "backend": backend})
+            done = None
         reused = done is not None
         if done is None:
             done, snapshots = _train_epochs(
                 config, train_x, train_y, out, manifest, models=models, progress=progress,
                 checkpoint_every=checkpoint_every, n_classes=n_classes, backend=backend, threads=threads,
-                evaluate_pass=lambda st: _evaluate(config, st, dataset, label_x, label_y, n_test, models=models,
-                                                   progress=progress, n_classes=n_classes, backend=backend)[0])
+                evaluate_pass=evaluate_pass)
             plots.plot_training_curve(done["training_curve"], out / "training_curve.png", n_classes)
             if snapshots is not None:
                 manifest.write(SNAPSHOTS_FILE, npz_bytes(**snapshots))
@@ -572,8 +602,7 @@ def _train_epochs(config: WTAConfig, train_x: np.ndarray, train_y: np.ndarray, o
     for r in records:           # image numbers counted over the passes
         offset = (r["epoch"] - 1) * len(train_x)
         for key, values in r["training_curve"].items():
-            curve.setdefault(key, []).extend(offset + v if key in ("images", "online_accuracy_images") else v
-                                             for v in values)
+            curve.setdefault(key, []).extend(offset + v if key in _CURVE_IMAGE_KEYS else v for v in values)
     last = records[-1]
     done = {
         "n_train": len(train_x), "images_sha256": images_digest(train_x), "backend": backend,
@@ -594,6 +623,66 @@ def _train_epochs(config: WTAConfig, train_x: np.ndarray, train_y: np.ndarray, o
                  _epoch_snapshots_file(n_epochs - 1), EPOCHS_FILE):
         manifest.forget(name)
     return done, snapshots
+
+
+_CURVE_IMAGE_KEYS = ("images", "online_accuracy_images")
+"""The keys of a training curve that hold image numbers (counted over the passes when
+the curves of several passes are joined); every other key holds a value per entry of
+``online_accuracy_images`` (``online_accuracy``) or of ``images`` (the rest)."""
+
+
+def _curve_axis(key: str) -> str:
+    """The key of the image numbers the values of curve ``key`` belong to."""
+    return key if key in _CURVE_IMAGE_KEYS else "online_accuracy_images" if key == "online_accuracy" else "images"
+
+
+def _split_curve(curve: dict, n_train: int, passes: int) -> ty.List[dict]:
+    """The training curve of each pass, from the curve of ``passes`` passes over
+    ``n_train`` images joined by :func:`_train_epochs` (its inverse)."""
+    out: ty.List[dict] = [{key: [] for key in curve} for _ in range(passes)]
+    for key, values in curve.items():
+        for value, image in zip(values, curve[_curve_axis(key)]):
+            p = min((int(image) - 1) // n_train, passes - 1)
+            out[p][key].append(value - p * n_train if key in _CURVE_IMAGE_KEYS else value)
+    return out
+
+
+def _passes(done: dict) -> int:
+    """The number of passes of the finished training ``done`` (its ``train.json``)."""
+    return int(done["train"].get("epochs", 1))
+
+
+def _reopen_training(out: Path, manifest: Manifest, done: dict,
+                     evaluate_pass: ty.Callable[[WTAState], dict], evaluation: dict) -> None:
+    """Turn the finished training ``done`` of ``out`` into what :func:`_train_epochs` leaves
+    after its last pass when more passes follow: the pass records (with each pass's
+    training curve, and the accuracy after it: the run's own from ``metrics.json`` when
+    that was measured as ``evaluation`` asks, else measured again with ``evaluate_pass``),
+    the state and the weight snapshots. They are written before ``train.json`` is removed, so
+    a kill in between repeats this, with the same result. The run's evaluations (``lava-wta
+    evaluate``) describe the state after its last pass: they are kept, in
+    ``evaluations-after-pass-<n>/``."""
+    passes, n_train = _passes(done), int(done["n_train"])
+    fields = ("seconds", "compile_seconds", "steps", "presentations", "retries", "capped",
+              "resumed_from_image", "failure_signatures")
+    records = done.get("epochs") or [{"epoch": 1, **{k: done["train"].get(k) for k in fields}}]
+    records = [{**r, "training_curve": c}
+               for r, c in zip(records, _split_curve(done["training_curve"], n_train, passes))]
+    state = WTAState.load(manifest.verify("state.npz"))
+    state.assignments = None
+    metrics = read_json(manifest.verify("metrics.json")) if (out / "metrics.json").is_file() else {}
+    accuracy = metrics.get("accuracy")
+    if not isinstance(accuracy, (int, float)) or any(metrics.get(k) != v for k, v in evaluation.items()):
+        accuracy = evaluate_pass(WTAState(state.weights.copy(), state.theta.copy()))["accuracy"]
+    records[-1]["accuracy"] = accuracy
+    if (out / SNAPSHOTS_FILE).is_file():
+        manifest.write(_epoch_snapshots_file(passes), manifest.verify(SNAPSHOTS_FILE).read_bytes())
+    manifest.write(_epoch_state_file(passes), state.to_bytes())
+    manifest.write(EPOCHS_FILE, dumps_json({"epochs": records}, str(out / EPOCHS_FILE)))
+    if (out / EVALUATIONS_DIR).is_dir():
+        os.replace(out / EVALUATIONS_DIR, out / f"{EVALUATIONS_DIR}-after-pass-{passes}")
+    for name in ("train.json", "metrics.json", "state.npz", SNAPSHOTS_FILE):
+        manifest.forget(name)
 
 
 def _epoch_snapshots_file(passes_done: int) -> str:

@@ -1,5 +1,8 @@
 """Several passes over the training images: order, Poisson streams, per-pass accuracy,
 and resumption across pass boundaries."""
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -103,3 +106,90 @@ def test_an_interrupted_run_resumes_bit_for_bit_across_pass_boundaries(tmp_path,
     assert (tmp_path / "cut" / "state.npz").read_bytes() == (tmp_path / "whole" / "state.npz").read_bytes()
     assert [e["accuracy"] for e in resumed["epochs"]] == [e["accuracy"] for e in whole["epochs"]]
     assert resumed["confusion_matrix"] == whole["confusion_matrix"]
+
+
+@pytest.mark.parametrize("first", [1, 2])
+def test_a_finished_run_continued_with_more_passes_is_the_run_of_all_passes(tmp_path, digits, first):
+    """A finished run of ``first`` passes started again with 3 keeps its passes and ends,
+    bit for bit, as a run asked for 3 passes at once: state, per-pass accuracies and
+    training curve; the accuracy after its last pass is taken from its metrics."""
+    whole = pipeline.run_experiment(WTAConfig().with_overrides({**BASE, "training.epochs": 3}), digits,
+                                    out_dir=tmp_path / "whole", **KW)
+    pipeline.run_experiment(WTAConfig().with_overrides({**BASE, "training.epochs": first}), digits,
+                            out_dir=tmp_path / "more", **KW)
+    earlier = pipeline.evaluate_run(tmp_path / "more", digits, n_label=10, n_test=10, progress=False)
+    more = pipeline.run_experiment(WTAConfig().with_overrides({**BASE, "training.epochs": 3}), digits,
+                                   out_dir=tmp_path / "more", **KW)
+    for name in ("state.npz", "snapshots.npz"):
+        assert (tmp_path / "more" / name).read_bytes() == (tmp_path / "whole" / name).read_bytes()
+    assert [e["accuracy"] for e in more["epochs"]] == [e["accuracy"] for e in whole["epochs"]]
+    assert more["training_curve"] == whole["training_curve"]
+    assert [e["steps"] for e in more["epochs"]] == [e["steps"] for e in whole["epochs"]]
+    assert more["confusion_matrix"] == whole["confusion_matrix"] and not more["train_reused"]
+    left = {p.name for p in (tmp_path / "more").iterdir()}
+    assert "epochs.json" not in left and not any(n.startswith("epoch_") for n in left)
+    kept = tmp_path / "more" / f"evaluations-after-pass-{first}" / Path(earlier["evaluation_folder"]).name
+    assert "evaluations" not in left      # the evaluation of the state after pass `first`, kept aside
+    assert json.loads((kept / "metrics.json").read_text())["accuracy"] == earlier["accuracy"]
+
+
+def test_continuing_measures_the_last_pass_again_when_its_evaluation_differs(tmp_path, digits, monkeypatch):
+    """The accuracy after the last kept pass comes from the run's metrics only when they
+    were measured as now asked (here: another number of test images), else it is measured."""
+    pipeline.run_experiment(WTAConfig().with_overrides({**BASE, "training.epochs": 1}), digits,
+                            out_dir=tmp_path / "run", **KW)
+    whole = pipeline.run_experiment(WTAConfig().with_overrides({**BASE, "training.epochs": 2}), digits,
+                                    out_dir=tmp_path / "whole", **{**KW, "n_test": 30})
+    more = pipeline.run_experiment(WTAConfig().with_overrides({**BASE, "training.epochs": 2}), digits,
+                                   out_dir=tmp_path / "run", **{**KW, "n_test": 30})
+    assert [e["accuracy"] for e in more["epochs"]] == [e["accuracy"] for e in whole["epochs"]]
+
+
+def test_fewer_passes_than_trained_are_refused(tmp_path, digits):
+    from lava_wta.errors import RunFolderError
+
+    pipeline.run_experiment(WTAConfig().with_overrides({**BASE, "training.epochs": 2}), digits,
+                            out_dir=tmp_path / "run", **KW)
+    with pytest.raises(RunFolderError, match="training.epochs: 2 -> 1"):
+        pipeline.run_experiment(WTAConfig().with_overrides({**BASE, "training.epochs": 1}), digits,
+                                out_dir=tmp_path / "run", **KW)
+
+
+@pytest.mark.parametrize("cut", ["inside a pass", "while reopening"])
+def test_continuing_with_more_passes_after_a_kill(tmp_path, digits, monkeypatch, cut):
+    """Killed inside a pass of a 2-pass run, or while a finished 2-pass run is reopened
+    for a third pass (its pass records written, ``train.json`` not yet removed), then
+    started with 3 passes: the run of 3 passes at once, bit for bit."""
+    three = WTAConfig().with_overrides({**BASE, "training.epochs": 3})
+    two = WTAConfig().with_overrides({**BASE, "training.epochs": 2})
+    whole = pipeline.run_experiment(three, digits, out_dir=tmp_path / "whole", **KW)
+    if cut == "inside a pass":
+        real_save = pipeline._RunCheckpoint.save
+        saves = {"n": 0}
+
+        def save(self, **kwargs):
+            real_save(self, **kwargs)
+            saves["n"] += 1
+            if saves["n"] == 7:            # the 2nd checkpoint of the 2nd pass
+                raise _Stop
+
+        monkeypatch.setattr(pipeline._RunCheckpoint, "save", save)
+        with pytest.raises(_Stop):
+            pipeline.run_experiment(two, digits, out_dir=tmp_path / "cut", **KW)
+    else:
+        pipeline.run_experiment(two, digits, out_dir=tmp_path / "cut", **KW)
+        real_forget = pipeline.Manifest.forget
+
+        def forget(self, name):
+            if name == "train.json":
+                raise _Stop
+            real_forget(self, name)
+
+        monkeypatch.setattr(pipeline.Manifest, "forget", forget)
+        with pytest.raises(_Stop):
+            pipeline.run_experiment(three, digits, out_dir=tmp_path / "cut", **KW)
+        assert (tmp_path / "cut" / "train.json").is_file() and (tmp_path / "cut" / "epochs.json").is_file()
+    monkeypatch.undo()
+    resumed = pipeline.run_experiment(three, digits, out_dir=tmp_path / "cut", **KW)
+    assert (tmp_path / "cut" / "state.npz").read_bytes() == (tmp_path / "whole" / "state.npz").read_bytes()
+    assert [e["accuracy"] for e in resumed["epochs"]] == [e["accuracy"] for e in whole["epochs"]]

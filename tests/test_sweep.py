@@ -118,7 +118,7 @@ def test_yaml_errors_name_the_file(tmp_path):
                                      ("protocol", 36), ("tiny", 4), ("stdp_tau", 16), ("cuba", 12),
                                      ("best", 6), ("best_l2", 6), ("reference", 10), ("scale", 19),
                                      ("adaptive_target", 18), ("adaptive_target_1600", 18),
-                                     ("scale_lr", 2)])
+                                     ("scale_lr", 2), ("scale_long", 2)])
 def test_shipped_specifications_expand(name, n):
     spec = load_spec(ROOT / "study" / "experiments" / f"{name}.yaml")
     runs = spec.expand()
@@ -129,6 +129,17 @@ def test_shipped_specifications_expand(name, n):
         assert {r.dataset for r in runs} == {"mnist", "fashion-mnist"}
         assert all((r.n_train, r.n_label, r.n_test) == (40000, 10000, 10000) for r in runs)
         assert all(r.config().network.n_neurons == 400 for r in runs)
+
+
+def test_a_finished_run_of_fewer_passes_than_asked_is_not_done(tmp_path):
+    """A run folder finished with 2 passes is done for a run of 2 passes, and to be
+    continued (partial) for a run of 3."""
+    (tmp_path / "metrics.json").write_text(json.dumps({"accuracy": 0.5, "n_train": 10,
+                                                       "epochs": [{"epoch": 1}, {"epoch": 2}]}))
+    assert metrics_complete(tmp_path) and metrics_complete(tmp_path, 2) and not metrics_complete(tmp_path, 3)
+    assert run_status(tmp_path, 2) == "done" and run_status(tmp_path, 3) == "partial"
+    (tmp_path / "metrics.json").write_text(json.dumps({"accuracy": 0.5, "n_train": 10}))   # one pass
+    assert metrics_complete(tmp_path, 1) and run_status(tmp_path, 2) == "partial"
 
 
 # ---------------------------------------------------------------------- results helpers

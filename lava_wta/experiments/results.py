@@ -135,7 +135,8 @@ def collect_run(folder: Path, sweep: ty.Optional[str] = None) -> dict:
     cfg = read_json(folder / "config.json") or {}
     params = dict(record.get("params") or {})
     row: dict = {"sweep": sweep or (record.get("sweep") or {}).get("name") or folder.parent.name,
-                 "run_id": record.get("run_id", folder.name), "status": run_status(folder),
+                 "run_id": record.get("run_id", folder.name),
+                 "status": run_status(folder, params.get("training.epochs")),
                  "attempts": record.get("attempts")}
     for key in LEAD_COLUMNS[4:]:
         row[key] = params.pop(key, metrics.get(key))

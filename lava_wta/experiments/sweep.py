@@ -80,18 +80,30 @@ def read_json(path: Path) -> ty.Optional[dict]:
     return data if isinstance(data, dict) else None
 
 
-def metrics_complete(folder: ty.Union[str, Path]) -> bool:
-    """True if ``folder/metrics.json`` is a finished run's (parses, has accuracy and n_train)."""
+def metrics_complete(folder: ty.Union[str, Path], passes: ty.Optional[int] = None) -> bool:
+    """True if ``folder/metrics.json`` is a finished run's (parses, has accuracy and n_train)
+    and, when ``passes`` is given, of that many training passes (a run asked for more
+    passes than its folder has made is continued, see :func:`lava_wta.pipeline.run_experiment`)."""
     m = read_json(Path(folder) / "metrics.json")
-    return bool(m) and isinstance(m.get("accuracy"), (int, float)) and "n_train" in m
+    if not (bool(m) and isinstance(m.get("accuracy"), (int, float)) and "n_train" in m):
+        return False
+    return passes is None or len(m.get("epochs") or [m]) == passes
 
 
-def run_status(folder: ty.Union[str, Path]) -> str:
+def run_passes(run: RunSpec) -> ty.Optional[int]:
+    """The training passes a run of a sweep asks for, when its parameters say."""
+    return run.params.get("training.epochs")
+
+
+def run_status(folder: ty.Union[str, Path], passes: ty.Optional[int] = None) -> str:
     """``done``, ``failed`` (last attempt raised), ``partial`` (a checkpoint or an attempt
-    that did not finish: it will resume) or ``pending``."""
+    that did not finish: it will resume) or ``pending`` (``passes``: see
+    :func:`metrics_complete`)."""
     folder = Path(folder)
-    if metrics_complete(folder):
+    if metrics_complete(folder, passes):
         return "done"
+    if metrics_complete(folder):           # finished with fewer passes: it will be continued
+        return "partial"
     record = read_json(folder / RUN_RECORD) or {}
     if record.get("status") == "failed":
         return "failed"
@@ -158,7 +170,7 @@ def execute_run(run_dict: dict, sweep: ty.Optional[dict] = None) -> dict:
     """
     run = RunSpec.from_dict(run_dict)
     folder = Path(run.folder)
-    if metrics_complete(folder):
+    if metrics_complete(folder, run_passes(run)):
         return {"run_id": run.run_id, "status": "skipped", "folder": str(folder)}
     previous = read_json(folder / RUN_RECORD) or {}
     record = {"run_id": run.run_id, "sweep": sweep or {}, "params": run.params, "swept": list(run.swept),
@@ -215,7 +227,7 @@ def plan(spec: SweepSpec) -> ty.List[ty.Tuple[RunSpec, str]]:
     """Every run of ``spec`` (folders made absolute) with its current status."""
     out = Path(spec.out).resolve()
     runs = [replace(r, folder=out / r.run_id) for r in spec.expand()]
-    return [(r, run_status(r.folder)) for r in runs]
+    return [(r, run_status(r.folder, run_passes(r))) for r in runs]
 
 
 def default_workers() -> int:
