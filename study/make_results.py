@@ -43,8 +43,8 @@ REFERENCE = {("mnist", "l2"): "88.88 ± 0.71 (n=5, Wt 5)", ("mnist", "l1"): "87.
 """docs/model.md: an independent implementation of the same model, same protocol, 5 seeds."""
 DATASETS = ("mnist", "fashion-mnist")
 MODES = ("l2", "l1", "max", "none")
-KNOWN = ("paper_table", "wt_sweep", "neurons", "protocol", "scale", "scale_long", "adaptive_target",
-         "adaptive_target_1600")
+KNOWN = ("paper_table", "wt_sweep", "neurons", "protocol", "scale", "scale_long", "scale_theta", "scale_lr",
+         "adaptive_target", "adaptive_target_1600")
 SETTING = ("network.n_neurons", "n_train", "n_label", "n_test")
 NOT_RUN = "not run yet"
 SMOKE_SPECS = ("tiny",)
@@ -427,8 +427,20 @@ def _scale_groups(rows) -> ty.List[ty.Tuple[tuple, ty.List[ty.Tuple[dict, ty.Lis
 
 
 def _setting_label(key: tuple) -> str:
-    ds, pres, n, mode, wt = key
-    return f"{ds}, {num(n)} neurons, {mode} Wt {num(wt)}, {num(pres)} ms"
+    """The setting a group key of :func:`_scale_groups` names (and the sweep it was tagged
+    with by :func:`_with_baseline`)."""
+    ds, pres, n, mode, wt = key[:5]
+    return f"{ds}, {num(n)} neurons, {mode} Wt {num(wt)}, {num(pres)} ms" + (f" ({key[5]})" if key[5:] else "")
+
+
+def _with_baseline(groups, sweep, baseline):
+    """``groups`` of ``sweep`` (a variant of ``baseline``'s settings) after the groups of
+    ``baseline`` with the same settings and seeds, each key tagged with its sweep's name."""
+    keys = {k for k, _ in groups}
+    seeds = {r.get("seed") for _, runs in groups for r, _ in runs}
+    base = _scale_groups([r for r in baseline.rows
+                          if tuple(r.get(k) for k in SCALE_KEY) in keys and r.get("seed") in seeds])
+    return [(k + (baseline.name,), runs) for k, runs in base] + [(k + (sweep.name,), runs) for k, runs in groups]
 
 
 def _train_labelled(groups) -> ty.List[str]:
@@ -539,13 +551,26 @@ LONG_INTRO = (
     "run), so passes 1-3 are those of the previous section. Same protocol: 50,000 training images, "
     "10,000 labelling, 10,000 test.")
 
+THETA_INTRO = (
+    "θ-plus (the rise of an excitatory neuron's threshold per spike while learning) 0.2 mV instead of "
+    "0.05 mV in the 6,400-neuron setting with 350 ms presentations, beside the run of `scale` with the "
+    "same seed: does scaling it with the number of neurons (four times 1,600) bring in the neurons "
+    "that never win (the `never winning` column)? Same protocol: "
+    "50,000 training images, 10,000 labelling, 10,000 test.")
+LR_INTRO = (
+    "Both STDP rates doubled (nu_pre 2e-4, nu_post 2e-2) in the 1,600- and 6,400-neuron settings with "
+    "350 ms presentations, beside the runs of `scale` with the same seeds: with N neurons sharing the "
+    "images, each neuron's weights move N/400 times less often than at the paper's size. Same "
+    "protocol: 50,000 training images, 10,000 labelling, 10,000 test.")
+
 
 def section_epochs(sweep, fig_dir: Path, page_dir: Path, make_cmd: str, *, name: str = "scale",
                    title: str = "Diehl & Cook's sizes over several passes", intro: str = SCALE_INTRO,
-                   figure: str = "accuracy_vs_epochs.png") -> ty.List[str]:
+                   figure: str = "accuracy_vs_epochs.png", baseline=None) -> ty.List[str]:
     """Networks of Diehl & Cook's sizes over several passes: accuracy after each pass per
     setting (mean ± std over seeds), l1 against l2 at each size, training time per pass
-    (the sweep ``name``; ``intro`` says what it runs)."""
+    (the sweep ``name``; ``intro`` says what it runs). A sweep that varies the settings of
+    a ``baseline`` sweep is shown beside the baseline's runs of the same settings and seeds."""
     rows = sweep.rows if sweep else []
     dc = ", ".join(f"{n:,} → {a} %" for n, a in sorted(DIEHL_COOK_ACCURACY.items()))
     out = [f"## {title}", "",
@@ -557,6 +582,8 @@ def section_epochs(sweep, fig_dir: Path, page_dir: Path, make_cmd: str, *, name:
         out += [f"_{NOT_RUN}_" + (f" ({status_line(rows)})" if rows else "") + ".", "",
                 commands(sweep, name, make_cmd), ""]
         return out
+    if baseline is not None:
+        groups = _with_baseline(groups, sweep, baseline)
     png = plot_epochs(groups, fig_dir / figure)
     if png:
         out += [f"![{title}]({rel(png, page_dir)})", ""]
@@ -572,27 +599,33 @@ def section_epochs(sweep, fig_dir: Path, page_dir: Path, make_cmd: str, *, name:
                  if rec.get("seconds") and rec.get("steps")]
         pres = [rec["presentations"] / r["n_train"] for r, recs in runs for rec in recs
                 if rec.get("presentations") and r.get("n_train")]
-        ds, p, n, mode, wt = key
+        idle = [100 * recs[-1].get("failure_signatures", {}).get("neurons_never_winning_fraction", math.nan)
+                for _, recs in runs]
+        ds, p, n, mode, wt = key[:5]
         target = SCALE_TARGETS.get((ds, n))
-        table.append([ds, num(p), num(n), mode, num(wt)] + cells +
+        table.append(list(key[5:]) + [ds, num(p), num(n), mode, num(wt)] + cells +
                       [f"{DIEHL_COOK_ACCURACY[n]}" if ds == "mnist" and n in DIEHL_COOK_ACCURACY else "–",
-                       f"{target}" if target else "–", _pm(secs, 1), _pm(steps, 1), _pm(pres, 2)])
-    out += md_table(["dataset", "presentation (ms)", "neurons", "scaling", "Wt"] +
+                       f"{target}" if target else "–", _pm(idle, 1), _pm(secs, 1), _pm(steps, 1), _pm(pres, 2)])
+    out += md_table((["sweep"] if baseline is not None else []) + ["dataset", "presentation (ms)", "neurons",
+                                                                    "scaling", "Wt"] +
                     [f"after pass {e + 1} (%)" for e in range(n_pass)] +
-                    ["Diehl & Cook (%)", "target (%)", "training minutes per pass", "µs per step",
+                    ["Diehl & Cook (%)", "target (%)", "never winning in the last pass (%)",
+                     "training minutes per pass", "µs per step",
                      "presentations per image"], table)
-    out += ["", "Accuracy: mean ± std over the seeds that finished the pass (n). Training time: wall-clock per "
+    out += ["", "Accuracy: mean ± std over the seeds that finished the pass (n). Never winning: the share "
+            "of the neurons that were not the most active one on any image of the last pass a run finished. "
+            "Training time: wall-clock per "
             "pass of the engine on one core while the sweep's two runs (and whatever else ran) shared the "
             "machine's cores, so it measures the load as much as the engine; evaluation (labelling and "
             "testing after each pass) is not included. The step alone, at each size: `benchmarks/scale.py` "
             "in [BENCHMARKS.md](../BENCHMARKS.md).", ""]
     verdicts = []
     for key, runs in groups:
-        ds, p, n, mode, wt = key
+        ds, p, n, mode, wt = key[:5]
         if mode != "l2":
             continue
         for key1, runs1 in groups:
-            if key1[:3] != key[:3] or key1[3] != "l1":
+            if key1[:3] != key[:3] or key1[3] != "l1" or key1[5:] != key[5:]:
                 continue
             last = min(max(len(recs) for _, recs in runs), max(len(recs) for _, recs in runs1))
             a2 = [100 * recs[last - 1]["accuracy"] for _, recs in runs if len(recs) >= last]
@@ -601,7 +634,7 @@ def section_epochs(sweep, fig_dir: Path, page_dir: Path, make_cmd: str, *, name:
             verdicts.append(f"- {ds}, {num(n)} neurons, {num(p)} ms, after pass {last}: l2 Wt {num(wt)} "
                             f"(n={len(a2)}) − l1 Wt {num(key1[4])} (n={len(a1)}) = {d:+.2f} points; "
                             f"{test} → **{word}**")
-    out += _train_labelled(groups)
+    out += _train_labelled([g for g in groups if baseline is None or g[0][5:] == (sweep.name,)])
     if verdicts:
         out += ["**Does l2 beat l1 at scale?** (difference of the means over seeds after the last pass both "
                 "reached; Welch's t test at 5 %, two-sided):", ""] + verdicts + [""]
@@ -1382,6 +1415,14 @@ def sections(sweeps: ty.Sequence[Sweep], out: Path, fig_dir: Path, make_cmd: str
             "retuning l1?", "time.presentation_ms", "presentation (ms)", fig_dir / "protocol.png", page_dir,
             make_cmd, split_modes=False, logx=False)),
         ("scale", lambda: section_epochs(by_name.get("scale"), fig_dir, page_dir, make_cmd)),
+        ("scale_theta", lambda: section_epochs(
+            by_name.get("scale_theta"), fig_dir, page_dir, make_cmd, name="scale_theta",
+            title="6,400 neurons with θ-plus scaled to the size", intro=THETA_INTRO,
+            figure="accuracy_vs_epochs_theta.png", baseline=by_name.get("scale"))),
+        ("scale_lr", lambda: section_epochs(
+            by_name.get("scale_lr"), fig_dir, page_dir, make_cmd, name="scale_lr",
+            title="Doubled STDP rates at Diehl & Cook's sizes", intro=LR_INTRO,
+            figure="accuracy_vs_epochs_lr.png", baseline=by_name.get("scale"))),
         ("scale_long", lambda: section_epochs(
             by_name.get("scale_long"), fig_dir, page_dir, make_cmd, name="scale_long",
             title="6,400 neurons over more passes", intro=LONG_INTRO, figure="accuracy_vs_epochs_long.png")),

@@ -153,3 +153,28 @@ def test_full_page_wraps_every_section_in_its_markers(tmp_path):
     committed = (ROOT / "docs" / "RESULTS.md").read_text()
     for name, _ in make.sections([], ROOT / "docs" / "RESULTS.md", ROOT / "docs" / "results", "cmd"):
         assert committed.count(f"<!-- BEGIN {name} -->") == 1, name
+
+
+def test_a_variant_sweep_is_shown_beside_the_baseline_runs_of_its_settings_and_seeds(tmp_path):
+    """A sweep varying one setting of ``scale`` is tabled after the ``scale`` runs of the
+    same settings and seeds only (no other seed, scaling or size), each row naming its
+    sweep; the never-winning share is the last finished pass's."""
+    make = _make_results()
+    base = [_run(tmp_path / "s0", mode="l2", seed=0, accs=(0.89, 0.91, 0.92)),
+            _run(tmp_path / "s1", mode="l2", seed=1, accs=(0.70, 0.70, 0.70)),            # another seed
+            _run(tmp_path / "l1", mode="l1", seed=0, accs=(0.60, 0.60, 0.60)),            # another scaling
+            _run(tmp_path / "big", mode="l2", seed=0, n=6400, accs=(0.5, 0.5, 0.5))]      # another size
+    variant = [_run(tmp_path / "v0", mode="l2", seed=0, accs=(0.90, 0.93, 0.95))]
+    metrics = json.loads((tmp_path / "v0" / "metrics.json").read_text())
+    for i, share in enumerate((0.5, 0.3, 0.125)):
+        metrics["epochs"][i]["failure_signatures"] = {"neurons_never_winning_fraction": share}
+    (tmp_path / "v0" / "metrics.json").write_text(json.dumps(metrics))
+    text = "\n".join(make.section_epochs(make.Sweep("scale_x", tmp_path, None, variant), tmp_path / "fig",
+                                         tmp_path, "c", name="scale_x", baseline=make.Sweep("scale", tmp_path,
+                                                                                            None, base)))
+    rows = [x for x in text.splitlines() if x.startswith("| scale")]
+    assert [r.split(" | ")[:4] for r in rows] == [["| scale", "mnist", "150", "1600"], ["| scale_x", "mnist", "150",
+                                                                                          "1600"]]
+    assert "| 89.00 (n=1) | 91.00 (n=1) | 92.00 (n=1) |" in rows[0]
+    assert "| 90.00 (n=1) | 93.00 (n=1) | 95.00 (n=1) |" in rows[1] and "| 12.5 |" in rows[1]
+    assert "70.00" not in text and "60.00" not in text and "50.00" not in text
