@@ -416,31 +416,39 @@ def pass_records(row: dict) -> ty.List[dict]:
     return list((read_json(folder / "epochs.json") or {}).get("epochs") or [])
 
 
-def _scale_groups(rows) -> ty.List[ty.Tuple[tuple, ty.List[ty.Tuple[dict, ty.List[dict]]]]]:
+def _scale_groups(rows, extra: ty.Sequence[str] = ()
+                  ) -> ty.List[ty.Tuple[tuple, ty.List[ty.Tuple[dict, ty.List[dict]]]]]:
+    """The rows with finished passes, grouped by :data:`SCALE_KEY` and the ``extra``
+    fields (seeds pooled), each with its pass records."""
     groups: ty.Dict[tuple, list] = {}
     for r in rows:
         recs = pass_records(r)
         if recs:
-            groups.setdefault(tuple(r.get(k) for k in SCALE_KEY), []).append((r, recs))
+            groups.setdefault(tuple(r.get(k) for k in (*SCALE_KEY, *extra)), []).append((r, recs))
     order = lambda k: tuple((str(type(v)), v if v is not None else 0) for v in k)  # noqa: E731
     return sorted(groups.items(), key=lambda kv: order(kv[0]))
 
 
 def _setting_label(key: tuple) -> str:
-    """The setting a group key of :func:`_scale_groups` names (and the sweep it was tagged
-    with by :func:`_with_baseline`)."""
+    """The setting a group key of :func:`_scale_groups` names (its extra fields' values in
+    parentheses)."""
     ds, pres, n, mode, wt = key[:5]
-    return f"{ds}, {num(n)} neurons, {mode} Wt {num(wt)}, {num(pres)} ms" + (f" ({key[5]})" if key[5:] else "")
+    return (f"{ds}, {num(n)} neurons, {mode} Wt {num(wt)}, {num(pres)} ms"
+            + (f" ({', '.join(str(num(v)) for v in key[5:])})" if key[5:] else ""))
 
 
-def _with_baseline(groups, sweep, baseline):
-    """``groups`` of ``sweep`` (a variant of ``baseline``'s settings) after the groups of
-    ``baseline`` with the same settings and seeds, each key tagged with its sweep's name."""
-    keys = {k for k, _ in groups}
-    seeds = {r.get("seed") for _, runs in groups for r, _ in runs}
-    base = _scale_groups([r for r in baseline.rows
-                          if tuple(r.get(k) for k in SCALE_KEY) in keys and r.get("seed") in seeds])
-    return [(k + (baseline.name,), runs) for k, runs in base] + [(k + (sweep.name,), runs) for k, runs in groups]
+def _with_baseline(sweep, baseline) -> ty.List[dict]:
+    """The rows of ``baseline`` with the settings (:data:`SCALE_KEY`) and seeds of the rows
+    of ``sweep`` (a variant of them), then those of ``sweep``, each with its sweep's name."""
+    keys = {tuple(r.get(k) for k in SCALE_KEY) for r in sweep.rows}
+    seeds = {r.get("seed") for r in sweep.rows}
+    return ([{**r, "sweep": baseline.name} for r in baseline.rows
+             if tuple(r.get(k) for k in SCALE_KEY) in keys and r.get("seed") in seeds]
+            + [{**r, "sweep": sweep.name} for r in sweep.rows])
+
+
+EXTRA_HEADERS = {"sweep": "sweep", "exc.theta_plus_mv": "θ-plus (mV)"}
+"""Table headers of the extra fields a section of passes groups its runs by."""
 
 
 def _train_labelled(groups) -> ty.List[str]:
@@ -566,24 +574,26 @@ LR_INTRO = (
 
 def section_epochs(sweep, fig_dir: Path, page_dir: Path, make_cmd: str, *, name: str = "scale",
                    title: str = "Diehl & Cook's sizes over several passes", intro: str = SCALE_INTRO,
-                   figure: str = "accuracy_vs_epochs.png", baseline=None) -> ty.List[str]:
+                   figure: str = "accuracy_vs_epochs.png", baseline=None,
+                   extra: ty.Sequence[str] = ()) -> ty.List[str]:
     """Networks of Diehl & Cook's sizes over several passes: accuracy after each pass per
     setting (mean ± std over seeds), l1 against l2 at each size, training time per pass
     (the sweep ``name``; ``intro`` says what it runs). A sweep that varies the settings of
-    a ``baseline`` sweep is shown beside the baseline's runs of the same settings and seeds."""
+    a ``baseline`` sweep is shown beside the baseline's runs of the same settings and seeds;
+    runs are told apart by :data:`SCALE_KEY`, then the sweep's name (with a baseline), then
+    the ``extra`` fields."""
     rows = sweep.rows if sweep else []
     dc = ", ".join(f"{n:,} → {a} %" for n, a in sorted(DIEHL_COOK_ACCURACY.items()))
     out = [f"## {title}", "",
            f"{intro} Diehl & Cook (l1, 350 ms "
            f"presentations with 150 ms rest, several passes over all 60,000): {dc}. The targets we set: "
            + ", ".join(f"{ds} {n:,} neurons ≥ {t} %" for (ds, n), t in SCALE_TARGETS.items()) + ".", ""]
-    groups = _scale_groups(rows)
-    if not groups:
+    fields = (("sweep",) if baseline is not None else ()) + tuple(extra)
+    groups = _scale_groups(_with_baseline(sweep, baseline) if baseline is not None and sweep else rows, fields)
+    if not [g for g in groups if baseline is None or g[0][5] == sweep.name]:
         out += [f"_{NOT_RUN}_" + (f" ({status_line(rows)})" if rows else "") + ".", "",
                 commands(sweep, name, make_cmd), ""]
         return out
-    if baseline is not None:
-        groups = _with_baseline(groups, sweep, baseline)
     png = plot_epochs(groups, fig_dir / figure)
     if png:
         out += [f"![{title}]({rel(png, page_dir)})", ""]
@@ -603,11 +613,11 @@ def section_epochs(sweep, fig_dir: Path, page_dir: Path, make_cmd: str, *, name:
                 for _, recs in runs]
         ds, p, n, mode, wt = key[:5]
         target = SCALE_TARGETS.get((ds, n))
-        table.append(list(key[5:]) + [ds, num(p), num(n), mode, num(wt)] + cells +
+        table.append([num(v) for v in key[5:]] + [ds, num(p), num(n), mode, num(wt)] + cells +
                       [f"{DIEHL_COOK_ACCURACY[n]}" if ds == "mnist" and n in DIEHL_COOK_ACCURACY else "–",
                        f"{target}" if target else "–", _pm(idle, 1), _pm(secs, 1), _pm(steps, 1), _pm(pres, 2)])
-    out += md_table((["sweep"] if baseline is not None else []) + ["dataset", "presentation (ms)", "neurons",
-                                                                    "scaling", "Wt"] +
+    out += md_table([EXTRA_HEADERS.get(f, f) for f in fields] + ["dataset", "presentation (ms)", "neurons",
+                                                                   "scaling", "Wt"] +
                     [f"after pass {e + 1} (%)" for e in range(n_pass)] +
                     ["Diehl & Cook (%)", "target (%)", "never winning in the last pass (%)",
                      "training minutes per pass", "µs per step",
@@ -634,7 +644,7 @@ def section_epochs(sweep, fig_dir: Path, page_dir: Path, make_cmd: str, *, name:
             verdicts.append(f"- {ds}, {num(n)} neurons, {num(p)} ms, after pass {last}: l2 Wt {num(wt)} "
                             f"(n={len(a2)}) − l1 Wt {num(key1[4])} (n={len(a1)}) = {d:+.2f} points; "
                             f"{test} → **{word}**")
-    out += _train_labelled([g for g in groups if baseline is None or g[0][5:] == (sweep.name,)])
+    out += _train_labelled([g for g in groups if baseline is None or g[0][5] == sweep.name])
     if verdicts:
         out += ["**Does l2 beat l1 at scale?** (difference of the means over seeds after the last pass both "
                 "reached; Welch's t test at 5 %, two-sided):", ""] + verdicts + [""]
@@ -1418,7 +1428,7 @@ def sections(sweeps: ty.Sequence[Sweep], out: Path, fig_dir: Path, make_cmd: str
         ("scale_theta", lambda: section_epochs(
             by_name.get("scale_theta"), fig_dir, page_dir, make_cmd, name="scale_theta",
             title="6,400 neurons with θ-plus scaled to the size", intro=THETA_INTRO,
-            figure="accuracy_vs_epochs_theta.png", baseline=by_name.get("scale"))),
+            figure="accuracy_vs_epochs_theta.png", baseline=by_name.get("scale"), extra=("exc.theta_plus_mv",))),
         ("scale_lr", lambda: section_epochs(
             by_name.get("scale_lr"), fig_dir, page_dir, make_cmd, name="scale_lr",
             title="Doubled STDP rates at Diehl & Cook's sizes", intro=LR_INTRO,

@@ -118,7 +118,7 @@ def test_yaml_errors_name_the_file(tmp_path):
                                      ("protocol", 36), ("tiny", 4), ("stdp_tau", 16), ("cuba", 12),
                                      ("best", 6), ("best_l2", 6), ("reference", 10), ("scale", 19),
                                      ("adaptive_target", 18), ("adaptive_target_1600", 18),
-                                     ("scale_lr", 2), ("scale_long", 2), ("scale_theta", 1)])
+                                     ("scale_lr", 2), ("scale_long", 2), ("scale_theta", 4)])
 def test_shipped_specifications_expand(name, n):
     spec = load_spec(ROOT / "study" / "experiments" / f"{name}.yaml")
     runs = spec.expand()
