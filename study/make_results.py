@@ -609,8 +609,9 @@ def section_epochs(sweep, fig_dir: Path, page_dir: Path, make_cmd: str, *, name:
                  if rec.get("seconds") and rec.get("steps")]
         pres = [rec["presentations"] / r["n_train"] for r, recs in runs for rec in recs
                 if rec.get("presentations") and r.get("n_train")]
+        furthest = max(len(recs) for _, recs in runs)
         idle = [100 * recs[-1].get("failure_signatures", {}).get("neurons_never_winning_fraction", math.nan)
-                for _, recs in runs]
+                for _, recs in runs if len(recs) == furthest]
         ds, p, n, mode, wt = key[:5]
         target = SCALE_TARGETS.get((ds, n))
         table.append([num(v) for v in key[5:]] + [ds, num(p), num(n), mode, num(wt)] + cells +
@@ -623,7 +624,8 @@ def section_epochs(sweep, fig_dir: Path, page_dir: Path, make_cmd: str, *, name:
                      "training minutes per pass", "µs per step",
                      "presentations per image"], table)
     out += ["", "Accuracy: mean ± std over the seeds that finished the pass (n). Never winning: the share "
-            "of the neurons that were not the most active one on any image of the last pass a run finished. "
+            "of the neurons that were not the most active one on any image of the setting's last pass (over "
+            "the runs that finished it). "
             "Training time: wall-clock per "
             "pass of the engine on one core while the sweep's two runs (and whatever else ran) shared the "
             "machine's cores, so it measures the load as much as the engine; evaluation (labelling and "
